@@ -1,0 +1,1 @@
+"""Poise broker: the central side (Mosquitto config, collector, storage, dashboard, provisioning)."""

@@ -1,0 +1,1 @@
+"""One module per ``poise`` subcommand; each defines ``register(subparsers)``."""

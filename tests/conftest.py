@@ -1,0 +1,21 @@
+"""Shared fixtures: repository paths and the EmoDB corpus (read in place)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def emodb_dir() -> Path:
+    from models.emodb import corpus_dir
+
+    return corpus_dir()

@@ -1,4 +1,4 @@
-"""Streaming prosody front-end: level, VAD, F0, syllable nuclei, rates, tilt, jitter/shimmer, log-mel."""
+"""Streaming prosody front-end: level, VAD, F0, syllables, rates, tilt, jitter/shimmer, log-mel."""
 
 from edge.features.config import FeatureConfig
 from edge.features.frames import FrameBatch

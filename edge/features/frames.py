@@ -40,7 +40,7 @@ class FrameBatch:
     mel: F32
     """Log-mel energies, shape (n, n_mels), natural log of power + 1e-10."""
     alpha_ratio_db: F32
-    """Energy 50-1000 Hz over 1-5 kHz in dB (eGeMAPS alpha ratio, sign as there: 1-5k minus 50-1k)."""
+    """Alpha ratio (eGeMAPS): summed energy 50-1000 Hz over 1-5 kHz, in dB."""
     hammarberg_db: F32
     """Peak energy 0-2 kHz minus peak energy 2-5 kHz, in dB."""
     jitter: F32
@@ -52,7 +52,7 @@ class FrameBatch:
     speech_rate_sps: F32
     """Syllables per second over the trailing ``rate_window_s`` including pauses."""
     articulation_rate_sps: F32
-    """Syllables per second over the speech (VAD) time in the trailing window; NaN without speech."""
+    """Syllables per second of speech (VAD) time in the trailing window; NaN without speech."""
     pitch_sd_st: F32
     """SD of voiced F0 in semitones over the trailing window; NaN with too few voiced frames."""
     pause_s: F32

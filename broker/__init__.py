@@ -1,1 +1,1 @@
-"""Poise broker: the central side (Mosquitto config, collector, storage, dashboard, provisioning)."""
+"""Poise broker: the central side (Mosquitto config, collector, storage, dashboard, fleet)."""

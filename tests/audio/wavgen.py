@@ -54,7 +54,6 @@ def wav_bytes(
 def write(path: Path, x: np.ndarray, rate: int, bits: int, is_float: bool = False, **kw) -> Path:
     x2 = x[:, None] if x.ndim == 1 else x
     tag = 3 if is_float else 1
-    path.write_bytes(
-        wav_bytes(encode(x2, bits, is_float), channels=x2.shape[1], rate=rate, bits=bits, tag=tag, **kw)
-    )
+    data = encode(x2, bits, is_float)
+    path.write_bytes(wav_bytes(data, channels=x2.shape[1], rate=rate, bits=bits, tag=tag, **kw))
     return path

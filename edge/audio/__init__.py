@@ -1,0 +1,1 @@
+"""Audio input: WAV files, live capture, resampling to the front-end rate."""

@@ -1,0 +1,237 @@
+"""The streaming front-end: audio samples in, one :class:`FrameBatch` row per 10 ms hop out.
+
+Hop ``i`` covers samples ``[i*hop, (i+1)*hop)``; its time is the hop centre. Every analysis window
+is centred on the hop centre and zero-padded before the stream start. A hop is emitted once all
+of its fields are final: its windows are complete and the syllable-nucleus look-ahead has passed
+(about 70 ms of latency beyond the longest half-window). :meth:`FrontEnd.flush` ends the stream,
+zero-padding after the last sample, so a stream of ``N`` samples yields exactly ``ceil(N/hop)``
+hops. The output does not depend on how the stream is cut into blocks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
+
+from edge.errors import InputError
+from edge.features.config import FeatureConfig
+from edge.features.frames import SEMITONE_REF_HZ, FrameBatch
+from edge.features.nuclei import NucleusDetector
+from edge.features.rates import TempoTracker
+from edge.features.spectral import SpectralAnalyzer
+from edge.features.vad import VoiceActivityDetector
+
+log = logging.getLogger(__name__)
+
+F32 = npt.NDArray[np.float32]
+
+#: Fields computed before the nucleus decision, held until then (all but the trailing-window ones).
+_EARLY_FIELDS = (
+    "t",
+    "level_dbfs",
+    "vad",
+    "f0_hz",
+    "f0_st",
+    "voicing",
+    "mel",
+    "alpha_ratio_db",
+    "hammarberg_db",
+    "jitter",
+    "shimmer",
+)
+
+
+class PitchResult(Protocol):
+    """What a pitch analyser returns (see ``edge.features.pitch.PitchFrames``)."""
+
+    @property
+    def f0_hz(self) -> F32: ...
+    @property
+    def voicing(self) -> F32: ...
+    @property
+    def jitter(self) -> F32: ...
+    @property
+    def shimmer(self) -> F32: ...
+
+
+class PitchAnalyzer(Protocol):
+    """A pure per-frame pitch analyser (``edge.features.pitch.PitchTracker`` or a test fake)."""
+
+    @property
+    def frame_length(self) -> int: ...
+
+    def analyze(self, frames: F32) -> PitchResult: ...
+
+
+def default_pitch_analyzer(config: FeatureConfig) -> PitchAnalyzer:
+    """The project's pitch tracker."""
+    from edge.features.pitch import PitchTracker
+
+    tracker: PitchAnalyzer = PitchTracker(config)
+    return tracker
+
+
+class FrontEnd:
+    """Per-hop features of one channel. Not thread-safe; one instance per channel."""
+
+    def __init__(
+        self, config: FeatureConfig | None = None, pitch: PitchAnalyzer | None = None
+    ) -> None:
+        self.config = config if config is not None else FeatureConfig()
+        self.pitch = pitch if pitch is not None else default_pitch_analyzer(self.config)
+        self._spectral = SpectralAnalyzer(self.config)
+        self._vad = VoiceActivityDetector(self.config)
+        self._nuclei = NucleusDetector(self.config)
+        self._tempo = TempoTracker(self.config)
+        self.hop = self.config.hop
+        self._centre = self.hop // 2
+        lengths = (self._spectral.frame_length, int(self.pitch.frame_length))
+        if min(lengths) < 1:
+            raise ValueError("analysis windows must be at least one sample long")
+        self._left = max(n // 2 for n in lengths)
+        """Samples each window reaches before the hop centre (at most)."""
+        self._right = max(n - n // 2 for n in lengths)
+        """Samples each window reaches from the hop centre on (at most)."""
+        self.latency_hops = self._nuclei.lookahead + math.ceil(
+            (self._right - (self.hop - self._centre)) / self.hop
+        )
+        """Hops a sample waits, beyond its own, before its hop is emitted (while streaming)."""
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the stream; the next sample is sample 0 of a new one."""
+        self._buf: F32 = np.zeros(self._left, np.float32)
+        self._buf_start = -self._left
+        """Stream index of ``self._buf[0]``."""
+        self._received = 0
+        self._next_hop = 0
+        self._pending: dict[str, np.ndarray] | None = None
+        self._vad.reset()
+        self._nuclei.reset()
+        self._tempo.reset()
+
+    @property
+    def samples_received(self) -> int:
+        return self._received
+
+    def process(self, samples: npt.ArrayLike) -> FrameBatch:
+        """Add samples (mono float in [-1, 1] or int16 at ``config.sample_rate``); return the
+        hops that became final. Raises :class:`InputError` on unusable input, keeping the state."""
+        x = self._as_float32(samples)
+        self._buf = np.concatenate([self._buf, x])
+        self._received += len(x)
+        # Hop i is complete when centre + right <= received.
+        n_ready = (self._received - self._right - self._centre) // self.hop + 1
+        early = self._analyze_hops(max(n_ready, self._next_hop))
+        return self._emit(early, final=False)
+
+    def flush(self) -> FrameBatch:
+        """End of stream: emit every remaining hop (zero-padding after the end), then reset."""
+        n_hops = -(-self._received // self.hop)
+        need = (n_hops - 1) * self.hop + self._centre + self._right
+        pad = max(0, need - (self._buf_start + len(self._buf)))
+        self._buf = np.concatenate([self._buf, np.zeros(pad, np.float32)])
+        early = self._analyze_hops(max(n_hops, self._next_hop))
+        out = self._emit(early, final=True)
+        self.reset()
+        return out
+
+    def _as_float32(self, samples: npt.ArrayLike) -> F32:
+        try:
+            a = np.asarray(samples)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"audio samples are not a numeric array: {exc}") from exc
+        if a.ndim == 2 and a.shape[1] == 1:
+            a = a[:, 0]
+        if a.ndim != 1:
+            raise InputError(f"expected mono samples (1-D), got shape {a.shape}")
+        if a.dtype == np.int16:
+            return a.astype(np.float32) * np.float32(1.0 / 32768.0)
+        if not np.issubdtype(a.dtype, np.floating):
+            raise InputError(f"expected int16 or float samples, got {a.dtype}")
+        x = a.astype(np.float32)
+        if not np.isfinite(x).all():
+            raise InputError("audio samples contain NaN or infinity")
+        return x
+
+    def _analyze_hops(self, stop: int) -> dict[str, np.ndarray] | None:
+        """Frame-level features of hops ``[self._next_hop, stop)``; drops samples no longer needed."""
+        start = self._next_hop
+        if stop <= start:
+            return None
+        cfg = self.config
+        hops = np.arange(start, stop)
+        centres = hops * self.hop + self._centre - self._buf_start
+        spec_frames = _centred_frames(self._buf, centres, self._spectral.frame_length, self.hop)
+        pitch_frames = _centred_frames(self._buf, centres, int(self.pitch.frame_length), self.hop)
+        spectral = self._spectral.analyze(spec_frames)
+        pitch = self.pitch.analyze(pitch_frames)
+        f0 = np.asarray(pitch.f0_hz, np.float32)
+        voicing = np.asarray(pitch.voicing, np.float32)
+        voiced = (voicing >= cfg.voicing_threshold) & np.isfinite(f0) & (f0 > 0)
+        f0 = np.where(voiced, f0, np.float32(np.nan)).astype(np.float32)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f0_st = (12.0 * np.log2(f0 / np.float32(SEMITONE_REF_HZ))).astype(np.float32)
+        vad = self._vad.update(spectral.mean_square, spectral.level_dbfs)
+        nucleus_now = self._nuclei.push(spectral.mean_square, voiced, vad)
+        self._next_hop = stop
+        drop = stop * self.hop + self._centre - self._left - self._buf_start
+        if drop > 0:
+            self._buf = self._buf[drop:]
+            self._buf_start += drop
+        early: dict[str, np.ndarray] = {
+            "t": (hops + 0.5) * (self.hop / cfg.sample_rate),
+            "level_dbfs": spectral.level_dbfs,
+            "vad": vad,
+            "f0_hz": f0,
+            "f0_st": f0_st,
+            "voicing": voicing,
+            "mel": spectral.mel,
+            "alpha_ratio_db": spectral.alpha_ratio_db,
+            "hammarberg_db": spectral.hammarberg_db,
+            "jitter": np.where(voiced, np.asarray(pitch.jitter, np.float32), np.nan),
+            "shimmer": np.where(voiced, np.asarray(pitch.shimmer, np.float32), np.nan),
+            "_nucleus": nucleus_now,
+        }
+        return early
+
+    def _emit(self, early: dict[str, np.ndarray] | None, final: bool) -> FrameBatch:
+        """Queue new hops; emit those whose nucleus decision is in (all of them when final)."""
+        decided = [] if early is None else [early.pop("_nucleus")]
+        if early is not None:
+            self._pending = (
+                early
+                if self._pending is None
+                else {k: np.concatenate([self._pending[k], early[k]]) for k in early}
+            )
+        if final:
+            decided.append(self._nuclei.finish())
+        nucleus = np.concatenate(decided) if decided else np.zeros(0, np.bool_)
+        k = len(nucleus)
+        if k == 0 or self._pending is None:
+            return FrameBatch.empty(self.config.n_mels)
+        rows = {name: arr[:k] for name, arr in self._pending.items()}
+        self._pending = {name: arr[k:] for name, arr in self._pending.items()}
+        tempo = self._tempo.update(nucleus, rows["vad"], rows["f0_st"])
+        fields = {
+            **{name: rows[name] for name in _EARLY_FIELDS},
+            "nucleus": nucleus,
+            **{f.name: getattr(tempo, f.name) for f in dataclasses.fields(tempo)},
+        }
+        return FrameBatch(**fields)
+
+
+def _centred_frames(buf: F32, centres: npt.NDArray[np.int64], length: int, hop: int) -> F32:
+    """Rows ``buf[c - length//2 : c - length//2 + length]`` for each centre (evenly spaced by hop),
+    as a strided view (no copy)."""
+    first = int(centres[0]) - length // 2
+    if first < 0 or int(centres[-1]) - length // 2 + length > len(buf):
+        raise AssertionError("analysis window outside the buffer")
+    view = sliding_window_view(buf[first:], length)[::hop]
+    return view[: len(centres)]

@@ -1,0 +1,123 @@
+"""Trailing-window tempo and pitch variability, and pauses. Causal; carries state across calls.
+
+For hop ``i`` the window is the last ``rate_window_s`` of hops up to and including ``i`` (shorter at
+the start of the stream, where it covers only what has been heard).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+import numpy as np
+import numpy.typing as npt
+
+from edge.features.config import FeatureConfig
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+B = npt.NDArray[np.bool_]
+_A = TypeVar("_A", bound=np.ndarray[Any, Any])
+
+#: Fewest voiced hops in the window for a pitch SD (0.2 s at 10 ms hops).
+MIN_VOICED_HOPS_FOR_SD = 20
+#: Semitones subtracted before sums of squares, to keep the variance numerically clean.
+_ST_CENTRE = 50.0
+
+
+@dataclass(frozen=True)
+class TempoFrames:
+    """Window statistics for ``n`` hops."""
+
+    speech_rate_sps: F32
+    """Nuclei per second of window (pauses included)."""
+    articulation_rate_sps: F32
+    """Nuclei per second of speech (VAD) time in the window; NaN without speech."""
+    pitch_sd_st: F32
+    """Population SD of voiced F0 (semitones) in the window; NaN below the voiced minimum."""
+    pause_s: F32
+    """Length of the pause ending at this hop, else 0."""
+
+
+class TempoTracker:
+    """One per channel; feed hops in stream order."""
+
+    def __init__(self, config: FeatureConfig) -> None:
+        self.config = config
+        self._window = max(1, round(config.rate_window_s / config.hop_s))
+        self._min_pause = max(1, round(config.min_pause_s / config.hop_s))
+        self.reset()
+
+    def reset(self) -> None:
+        w = self._window - 1
+        self._nuc = np.zeros(w, np.int64)
+        self._vad = np.zeros(w, np.int64)
+        self._voiced = np.zeros(w, np.int64)
+        self._st = np.zeros(w, np.float64)
+        self._st2 = np.zeros(w, np.float64)
+        self._seen = 0
+        """Hops seen so far (to size the window at the start)."""
+        self._last_speech: int | None = None
+        """Stream index of the last speech hop, if any."""
+
+    def update(self, nucleus: B, vad: B, f0_st: F32) -> TempoFrames:
+        """Statistics for the next hops."""
+        n = len(nucleus)
+        w = self._window
+        voiced = np.isfinite(f0_st)
+        st = np.where(voiced, np.asarray(f0_st, np.float64) - _ST_CENTRE, 0.0)
+        nuc = self._windowed(self._nuc, nucleus.astype(np.int64))
+        sp = self._windowed(self._vad, vad.astype(np.int64))
+        nv = self._windowed(self._voiced, voiced.astype(np.int64))
+        s1 = self._windowed(self._st, st)
+        s2 = self._windowed(self._st2, st * st)
+        keep = w - 1
+        self._nuc = _tail(np.concatenate([self._nuc, nucleus.astype(np.int64)]), keep)
+        self._vad = _tail(np.concatenate([self._vad, vad.astype(np.int64)]), keep)
+        self._voiced = _tail(np.concatenate([self._voiced, voiced.astype(np.int64)]), keep)
+        self._st = _tail(np.concatenate([self._st, st]), keep)
+        self._st2 = _tail(np.concatenate([self._st2, st * st]), keep)
+
+        idx = self._seen + np.arange(n)
+        span_s = np.minimum(idx + 1, w) * self.config.hop_s
+        speech_rate = nuc / span_s
+        with np.errstate(invalid="ignore", divide="ignore"):
+            artic = np.where(sp > 0, nuc / (sp * self.config.hop_s), np.nan)
+            mean = s1 / nv
+            var = np.maximum(s2 / nv - mean * mean, 0.0)
+        sd = np.where(nv >= MIN_VOICED_HOPS_FOR_SD, np.sqrt(var), np.nan)
+        pause = self._pauses(vad, idx)
+        self._seen += n
+        return TempoFrames(
+            speech_rate.astype(np.float32),
+            artic.astype(np.float32),
+            sd.astype(np.float32),
+            pause,
+        )
+
+    def _windowed(self, history: npt.NDArray[np.generic], new: npt.NDArray[np.generic]) -> F64:
+        """Sum over the trailing window for each new hop (history holds the previous w-1 hops)."""
+        x = np.concatenate([history, new]).astype(np.float64)
+        c = np.concatenate([[0.0], np.cumsum(x)])
+        w = self._window
+        ends = np.arange(len(history) + 1, len(x) + 1)
+        return np.asarray(c[ends] - c[np.maximum(ends - w, 0)], np.float64)
+
+    def _pauses(self, vad: B, idx: npt.NDArray[np.int64]) -> F32:
+        out = np.zeros(len(vad), np.float32)
+        speech_idx = idx[vad]
+        if speech_idx.size == 0:
+            return out
+        prev = np.concatenate(
+            [[self._last_speech if self._last_speech is not None else -1], speech_idx[:-1]]
+        )
+        gap = speech_idx - prev - 1
+        is_pause = (gap >= self._min_pause) & (prev >= 0)
+        out[(speech_idx - self._seen)[is_pause]] = gap[is_pause] * self.config.hop_s
+        self._last_speech = int(speech_idx[-1])
+        return out
+
+
+def _tail(x: _A, k: int) -> _A:
+    """The last ``k`` items of ``x`` (none when ``k`` is 0)."""
+    return cast(_A, x[len(x) - k :] if k > 0 else x[:0])

@@ -161,7 +161,7 @@ class FrontEnd:
         return x
 
     def _analyze_hops(self, stop: int) -> dict[str, np.ndarray] | None:
-        """Frame-level features of hops ``[self._next_hop, stop)``; drops samples no longer needed."""
+        """Frame features of hops ``[self._next_hop, stop)``; drops samples no longer needed."""
         start = self._next_hop
         if stop <= start:
             return None

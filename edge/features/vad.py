@@ -56,9 +56,7 @@ class VoiceActivityDetector:
         smooth_db = 10.0 * np.log10(np.nanmean(sliding_window_view(p, self._smooth), axis=1))
         s = np.concatenate([self._smooth_hist, smooth_db])
         floor = np.nanmin(sliding_window_view(s, self._window), axis=1)
-        above = (level >= floor + self.config.vad_margin_db) & (
-            level >= self.config.vad_floor_dbfs
-        )
+        above = (level >= floor + self.config.vad_margin_db) & (level >= self.config.vad_floor_dbfs)
         # Hops since the last hop above threshold, carried across calls.
         idx = np.arange(n, dtype=np.int64)
         last = np.maximum.accumulate(np.where(above, idx, -self._since_speech - 1))

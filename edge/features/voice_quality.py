@@ -1,0 +1,131 @@
+"""Local jitter and shimmer per voiced frame, by period-synchronous peak picking.
+
+Definitions (as Praat's "local" variants, but within one analysis frame):
+
+* **jitter** = mean over consecutive cycle pairs of ``|P_i - P_{i-1}|`` divided by the mean
+  period ``P``, where the periods are the spacings of consecutive cycle peaks.
+* **shimmer** = mean over consecutive cycles of ``|A_i - A_{i-1}|`` divided by the mean peak
+  amplitude ``A``.
+
+Cycle peaks: the frame's polarity is chosen so that its largest excursion is positive; the
+largest sample anchors a grid of expected peak positions spaced by the frame's period ``T0``
+(from the F0 tracker) in both directions; in each window of +-``SEARCH`` x T0 around a grid
+point the largest sample is the cycle's peak, refined to sub-sample time and amplitude by
+parabolic interpolation. As in Praat, a period pair whose ratio exceeds ``MAX_PERIOD_FACTOR``
+or an amplitude pair whose ratio exceeds ``MAX_AMPLITUDE_FACTOR`` is left out. A frame needs
+three peaks (two periods) for jitter and two peaks for shimmer, else the value is NaN.
+
+Everything is vectorized over all (frame, cycle) windows at once with ragged index arrays.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from edge.features.frames import F32
+
+log = logging.getLogger(__name__)
+
+#: Half-width of each peak search window, as a fraction of the period.
+SEARCH = 0.25
+
+#: Consecutive periods further apart than this ratio are not compared (Praat's default 1.3).
+MAX_PERIOD_FACTOR = 1.3
+
+#: Consecutive amplitudes further apart than this ratio are not compared (Praat's 1.6).
+MAX_AMPLITUDE_FACTOR = 1.6
+
+
+def _bincount_mean(idx: np.ndarray, values: np.ndarray, n: int, min_count: int) -> np.ndarray:
+    """Per-row mean of ``values`` grouped by ``idx``; NaN where fewer than ``min_count``."""
+    cnt = np.bincount(idx, minlength=n)
+    tot = np.bincount(idx, weights=values, minlength=n)
+    out = np.full(n, np.nan)
+    ok = cnt >= min_count
+    out[ok] = tot[ok] / cnt[ok]
+    return out
+
+
+def cycle_peaks(x: np.ndarray, period: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cycle peaks of each row of ``x`` (m, L) given its period in samples (m,).
+
+    Returns ``(row, time, amplitude)`` flat arrays, ordered by row then time; ``time`` is in
+    samples from the frame start (sub-sample), ``amplitude`` the interpolated peak value.
+    Rows with a non-finite period have no peaks.
+    """
+    m, length = x.shape
+    ok = np.isfinite(period) & (period >= 2)
+    t0 = np.where(ok, period, length).astype(np.float64)
+    # Polarity: make the largest excursion positive.
+    flip = -x.min(axis=1) > x.max(axis=1)
+    xs = np.where(flip[:, None], -x, x)
+    anchor = xs.argmax(axis=1)
+    half = np.maximum(1, np.floor(SEARCH * t0)).astype(np.int64)
+    kmax = int(np.ceil(length / np.min(t0))) if m else 0
+    ks = np.arange(-kmax, kmax + 1, dtype=np.float64)
+    centre = np.rint(anchor[:, None] + ks[None, :] * t0[:, None]).astype(np.int64)
+    # Windows are clipped to the frame (keeping one sample each side for the parabola).
+    valid = (centre >= 1) & (centre <= length - 2) & ok[:, None]
+    prow, pk = np.nonzero(valid)  # row-major: ordered by row, then by k (time)
+    if prow.size == 0:
+        empty = np.zeros(0)
+        return np.zeros(0, np.int64), empty, empty
+    pc = centre[prow, pk]
+    ph = half[prow]
+    lo = np.maximum(pc - ph, 1)
+    sizes = np.minimum(pc + ph, length - 2) - lo + 1
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    total = int(sizes.sum())
+    flat = np.arange(total) - np.repeat(starts - lo, sizes)  # sample positions
+    frow = np.repeat(prow, sizes)
+    vals = xs[frow, flat]
+    seg_max = np.maximum.reduceat(vals, starts)
+    hit = np.where(vals == np.repeat(seg_max, sizes), np.arange(total), total)
+    first = np.minimum.reduceat(hit, starts)
+    pos = flat[first]
+    # A maximum on a (clipped) window edge that is not a local peak is no cycle peak.
+    keep = (xs[prow, pos] >= xs[prow, pos - 1]) & (xs[prow, pos] >= xs[prow, pos + 1])
+    prow, pos = prow[keep], pos[keep]
+    # Parabolic interpolation of the peak (positions are at least 1 from the frame edges).
+    ya = xs[prow, pos - 1].astype(np.float64)
+    yb = xs[prow, pos].astype(np.float64)
+    yc = xs[prow, pos + 1].astype(np.float64)
+    den = ya - 2.0 * yb + yc
+    safe = den < 0
+    shift = np.where(safe, 0.5 * (ya - yc) / np.where(safe, den, -1.0), 0.0)
+    shift = np.clip(shift, -0.5, 0.5)
+    amp = yb - 0.25 * (ya - yc) * shift
+    return prow, pos + shift, amp
+
+
+def jitter_shimmer(x: np.ndarray, period: np.ndarray) -> tuple[F32, F32]:
+    """Local jitter and shimmer (relative) of each row of ``x`` (m, L) with period (m,) samples.
+
+    NaN where the frame has too few usable cycles.
+    """
+    m = x.shape[0]
+    row, t, amp = cycle_peaks(x, period)
+    if row.size < 2:
+        nan = np.full(m, np.nan, np.float32)
+        return nan, nan.copy()
+    same = row[1:] == row[:-1]
+    # Periods between consecutive peaks of the same row.
+    p_row = row[1:][same]
+    per = (t[1:] - t[:-1])[same]
+    mean_p = _bincount_mean(p_row, per, m, 2)
+    same_p = p_row[1:] == p_row[:-1]
+    ratio_p = per[1:] / np.maximum(per[:-1], 1e-9)
+    use_p = same_p & (ratio_p <= MAX_PERIOD_FACTOR) & (ratio_p >= 1.0 / MAX_PERIOD_FACTOR)
+    dp = np.abs(per[1:] - per[:-1])[use_p]
+    jit = _bincount_mean(p_row[1:][use_p], dp, m, 1) / mean_p
+    # Amplitudes: consecutive peaks of the same row.
+    mean_a = _bincount_mean(row, amp, m, 2)
+    a0, a1 = amp[:-1], amp[1:]
+    pos_amp = (a0 > 0) & (a1 > 0)
+    ratio_a = np.where(pos_amp, a1 / np.where(pos_amp, a0, 1.0), np.inf)
+    use_a = same & (ratio_a <= MAX_AMPLITUDE_FACTOR) & (ratio_a >= 1.0 / MAX_AMPLITUDE_FACTOR)
+    da = np.abs(a1 - a0)[use_a]
+    shim = _bincount_mean(row[1:][use_a], da, m, 1) / mean_a
+    return jit.astype(np.float32), shim.astype(np.float32)

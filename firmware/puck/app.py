@@ -1,0 +1,97 @@
+"""The puck's main program: self-test, watchdog, then the serial protocol loop.
+
+Every I/O function the loop needs arrives in a Ports object (main.py passes the real ones;
+the tests pass fakes and a fake clock). Each loop step feeds the watchdog, reads what is
+waiting on USB serial without blocking, answers complete lines, advances the cue patterns
+and sleeps LOOP_PERIOD_MS. A fault inside a step is counted (STATUS errors) and the loop goes
+on; only a Ctrl-C byte leaves it (maintenance, see leave_for_repl()).
+"""
+
+from puck import hw
+from puck.clock import MonotonicClock
+from puck.cues import CueEngine
+from puck.linebuf import TOO_LONG, LineBuffer
+from puck.protocol import Protocol
+from puck.selftest import run_self_test
+from puck.serialio import CTRL_C, SerialReader
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable
+
+    from puck.serialio import ByteStream, Poller
+
+
+class Ports:
+    """The outside world of the loop: ticks, sleep, serial in/out, Ctrl-C control."""
+
+    def __init__(self, ticks_ms: "Callable[[], Any]", ticks_diff: "Callable[[Any, Any], int]",
+                 sleep_ms: "Callable[[int], Any]", poller: "Poller", stdin: "ByteStream",
+                 write: "Callable[[str], Any]", kbd_intr: "Callable[[int], Any]") -> None:
+        self.ticks_ms = ticks_ms
+        self.ticks_diff = ticks_diff
+        self.sleep_ms = sleep_ms
+        self.poller = poller
+        self.stdin = stdin
+        self.write = write
+        self.kbd_intr = kbd_intr
+
+
+class Puck:
+    """One running puck: bytes in, replies out, cues ticking."""
+
+    def __init__(self, engine: CueEngine, protocol: Protocol, write: "Callable[[str], Any]") -> None:
+        self.engine = engine
+        self.protocol = protocol
+        self._write = write
+        self._lines = LineBuffer()
+
+    def receive(self, data: bytes, now_ms: int) -> None:
+        for kind, line in self._lines.feed(data):
+            if kind == TOO_LONG:
+                reply = self.protocol.too_long()
+            else:
+                reply = self.protocol.handle(line, now_ms)
+            self._write(reply + "\n")
+
+
+def run(ports: Ports, cfg: "Any") -> None:
+    """Boot and serve forever; returns only for the maintenance REPL."""
+    clock = MonotonicClock(ports.ticks_ms, ports.ticks_diff)
+    led = hw.build_led(cfg.NEOPIXEL_PIN, cfg.NEOPIXEL_COUNT)
+    motor = hw.build_motor(cfg.MOTOR_PIN, cfg.MOTOR_PWM_HZ)
+    led_ok = run_self_test(led, motor, ports.sleep_ms, cfg.SELFTEST_STEP_MS, cfg.MAX_BRIGHTNESS,
+                           cfg.MOTOR_DUTY)
+    engine = CueEngine(led, motor, cfg.MAX_BRIGHTNESS, cfg.MOTOR_DUTY)
+    protocol = Protocol(engine, hw.unique_id_hex())
+    if not led_ok:
+        protocol.add_error()
+    puck = Puck(engine, protocol, ports.write)
+    reader = SerialReader(ports.poller, ports.stdin, cfg.MAX_READ_PER_STEP)
+    ports.kbd_intr(-1)  # Ctrl-C is data from here on (handled below), not KeyboardInterrupt
+    wdt = hw.start_watchdog(cfg.WDT_TIMEOUT_MS)
+    while True:
+        wdt.feed()
+        try:
+            now = clock.now_ms()
+            data = reader.read()
+            stop = data.find(bytes((CTRL_C,)))
+            if stop >= 0:
+                puck.receive(data[:stop], now)
+                leave_for_repl(engine, wdt, ports)
+                return
+            if data:
+                puck.receive(data, now)
+            engine.tick(now)
+        except Exception:
+            protocol.add_error()
+        ports.sleep_ms(cfg.LOOP_PERIOD_MS)
+
+
+def leave_for_repl(engine: CueEngine, wdt: "Any", ports: Ports) -> None:
+    """A Ctrl-C byte (mpremote's way in) ends the loop: LED and motor off, the watchdog fed by
+    a timer from now on, Ctrl-C re-enabled; main.py then returns to the REPL. The bytes after
+    the Ctrl-C are left unread for the REPL."""
+    engine.clear()
+    hw.feed_from_timer(wdt)
+    ports.kbd_intr(CTRL_C)

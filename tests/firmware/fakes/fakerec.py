@@ -1,0 +1,20 @@
+"""Shared recorder of the fake hardware (runs inside MicroPython, not CPython).
+
+The harness sets `clock` to a function returning the fake time in ms; every fake device
+appends {"t": ms, "ev": kind, ...} dicts to `events`.
+"""
+
+events = []
+wdt_feeds = []
+clock = None
+neopixel_fails = False
+
+
+def now():
+    return clock() if clock is not None else 0
+
+
+def record(ev, **fields):
+    fields["t"] = now()
+    fields["ev"] = ev
+    events.append(fields)

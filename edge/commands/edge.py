@@ -1,16 +1,128 @@
-"""``poise edge``: placeholder until its issue lands (registered so the CLI imports)."""
+"""``poise edge run`` (the on-device loop) and ``poise edge recalibrate``."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
+import sys
+from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("edge", help="(not built yet)")
-    p.set_defaults(func=_run)
+    p = sub.add_parser("edge", help="the on-device cue loop (run, recalibrate)")
+    esub = p.add_subparsers(dest="edge_command", metavar="ACTION", required=True)
+
+    run = esub.add_parser("run", help="listen to the headset and give the agent calm cues")
+    _common(run)
+    run.add_argument("--source", help="wav:FILE or pyaudio:DEVICE (default: audio.source)")
+    run.add_argument(
+        "--cue", help="gpio, serial:/dev/ttyACM0, terminal or none (default: cues.output)"
+    )
+    run.add_argument("--events", metavar="OUT.jsonl", help="write every event as a JSON line "
+                     "(- for stdout)")
+    run.add_argument("--realtime", action="store_true",
+                     help="pace a WAV source at real time (default: as fast as possible)")
+    run.set_defaults(func=_run)
+
+    rc = esub.add_parser("recalibrate", help="forget the agent's baseline (calibrate anew)")
+    _common(rc)
+    rc.set_defaults(func=_recalibrate)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="device.toml", help="settings file (default: built-in "
+                   "defaults, see docs/device.example.toml)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one setting, e.g. --set detectors.pace.enter=1.3 (repeatable)")
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from edge.settings import load_settings
+
+    return load_settings(args.config, args.overrides)
+
+
+def make_source(spec: str, settings: Any) -> Any:
+    """Build the audio source named by ``wav:FILE`` or ``pyaudio:DEVICE``."""
+    from edge.errors import ConfigError
+
+    a = settings.audio
+    rate = settings.features.sample_rate
+    kind, _, arg = spec.partition(":")
+    if kind == "wav" and arg:
+        from edge.audio.wav_source import WavFileSource
+
+        cmap = (a.agent_channel, a.customer_channel)
+        src = WavFileSource(arg, target_rate=rate, channel_map=cmap)
+        src.block_frames = max(1, round(a.block_s * src.info.sample_rate))
+        return src
+    if kind == "pyaudio":
+        from edge.audio.pyaudio_source import PyAudioSource
+
+        device: str | int | None = arg or None
+        if device == "default":
+            device = None
+        elif isinstance(device, str) and device.isdigit():
+            device = int(device)
+        return PyAudioSource(device, channels=(a.agent_channel, a.customer_channel), rate=rate,
+                             block_frames=max(1, round(a.block_s * rate)))
+    raise ConfigError(f"unknown audio source {spec!r} (wav:FILE or pyaudio:DEVICE)")
 
 
 def _run(args: argparse.Namespace) -> int:
-    print("poise edge: not built yet")
-    return 1
+    from edge.agent_baseline import BaselineStore
+    from edge.arousal import load_arousal_model
+    from edge.cues.factory import make_cue_output
+    from edge.errors import ConfigError
+    from edge.pipeline import Pipeline
+    from edge.protocols import MonotonicClock
+    from edge.runner import Runner
+    from edge.sdnotify import SdNotifier
+
+    settings = _settings(args)
+    clock = MonotonicClock()
+    store = BaselineStore(settings.baseline.state_file, settings.baseline)
+    with ExitStack() as stack:
+        source = make_source(args.source or settings.audio.source, settings)
+        stack.callback(source.close)
+        cue = make_cue_output(args.cue or settings.cues.output, settings.cues, clock)
+        events = None
+        if args.events == "-":
+            events = sys.stdout
+        elif args.events:
+            try:
+                events = stack.enter_context(Path(args.events).open("w", encoding="utf-8"))
+            except OSError as exc:
+                cue.close()
+                raise ConfigError(f"cannot write events to {args.events}: {exc.strerror}") from None
+        pipeline = Pipeline(settings, store.load(), load_arousal_model(settings.model))
+        runner = Runner(pipeline, source, cue, clock, events=events, store=store,
+                        notifier=SdNotifier(), realtime=args.realtime)
+
+        def _stop(signum: int, frame: Any) -> None:
+            log.info("signal %d: stopping", signum)
+            runner.stop()
+
+        old_term = signal.signal(signal.SIGTERM, _stop)
+        try:
+            stats = runner.run()
+        finally:
+            signal.signal(signal.SIGTERM, old_term)
+    shown = sum(1 for _, _, s in stats.cues if s == "on")
+    log.info("processed %.1f s of audio, %d events, %d cues", stats.audio_s, stats.events, shown)
+    return 0
+
+
+def _recalibrate(args: argparse.Namespace) -> int:
+    from edge.agent_baseline import BaselineStore
+
+    settings = _settings(args)
+    BaselineStore(settings.baseline.state_file, settings.baseline).reset()
+    print(f"baseline reset ({settings.baseline.state_file}); restart poise-edge so a running loop "
+          "calibrates anew")
+    return 0

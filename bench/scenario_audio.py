@@ -1,0 +1,124 @@
+"""Synthetic two-channel call audio for device-loop tests and scenario benchmarks.
+
+espeak-ng speech (and EmoDB utterances, read in place) are turned into 16 kHz float arrays,
+joined with silences and put on two channels (0 agent, 1 customer). A faint deterministic noise
+floor (-70 dBFS) is added so the VAD has a floor to track. Nothing here is committed as audio:
+callers write WAVs into temporary directories.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import wave
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import soxr
+
+SR = 16_000
+F32 = npt.NDArray[np.float32]
+
+SENTENCES = (
+    "Thank you for calling, my name is Alex, how can I help you today.",
+    "I can see your account here, let me just check the last few payments for you.",
+    "That charge was applied on the third of the month, when the new plan started.",
+    "I understand that this is frustrating, and I am going to sort it out right now.",
+    "Could you please confirm the first line of your address and your postcode.",
+    "The engineer can visit on Tuesday morning between eight and twelve o'clock.",
+    "I have applied a credit to your account, it will show on your next bill.",
+    "Is there anything else that I can help you with while you are on the line.",
+    "Your router should restart by itself, the lights will flash for a minute or two.",
+    "We changed the billing system last week, and some customers got two letters.",
+    "Let me put a note on the account so that nobody asks you about this again.",
+    "The refund usually takes three to five working days to reach your bank.",
+)
+CUSTOMER_SENTENCES = (
+    "Yes, that is right.",
+    "I have been waiting for over an hour and nobody called me back.",
+    "Okay, thank you, that makes sense.",
+    "No, the payment went out twice this month.",
+    "It is twelve Station Road.",
+    "Right, and when will that happen?",
+)
+
+
+def have_espeak() -> bool:
+    return shutil.which("espeak-ng") is not None
+
+
+def espeak(text: str, rate: int = 170, pitch: int = 50, voice: str = "en-us",
+           extra: Sequence[str] = ()) -> F32:
+    """Synthesize ``text`` with espeak-ng; mono float32 at 16 kHz."""
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d) / "s.wav"
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-s", str(rate), "-p", str(pitch), *extra, "-w", str(out),
+             text],
+            check=True, capture_output=True,
+        )
+        x, sr = read_wav_mono(out)
+    return resample(x, sr)
+
+
+def read_wav_mono(path: Path) -> tuple[F32, int]:
+    with wave.open(str(path), "rb") as w:
+        sr = w.getframerate()
+        ch = w.getnchannels()
+        raw = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+    x = raw.reshape(-1, ch).mean(axis=1).astype(np.float32) / 32768.0
+    return x, sr
+
+
+def resample(x: F32, sr: int) -> F32:
+    if sr == SR:
+        return x.astype(np.float32)
+    return np.asarray(soxr.resample(x, sr, SR), dtype=np.float32)
+
+
+def silence(seconds: float) -> F32:
+    return np.zeros(round(seconds * SR), np.float32)
+
+
+def speech_block(seconds: float, rate: int = 170, pitch: int = 50, extra: Sequence[str] = (),
+                 gap_s: float = 0.5, seed: int = 0, sentences: Sequence[str] = SENTENCES,
+                 voice: str = "en-us") -> F32:
+    """At least ``seconds`` of sentences separated by ``gap_s`` pauses, cut to ``seconds``."""
+    rng = np.random.default_rng(seed)
+    parts: list[F32] = []
+    total = 0
+    cache: dict[str, F32] = {}
+    while total < seconds * SR:
+        s = str(sentences[int(rng.integers(len(sentences)))])
+        if s not in cache:
+            cache[s] = espeak(s, rate=rate, pitch=pitch, extra=extra, voice=voice)
+        gap = silence(gap_s * float(rng.uniform(0.7, 1.4)))
+        parts += [cache[s], gap]
+        total += cache[s].size + gap.size
+    return np.concatenate(parts)[: round(seconds * SR)]
+
+
+def stereo(agent: F32, customer: F32, noise_dbfs: float = -70.0, seed: int = 1) -> F32:
+    """Two channels (agent, customer) padded to the same length, with a faint noise floor."""
+    n = max(agent.size, customer.size)
+    out = np.zeros((n, 2), np.float32)
+    out[: agent.size, 0] = agent
+    out[: customer.size, 1] = customer
+    rng = np.random.default_rng(seed)
+    amp = 10 ** (noise_dbfs / 20) * np.sqrt(2)
+    out += (rng.standard_normal(out.shape) * amp / np.sqrt(2)).astype(np.float32)
+    return out
+
+
+def write_wav(path: Path, x: F32) -> Path:
+    """Write float (n, channels) as 16-bit PCM at 16 kHz."""
+    pcm = np.clip(np.round(x * 32767.0), -32768, 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(x.shape[1])
+        w.setsampwidth(2)
+        w.setframerate(SR)
+        w.writeframes(pcm.tobytes())
+    return path

@@ -1,0 +1,213 @@
+"""The agent's own baseline: robust per-metric references that calibrate, then follow slowly.
+
+Agent-side metrics (articulation rate, robust pitch spread, model arousal) are fed per hop of agent
+speech. Every ``summary_speech_s`` seconds of speech each metric is reduced to its median over
+that stretch (one *summary*). The baseline of a metric is the median of its summaries over the
+last ``follow_speech_s`` seconds of speech, with a robust spread (1.4826 x MAD). It is *ready*
+once ``calibration_speech_s`` seconds of speech were summarised. While ``frozen`` (a drift is
+active) nothing is collected, so a drift never becomes the agent's new normal.
+
+:class:`BaselineStore` keeps the state across restarts: written atomically (temp file, fsync,
+rename, fsync of the directory); a missing file starts calibration, a corrupt one is logged as a
+warning and calibration restarts (never a crash).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import tempfile
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from edge.settings import BaselineSettings
+
+log = logging.getLogger(__name__)
+
+#: Metrics the baseline keeps.
+METRICS = ("articulation_rate_sps", "pitch_spread_st", "arousal")
+STATE_VERSION = 1
+#: A summary needs at least this fraction of finite values over its stretch to count.
+_MIN_FINITE = 0.2
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Where the agent usually is on one metric."""
+
+    median: float
+    """Median of the summaries."""
+    spread: float
+    """1.4826 x median absolute deviation of the summaries (a robust SD)."""
+    n: int
+    """Number of summaries behind it."""
+
+
+class AgentBaseline:
+    """Running, freezable, serialisable per-metric baseline of one agent."""
+
+    def __init__(self, settings: BaselineSettings | None = None) -> None:
+        settings = settings if settings is not None else BaselineSettings()
+        self.settings = settings
+        cap = max(1, math.ceil(settings.follow_speech_s / settings.summary_speech_s))
+        self._summaries: dict[str, deque[float]] = {m: deque(maxlen=cap) for m in METRICS}
+        self._pending: dict[str, list[npt.NDArray[np.float64]]] = {m: [] for m in METRICS}
+        self._pending_speech_s = 0.0
+        self.speech_s = 0.0
+        """Seconds of agent speech summarised since calibration started."""
+        self.frozen = False
+        """While True, observations are discarded."""
+        self._cache: dict[str, Reference | None] = {}
+
+    @property
+    def ready(self) -> bool:
+        """Calibration is complete: relative cues may fire."""
+        return self.speech_s >= self.settings.calibration_speech_s
+
+    @property
+    def calibration_progress(self) -> float:
+        """0..1 share of the calibration speech collected."""
+        return min(1.0, self.speech_s / self.settings.calibration_speech_s)
+
+    def observe(self, speech_s: float, values: dict[str, npt.ArrayLike]) -> bool:
+        """Feed ``speech_s`` seconds of agent speech and the metric values seen during it.
+
+        Returns True when this call completed the calibration.
+        """
+        if self.frozen or speech_s <= 0:
+            return False
+        was_ready = self.ready
+        for name, v in values.items():
+            if name not in self._pending:
+                raise KeyError(f"unknown baseline metric {name!r}")
+            arr = np.asarray(v, dtype=np.float64).ravel()
+            if arr.size:
+                self._pending[name].append(arr)
+        self._pending_speech_s += speech_s
+        if self._pending_speech_s >= self.settings.summary_speech_s:
+            self._summarise()
+        return self.ready and not was_ready
+
+    def _summarise(self) -> None:
+        for name, parts in self._pending.items():
+            if not parts:
+                continue
+            arr = np.concatenate(parts)
+            finite = arr[np.isfinite(arr)]
+            if finite.size and finite.size >= _MIN_FINITE * arr.size:
+                self._summaries[name].append(float(np.median(finite)))
+            parts.clear()
+        self.speech_s += self._pending_speech_s
+        self._pending_speech_s = 0.0
+        self._cache.clear()
+
+    def reference(self, metric: str) -> Reference | None:
+        """The metric's reference, or None before calibration or with too few summaries."""
+        if not self.ready:
+            return None
+        if metric not in self._cache:
+            s = np.fromiter(self._summaries[metric], dtype=np.float64)
+            if s.size < 3:
+                self._cache[metric] = None
+            else:
+                med = float(np.median(s))
+                mad = float(np.median(np.abs(s - med)))
+                self._cache[metric] = Reference(med, 1.4826 * mad, int(s.size))
+        return self._cache[metric]
+
+    # -- persistence -----------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": STATE_VERSION,
+            "speech_s": self.speech_s,
+            "summaries": {m: list(q) for m, q in self._summaries.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, settings: BaselineSettings | None = None) -> AgentBaseline:
+        """Rebuild from :meth:`to_dict` output; raises ValueError on anything malformed."""
+        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+            raise ValueError("not a version-1 baseline state")
+        speech = data.get("speech_s")
+        summaries = data.get("summaries")
+        if not isinstance(speech, int | float) or not math.isfinite(speech) or speech < 0:
+            raise ValueError("speech_s missing or invalid")
+        if not isinstance(summaries, dict) or set(summaries) != set(METRICS):
+            raise ValueError("summaries missing or with unexpected metrics")
+        out = cls(settings)
+        for m in METRICS:
+            vals = summaries[m]
+            if not isinstance(vals, list) or not all(
+                isinstance(x, int | float) and math.isfinite(x) for x in vals
+            ):
+                raise ValueError(f"summaries of {m} are not a list of numbers")
+            out._summaries[m].extend(float(x) for x in vals)
+        out.speech_s = float(speech)
+        return out
+
+
+class BaselineStore:
+    """Loads and atomically saves an :class:`AgentBaseline` at ``path``."""
+
+    def __init__(self, path: Path, settings: BaselineSettings | None = None) -> None:
+        self.path = Path(path)
+        self.settings = settings if settings is not None else BaselineSettings()
+
+    def load(self) -> AgentBaseline:
+        """The saved baseline; a fresh (calibrating) one when missing or unreadable."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            log.info("no baseline at %s: calibrating on the agent's first speech", self.path)
+            return AgentBaseline(self.settings)
+        except OSError as exc:
+            log.warning("cannot read baseline %s (%s): recalibrating", self.path, exc.strerror)
+            return AgentBaseline(self.settings)
+        try:
+            baseline = AgentBaseline.from_dict(json.loads(text), self.settings)
+        except (ValueError, json.JSONDecodeError) as exc:
+            log.warning("baseline file %s is corrupt (%s): recalibrating", self.path, exc)
+            return AgentBaseline(self.settings)
+        log.info(
+            "loaded baseline from %s (%.0f s of speech, %s)",
+            self.path,
+            baseline.speech_s,
+            "ready" if baseline.ready else "still calibrating",
+        )
+        return baseline
+
+    def save(self, baseline: AgentBaseline) -> None:
+        """Write atomically: a reader sees the old file or the new one, never half of one."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        blob = json.dumps(baseline.to_dict(), separators=(",", ":")).encode()
+        fd, tmp = tempfile.mkstemp(prefix=".baseline-", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(blob)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def reset(self) -> None:
+        """Forget the baseline: the next run calibrates again."""
+        try:
+            self.path.unlink()
+            log.info("removed baseline %s", self.path)
+        except FileNotFoundError:
+            log.info("no baseline at %s to remove", self.path)

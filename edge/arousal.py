@@ -1,0 +1,77 @@
+"""The arousal model behind a small protocol, so the pipeline runs (and is tested) without it.
+
+One :class:`ArousalModel` per channel: it is fed that channel's hops as they become final and
+returns the (time, arousal logit) of every model window that completed. :func:`load_arousal_model`
+returns a factory for the real TFLite model, or None (with one log line) when it is missing,
+disabled or cannot be loaded: ``stress`` and ``empathy`` are then switched off.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from edge.features.frames import FrameBatch
+from edge.settings import ModelSettings
+
+log = logging.getLogger(__name__)
+
+Scores = tuple[npt.NDArray[np.float64], npt.NDArray[np.float32]]
+
+
+class ArousalModel(Protocol):
+    """Streaming arousal scorer for one channel."""
+
+    def push(self, frames: FrameBatch) -> Scores:
+        """Feed hops; return (end time, arousal logit) of each window completed by them."""
+        ...
+
+
+def empty_scores() -> Scores:
+    return np.zeros(0, np.float64), np.zeros(0, np.float32)
+
+
+class LiteRTArousal:
+    """Adapter: :class:`edge.model.inputs.WindowBuilder` windows into the TFLite runtime."""
+
+    def __init__(self, runtime: Any, builder: Any) -> None:
+        self._runtime = runtime
+        self._builder = builder
+
+    def push(self, frames: FrameBatch) -> Scores:
+        windows = self._builder.push(frames)
+        if windows is None or len(windows.t_end) == 0:
+            return empty_scores()
+        logits = np.asarray(self._runtime.predict(windows.x), dtype=np.float32).reshape(-1)
+        return np.asarray(windows.t_end, np.float64), logits
+
+
+def load_arousal_model(settings: ModelSettings) -> Callable[[], ArousalModel] | None:
+    """A per-channel model factory, or None when no usable model is available."""
+    if not settings.enabled:
+        log.info("arousal model disabled in settings: stress and empathy are off")
+        return None
+    path = Path(settings.path)
+    if not path.exists():
+        log.warning("no arousal model at %s: stress and empathy are off", path)
+        return None
+    try:
+        from edge.model.inputs import WindowBuilder
+        from edge.model.runtime import load_runtime
+
+        runtime = load_runtime(path)
+    except Exception as exc:  # any failure here must not stop the other cues
+        log.warning("arousal model %s unusable (%s): stress and empathy are off", path, exc)
+        return None
+    spec = runtime.input_spec
+
+    def factory() -> ArousalModel:
+        return LiteRTArousal(runtime, WindowBuilder(spec))
+
+    log.info("arousal model loaded from %s", path)
+    return factory

@@ -1,0 +1,111 @@
+"""Agent-side drift signals measured against the agent's own baseline: pace, flat, stress.
+
+* ``pace``: articulation rate (syllables per second of speech, trailing window) over the baseline
+  median. Safety caps: the signal is at least ``rate / pace_fast_sps * enter``, so at or above
+  ``pace_fast_sps`` it always counts as fast (also before calibration, when this is the only
+  term); below ``pace_min_sps`` it is forced under the exit threshold (never a pace cue).
+* ``flat``: robust pitch spread over the baseline median. The spread is 1.4826 x MAD of the
+  agent's voiced F0 (semitones) over the trailing ``PITCH_WINDOW_HOPS`` hops: unlike an SD it
+  ignores the odd octave error of the pitch tracker. Caps: above ``flat_max_st`` never flat; the
+  signal is at most ``spread / flat_always_st * enter``, so below ``flat_always_st`` always flat.
+* ``stress``: newest agent arousal logit minus the baseline median arousal (needs calibration).
+
+While the agent is not speaking the signals are NaN (no change).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from edge.agent_baseline import AgentBaseline
+from edge.detectors.tick import Tick
+from edge.settings import BaselineSettings, DetectorsSettings
+
+NAN = float("nan")
+#: Trailing window of the pitch spread (5 s).
+PITCH_WINDOW_HOPS = 500
+#: Voiced hops needed in the window for a spread.
+MIN_VOICED_HOPS = 50
+
+
+def _last_finite(x: np.ndarray) -> float:
+    finite = x[np.isfinite(x)]
+    return float(finite[-1]) if finite.size else NAN
+
+
+class PitchSpread:
+    """Robust pitch variability (semitones) of one channel's speech over a trailing window."""
+
+    def __init__(self, window_hops: int = PITCH_WINDOW_HOPS) -> None:
+        self.window_hops = window_hops
+        self._f0: npt.NDArray[np.float32] = np.zeros(0, np.float32)
+        self.value = NAN
+
+    def update(self, tick: Tick) -> float:
+        f0 = np.where(tick.agent.vad, tick.agent.f0_st, np.float32(np.nan)).astype(np.float32)
+        self._f0 = np.concatenate([self._f0, f0])[-self.window_hops :]
+        voiced = self._f0[np.isfinite(self._f0)]
+        if voiced.size < MIN_VOICED_HOPS:
+            self.value = NAN
+        else:
+            med = np.median(voiced)
+            self.value = float(1.4826 * np.median(np.abs(voiced - med)))
+        return self.value
+
+
+class ProsodySignals:
+    """Computes the pace, flat and stress signal values for one tick."""
+
+    def __init__(self, baseline: AgentBaseline, caps: BaselineSettings,
+                 detectors: DetectorsSettings) -> None:
+        self.baseline = baseline
+        self.caps = caps
+        self.detectors = detectors
+        self.spread = PitchSpread()
+        self.last_arousal = NAN
+        """Most recent agent arousal logit (NaN until the model scored a window)."""
+
+    def observe(self, tick: Tick) -> None:
+        """Update the running measures; call once per tick before the signals."""
+        self.spread.update(tick)
+        if tick.agent_arousal.size:
+            self.last_arousal = float(tick.agent_arousal[-1])
+
+    def pace(self, tick: Tick) -> float:
+        if not tick.agent_speaking:
+            return NAN
+        rate = _last_finite(tick.agent.articulation_rate_sps)
+        if math.isnan(rate):
+            return NAN
+        det = self.detectors.pace
+        if rate < self.caps.pace_min_sps:
+            return det.exit * 0.99
+        signal = rate / self.caps.pace_fast_sps * det.enter
+        ref = self.baseline.reference("articulation_rate_sps")
+        if ref is not None and ref.median > 0:
+            signal = max(signal, rate / ref.median)
+        return signal
+
+    def flat(self, tick: Tick) -> float:
+        sd = self.spread.value
+        if not tick.agent_speaking or math.isnan(sd):
+            return NAN
+        det = self.detectors.flat
+        if sd > self.caps.flat_max_st:
+            return det.exit * 1.01
+        signal = sd / self.caps.flat_always_st * det.enter if self.caps.flat_always_st > 0 else 1e9
+        ref = self.baseline.reference("pitch_spread_st")
+        if ref is not None and ref.median > 0:
+            signal = min(signal, sd / ref.median)
+        return signal
+
+    def stress(self, tick: Tick) -> float:
+        if not tick.agent_speaking or math.isnan(self.last_arousal):
+            return NAN
+        ref = self.baseline.reference("arousal")
+        if ref is None:
+            return NAN
+        return self.last_arousal - ref.median

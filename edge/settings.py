@@ -1,0 +1,463 @@
+"""Settings of the on-device loop (``poise edge run``): one frozen dataclass tree, one TOML file.
+
+``docs/device.example.toml`` lists every default; :func:`load_settings` reads a file (or nothing:
+the defaults serve), applies ``--set key.path=value`` overrides and validates the result. The
+detector names used here (``pace``, ``stress``, ``flat``, ``overtalk``, ``monologue``,
+``dead_air``, ``empathy``) are also the names in events, metrics and cue commands.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+from edge.config import from_mapping, load_toml, merge_overrides
+from edge.errors import ConfigError
+from edge.features.config import FeatureConfig
+
+#: Every detector, in the order tables and reports list them.
+DETECTOR_NAMES = ("pace", "stress", "flat", "overtalk", "monologue", "dead_air", "empathy")
+
+Pattern = Literal["steady", "pulse", "blink"]
+Buzz = Literal["none", "short", "double"]
+_COLOUR = re.compile(r"^[0-9A-Fa-f]{6}$")
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    """Where the two-channel audio comes from."""
+
+    source: str = "pyaudio:default"
+    """``pyaudio:DEVICE`` (index, name substring or ``default``) or ``wav:FILE``."""
+
+    agent_channel: int = 0
+    """Input channel (of the device or WAV file) carrying the agent's headset microphone."""
+
+    customer_channel: int = 1
+    """Input channel (of the device or WAV file) carrying the far end (the customer)."""
+
+    block_s: float = 0.1
+    """Audio block length in seconds handed to the pipeline per step."""
+
+    def __post_init__(self) -> None:
+        if self.agent_channel < 0 or self.customer_channel < 0:
+            raise ValueError("channels are numbered from 0")
+        if self.agent_channel == self.customer_channel:
+            raise ValueError("agent_channel and customer_channel must differ")
+        if not 0.005 <= self.block_s <= 1.0:
+            raise ValueError("block_s must be within 0.005..1.0")
+
+
+@dataclass(frozen=True)
+class BaselineSettings:
+    """The agent's own baseline that pace, flat and stress are measured against."""
+
+    calibration_speech_s: float = 180.0
+    """Seconds of agent speech (VAD) collected before relative cues may fire (3 minutes)."""
+
+    summary_speech_s: float = 5.0
+    """Agent speech per summary: each metric is reduced to its median over this much speech."""
+
+    follow_speech_s: float = 1800.0
+    """After calibration the baseline is the median of the summaries of the last this many
+    seconds of speech, so it follows the agent slowly (30 minutes of speech)."""
+
+    freeze_while_drift: bool = True
+    """Stop feeding the baseline while any drift (pace, flat, stress) is active, so a drift never
+    becomes the new normal."""
+
+    state_file: Path = Path("/var/lib/poise/baseline.json")
+    """Where the baseline is kept across restarts (written atomically)."""
+
+    save_every_s: float = 60.0
+    """Seconds of audio between saves of the baseline (also saved on calibration and exit)."""
+
+    pace_fast_sps: float = 6.5
+    """Safety cap: a speech rate above this (syllables/s) always counts as fast."""
+
+    pace_min_sps: float = 4.0
+    """Safety cap: never cue pace while the speech rate is below this (syllables/s)."""
+
+    flat_max_st: float = 3.0
+    """Safety cap: never cue flat while pitch variability is above this (semitones SD)."""
+
+    flat_always_st: float = 0.8
+    """Safety cap: pitch variability below this (semitones SD) always counts as flat."""
+
+    def __post_init__(self) -> None:
+        if self.summary_speech_s <= 0 or self.calibration_speech_s < self.summary_speech_s:
+            raise ValueError("need 0 < summary_speech_s <= calibration_speech_s")
+        if self.follow_speech_s < self.calibration_speech_s:
+            raise ValueError("follow_speech_s must be at least calibration_speech_s")
+        if not 0 < self.pace_min_sps < self.pace_fast_sps:
+            raise ValueError("need 0 < pace_min_sps < pace_fast_sps")
+        if not 0 <= self.flat_always_st < self.flat_max_st:
+            raise ValueError("need 0 <= flat_always_st < flat_max_st")
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    """Shared shape of every detector: a signal compared with enter/exit thresholds."""
+
+    enter: float = 1.0
+    """The signal must pass this (above, or below for ``flat``) to start a drift."""
+
+    exit: float = 0.5
+    """The drift ends when the signal falls back past this (hysteresis: between exit and enter
+    nothing changes)."""
+
+    min_duration_s: float = 2.0
+    """The signal must stay past ``enter`` this long before the drift starts."""
+
+    refractory_s: float = 120.0
+    """After a drift ends, the same detector stays quiet this long."""
+
+    priority: int = 50
+    """When cues compete, the higher priority wins (and may replace a lower one being shown)."""
+
+    max_on_s: float = 30.0
+    """A shown cue is cleared after this long even if the drift goes on (the agent has seen it)."""
+
+    def __post_init__(self) -> None:
+        if self.min_duration_s < 0 or self.refractory_s < 0 or self.max_on_s <= 0:
+            raise ValueError("durations must not be negative (max_on_s positive)")
+
+
+@dataclass(frozen=True)
+class PaceSettings(DetectorSettings):
+    """``pace``: articulation rate relative to the agent's baseline median (ratio)."""
+
+    enter: float = 1.25
+    """Rate / baseline at or above which the agent counts as fast."""
+    exit: float = 1.12
+    """Rate / baseline below which the drift ends."""
+    min_duration_s: float = 4.0
+    """Seconds of fast speech before the cue."""
+    priority: int = 60
+    """Priority among cues."""
+
+
+@dataclass(frozen=True)
+class StressSettings(DetectorSettings):
+    """``stress``: model arousal (logit) minus the agent's baseline median arousal."""
+
+    enter: float = 1.5
+    """Arousal above baseline (logit units) that starts the drift."""
+    exit: float = 0.75
+    """Arousal above baseline below which the drift ends."""
+    min_duration_s: float = 5.0
+    """Seconds of raised arousal before the cue."""
+    priority: int = 55
+    """Priority among cues."""
+
+
+@dataclass(frozen=True)
+class FlatSettings(DetectorSettings):
+    """``flat``: pitch variability (SD in semitones) relative to the baseline median (ratio);
+    this detector fires when the signal is BELOW ``enter``."""
+
+    enter: float = 0.6
+    """Pitch SD / baseline at or below which the voice counts as flat."""
+    exit: float = 0.75
+    """Pitch SD / baseline above which the drift ends."""
+    min_duration_s: float = 8.0
+    """Seconds of flat speech before the cue."""
+    refractory_s: float = 300.0
+    """Quiet time after a flat drift ends."""
+    priority: int = 20
+    """Priority among cues."""
+
+
+@dataclass(frozen=True)
+class OvertalkSettings(DetectorSettings):
+    """``overtalk``: fraction of the last second in which both sides speak at once."""
+
+    enter: float = 0.6
+    """Overlap fraction that starts the drift."""
+    exit: float = 0.2
+    """Overlap fraction below which the drift ends."""
+    min_duration_s: float = 1.0
+    """Seconds of overlap before the cue."""
+    refractory_s: float = 60.0
+    """Quiet time after an overtalk drift ends."""
+    priority: int = 80
+    """Priority among cues."""
+    max_on_s: float = 5.0
+    """Longest time an overtalk cue is shown."""
+
+
+@dataclass(frozen=True)
+class MonologueSettings(DetectorSettings):
+    """``monologue``: length in seconds of the agent's current turn (the customer silent, the
+    agent's pauses shorter than ``turn_gap_s``)."""
+
+    enter: float = 60.0
+    """Turn length (seconds) that starts the drift."""
+    exit: float = 1.0
+    """Turn length below which the drift ends (the turn was handed over)."""
+    min_duration_s: float = 0.0
+    """Extra seconds past ``enter`` before the cue."""
+    refractory_s: float = 60.0
+    """Quiet time after a monologue drift ends."""
+    priority: int = 40
+    """Priority among cues."""
+    max_on_s: float = 10.0
+    """Longest time a monologue cue is shown."""
+    turn_gap_s: float = 3.0
+    """An agent silence at least this long ends the turn."""
+    customer_takeover_s: float = 1.0
+    """Customer speech at least this long (backchannels are shorter) ends the turn."""
+
+
+@dataclass(frozen=True)
+class DeadAirSettings(DetectorSettings):
+    """``dead_air``: seconds during which neither side has spoken."""
+
+    enter: float = 10.0
+    """Silence (seconds) that starts the drift."""
+    exit: float = 0.3
+    """Silence below which the drift ends (someone spoke)."""
+    min_duration_s: float = 0.0
+    """Extra seconds past ``enter`` before the cue."""
+    refractory_s: float = 60.0
+    """Quiet time after a dead-air drift ends."""
+    priority: int = 30
+    """Priority among cues."""
+    max_on_s: float = 10.0
+    """Longest time a dead-air cue is shown."""
+    call_memory_s: float = 120.0
+    """Silence only counts as dead air when both sides spoke within this many seconds (a call
+    is in progress), so the idle headset between calls stays quiet."""
+
+
+@dataclass(frozen=True)
+class EmpathySettings(DetectorSettings):
+    """``empathy``: customer distress = far-end arousal above its running median (logit) plus
+    far-end loudness above its running median divided by ``level_db_per_unit``."""
+
+    enter: float = 1.5
+    """Distress score that starts the drift."""
+    exit: float = 0.75
+    """Distress score below which the drift ends."""
+    min_duration_s: float = 3.0
+    """Seconds of distress before the cue."""
+    refractory_s: float = 180.0
+    """Quiet time after an empathy drift ends."""
+    priority: int = 70
+    """Priority among cues."""
+    level_db_per_unit: float = 6.0
+    """Decibels of extra loudness worth one unit of distress."""
+
+
+@dataclass(frozen=True)
+class DetectorsSettings:
+    """One table per detector."""
+
+    pace: PaceSettings = field(default_factory=PaceSettings)
+    """Speaking faster than usual."""
+    stress: StressSettings = field(default_factory=StressSettings)
+    """Vocal arousal above the agent's own baseline (needs the model)."""
+    flat: FlatSettings = field(default_factory=FlatSettings)
+    """Monotone delivery."""
+    overtalk: OvertalkSettings = field(default_factory=OvertalkSettings)
+    """Talking over the customer."""
+    monologue: MonologueSettings = field(default_factory=MonologueSettings)
+    """A long uninterrupted agent turn."""
+    dead_air: DeadAirSettings = field(default_factory=DeadAirSettings)
+    """Both sides silent too long."""
+    empathy: EmpathySettings = field(default_factory=EmpathySettings)
+    """The customer sounds distressed (needs the model)."""
+
+    def get(self, name: str) -> DetectorSettings:
+        if name not in DETECTOR_NAMES:
+            raise KeyError(name)
+        value: DetectorSettings = getattr(self, name)
+        return value
+
+
+@dataclass(frozen=True)
+class BudgetSettings:
+    """A shared budget keeps cues rare."""
+
+    max_cues_per_10min: int = 4
+    """At most this many cues start in any 10-minute window (all detectors together)."""
+
+    min_gap_s: float = 20.0
+    """At least this long between the end of one cue and the start of the next."""
+
+    def __post_init__(self) -> None:
+        if self.max_cues_per_10min < 0 or self.min_gap_s < 0:
+            raise ValueError("budget values must not be negative")
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    """Which detectors run, who may see them and what may leave the device."""
+
+    detectors: tuple[str, ...] = DETECTOR_NAMES
+    """Detectors that run. Left out = not computed at all."""
+
+    stress: Literal["off", "agent-only"] = "agent-only"
+    """``off``: stress is never computed; ``agent-only``: shown to the agent, never published."""
+
+    publish_metrics: bool = False
+    """Allow per-call aggregate metrics (no audio, no text) to be published as telemetry."""
+
+    publish_cues: tuple[str, ...] = ("overtalk", "monologue", "dead_air")
+    """Cue kinds whose on/off events may be published; ``stress`` is never published."""
+
+    def __post_init__(self) -> None:
+        for name in (*self.detectors, *self.publish_cues):
+            if name not in DETECTOR_NAMES:
+                raise ValueError(f"unknown detector {name!r} (known: {', '.join(DETECTOR_NAMES)})")
+        if "stress" in self.publish_cues:
+            raise ValueError("stress is agent-only and can never be published")
+
+    def runs(self, name: str) -> bool:
+        """Whether detector ``name`` runs under this policy."""
+        if name == "stress" and self.stress == "off":
+            return False
+        return name in self.detectors
+
+
+@dataclass(frozen=True)
+class CueStyle:
+    """How one cue type looks and feels."""
+
+    colour: str = "FFFFFF"
+    """LED colour as six hex digits RRGGBB."""
+    pattern: Pattern = "steady"
+    """``steady``, ``pulse`` (slow breathing) or ``blink``."""
+    buzz: Buzz = "none"
+    """Haptic: ``none``, ``short`` or ``double``."""
+
+    def __post_init__(self) -> None:
+        if not _COLOUR.match(self.colour):
+            raise ValueError(f"colour {self.colour!r} is not six hex digits RRGGBB")
+
+    @property
+    def rgb(self) -> tuple[float, float, float]:
+        """The colour as three floats 0..1."""
+        v = int(self.colour, 16)
+        return ((v >> 16 & 255) / 255.0, (v >> 8 & 255) / 255.0, (v & 255) / 255.0)
+
+
+@dataclass(frozen=True)
+class CueStylesSettings:
+    """One style per cue type."""
+
+    pace: CueStyle = CueStyle("FFA000", "pulse", "none")
+    """Amber pulse."""
+    stress: CueStyle = CueStyle("8000FF", "pulse", "none")
+    """Violet pulse."""
+    flat: CueStyle = CueStyle("00A0FF", "pulse", "none")
+    """Light-blue pulse."""
+    overtalk: CueStyle = CueStyle("FF2000", "steady", "short")
+    """Red, one short buzz."""
+    monologue: CueStyle = CueStyle("FFFF00", "steady", "double")
+    """Yellow, double buzz."""
+    dead_air: CueStyle = CueStyle("FFFFFF", "blink", "none")
+    """White blink."""
+    empathy: CueStyle = CueStyle("00FF60", "pulse", "short")
+    """Green pulse, one short buzz."""
+
+    def get(self, name: str) -> CueStyle:
+        if name not in DETECTOR_NAMES:
+            raise KeyError(name)
+        value: CueStyle = getattr(self, name)
+        return value
+
+
+@dataclass(frozen=True)
+class CueSettings:
+    """Where and how cues are shown."""
+
+    output: str = "gpio"
+    """``gpio``, ``serial:/dev/ttyACM0``, ``terminal`` or ``none``."""
+    red_pin: int = 17
+    """GPIO (BCM) of the RGB LED's red channel."""
+    green_pin: int = 27
+    """GPIO (BCM) of the green channel."""
+    blue_pin: int = 22
+    """GPIO (BCM) of the blue channel."""
+    common_anode: bool = False
+    """True for a common-anode RGB LED (channels active low)."""
+    haptic_pin: int = 18
+    """GPIO (BCM) driving the vibration motor's transistor (PWM)."""
+    brightness: float = 0.35
+    """Peak LED brightness 0..1 (calm, not a beacon)."""
+    haptic_strength: float = 0.6
+    """PWM duty of the motor while buzzing, 0..1."""
+    buzz_s: float = 0.15
+    """Length of one buzz; a double buzz is buzz, gap of the same length, buzz."""
+    pulse_period_s: float = 2.0
+    """Period of the ``pulse`` breathing pattern."""
+    blink_period_s: float = 1.0
+    """Period of the ``blink`` pattern (half on, half off)."""
+    serial_timeout_s: float = 0.5
+    """How long to wait for the puck's OK/ERR reply."""
+    styles: CueStylesSettings = field(default_factory=CueStylesSettings)
+    """Colour, pattern and buzz per cue type."""
+
+    def __post_init__(self) -> None:
+        for name in ("brightness", "haptic_strength"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be within 0..1")
+        if min(self.buzz_s, self.pulse_period_s, self.blink_period_s, self.serial_timeout_s) <= 0:
+            raise ValueError("cue timings must be positive")
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """The arousal model behind ``stress`` and ``empathy``."""
+
+    path: Path = Path("models/prosody-v1.tflite")
+    """The int8 TFLite model (its card sits beside it). Missing: stress and empathy are off."""
+    enabled: bool = True
+    """Set false to run without the model even when it exists."""
+
+
+@dataclass(frozen=True)
+class DeviceSettings:
+    """Everything ``poise edge run`` needs."""
+
+    audio: AudioSettings = field(default_factory=AudioSettings)
+    """Audio source and channel map."""
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    """Feature front-end settings (the model card must match them)."""
+    baseline: BaselineSettings = field(default_factory=BaselineSettings)
+    """The agent's own baseline."""
+    detectors: DetectorsSettings = field(default_factory=DetectorsSettings)
+    """Thresholds and timing of each detector."""
+    budget: BudgetSettings = field(default_factory=BudgetSettings)
+    """Shared cue budget."""
+    policy: PolicySettings = field(default_factory=PolicySettings)
+    """What runs, who sees it, what is published."""
+    cues: CueSettings = field(default_factory=CueSettings)
+    """Cue output and styles."""
+    model: ModelSettings = field(default_factory=ModelSettings)
+    """Arousal model."""
+
+
+def load_settings(
+    path: str | Path | None = None, overrides: list[str] | None = None
+) -> DeviceSettings:
+    """Read ``path`` (or start from the defaults), apply ``key.path=value`` overrides, validate."""
+    data: dict[str, Any] = load_toml(path) if path is not None else {}
+    if overrides:
+        data = merge_overrides(data, overrides)
+    settings = from_mapping(DeviceSettings, data)
+    for name in DETECTOR_NAMES:
+        det = settings.detectors.get(name)
+        below = name == "flat"
+        if (below and det.exit <= det.enter) or (not below and det.exit >= det.enter):
+            side = "above" if below else "below"
+            raise ConfigError(f"detectors.{name}: exit must be {side} enter (hysteresis)")
+    return settings
+
+
+def field_names(cls: type) -> list[str]:
+    """Names of a settings dataclass's fields (used by docs tests)."""
+    return [f.name for f in fields(cls)]

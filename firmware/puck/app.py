@@ -11,7 +11,7 @@ from puck import hw
 from puck.clock import MonotonicClock
 from puck.cues import CueEngine
 from puck.linebuf import TOO_LONG, LineBuffer
-from puck.protocol import Protocol
+from puck.protocol import LineProtocol
 from puck.selftest import run_self_test
 from puck.serialio import CTRL_C, SerialReader
 
@@ -40,7 +40,7 @@ class Ports:
 class Puck:
     """One running puck: bytes in, replies out, cues ticking."""
 
-    def __init__(self, engine: CueEngine, protocol: Protocol, write: "Callable[[str], Any]") -> None:
+    def __init__(self, engine: CueEngine, protocol: LineProtocol, write: "Callable[[str], Any]") -> None:
         self.engine = engine
         self.protocol = protocol
         self._write = write
@@ -51,7 +51,11 @@ class Puck:
             if kind == TOO_LONG:
                 reply = self.protocol.too_long()
             else:
-                reply = self.protocol.handle(line, now_ms)
+                try:
+                    reply = self.protocol.handle(line, now_ms)
+                except Exception:  # a fault below the parser: still exactly one reply
+                    self.protocol.add_error()
+                    reply = "ERR internal"
             self._write(reply + "\n")
 
 
@@ -63,9 +67,10 @@ def run(ports: Ports, cfg: "Any") -> None:
     led_ok = run_self_test(led, motor, ports.sleep_ms, cfg.SELFTEST_STEP_MS, cfg.MAX_BRIGHTNESS,
                            cfg.MOTOR_DUTY)
     engine = CueEngine(led, motor, cfg.MAX_BRIGHTNESS, cfg.MOTOR_DUTY)
-    protocol = Protocol(engine, hw.unique_id_hex())
+    protocol = LineProtocol(engine, hw.unique_id_hex())
     if not led_ok:
         protocol.add_error()
+    led_faults = led.faults
     puck = Puck(engine, protocol, ports.write)
     reader = SerialReader(ports.poller, ports.stdin, cfg.MAX_READ_PER_STEP)
     ports.kbd_intr(-1)  # Ctrl-C is data from here on (handled below), not KeyboardInterrupt
@@ -85,6 +90,9 @@ def run(ports: Ports, cfg: "Any") -> None:
             engine.tick(now)
         except Exception:
             protocol.add_error()
+        if led.faults != led_faults:  # failed LED writes count as errors too
+            protocol.errors += led.faults - led_faults
+            led_faults = led.faults
         ports.sleep_ms(cfg.LOOP_PERIOD_MS)
 
 

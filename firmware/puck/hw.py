@@ -15,20 +15,25 @@ WDT_MAX_MS = 8388  # RP2040 hardware limit
 
 
 class Led:
+    """Never raises: a failed write is counted in `faults` (and not retried for that colour)."""
+
     def __init__(self, pixels: "neopixel.NeoPixel", count: int) -> None:
         self._pixels = pixels
         self._count = count
         self._last: "Optional[Tuple[int, int, int]]" = None
+        self.faults = 0
 
     def set(self, r: int, g: int, b: int) -> None:
         rgb = (r, g, b)
         if rgb == self._last:
             return
-        self._last = None  # if the write fails, retry on the next call
-        for i in range(self._count):
-            self._pixels[i] = rgb
-        self._pixels.write()
         self._last = rgb
+        try:
+            for i in range(self._count):
+                self._pixels[i] = rgb
+            self._pixels.write()
+        except Exception:
+            self.faults += 1
 
     def readback(self) -> "Tuple[int, int, int]":
         """Colour held in the driver's buffer for pixel 0 (what the last write sent)."""
@@ -70,7 +75,7 @@ def feed_from_timer(wdt: "machine.WDT", period_ms: int = 1000) -> "machine.Timer
     def feed(_timer: "machine.Timer") -> None:
         wdt.feed()
 
-    return machine.Timer(mode=machine.Timer.PERIODIC, period=period_ms, callback=feed)
+    return machine.Timer(-1, mode=machine.Timer.PERIODIC, period=period_ms, callback=feed)
 
 
 def unique_id_hex() -> str:

@@ -90,7 +90,7 @@ def valid_name(text: str) -> bool:
     return True
 
 
-class Protocol:
+class LineProtocol:
     def __init__(self, engine: "EngineLike", unique_id_hex: str) -> None:
         self._engine = engine
         self._uid = unique_id_hex

@@ -4,8 +4,8 @@ The harness sets `clock` to a function returning the fake time in ms; every fake
 appends {"t": ms, "ev": kind, ...} dicts to `events`.
 """
 
-events = []
-wdt_feeds = []
+events: list = []
+wdt_feeds: list = []
 clock = None
 neopixel_fails = False
 

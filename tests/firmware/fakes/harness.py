@@ -93,17 +93,17 @@ class Session:
                 self.stdin.queue.extend(data)
             elif "wait" in step:
                 self.resume_at = self.now + step["wait"]
-        if self.index >= len(self.steps) and self.now >= self.resume_at:
-            if not self.stdin.queue:
-                raise SessionEnd()
+        done = self.index >= len(self.steps) and self.now >= self.resume_at
+        if done and not self.stdin.queue:
+            raise SessionEnd()
 
 
 def hexlify(data):
-    return "".join("%02x" % b for b in data)
+    return "".join(f"{b:02x}" for b in data)
 
 
 def unhexlify(text):
-    return bytes(int(text[i:i + 2], 16) for i in range(0, len(text), 2))
+    return bytes(int(text[i : i + 2], 16) for i in range(0, len(text), 2))
 
 
 def run_session(spec_json):
@@ -117,8 +117,15 @@ def run_session(spec_json):
 
     for key, value in spec.get("config", {}).items():
         setattr(config, key, value)
-    ports = Ports(session.ticks_ms, session.ticks_diff, session.sleep_ms, session.poller,
-                  session.stdin, session.write, session.kbd_intr)
+    ports = Ports(
+        session.ticks_ms,
+        session.ticks_diff,
+        session.sleep_ms,
+        session.poller,
+        session.stdin,
+        session.write,
+        session.kbd_intr,
+    )
     outcome = "returned"
     error = None
     try:
@@ -128,18 +135,21 @@ def run_session(spec_json):
     except BaseException as exc:  # report, never hide, a firmware crash
         outcome = "crash"
         error = repr(exc)
-        sys.print_exception(exc)
-    timer = None
+        sys.print_exception(exc)  # type: ignore[attr-defined]  # MicroPython only
     import machine
 
-    if machine.Timer.last is not None:
-        timer = machine.Timer.last
+    timer = machine.Timer.last
+    feeds_before = len(fakerec.wdt_feeds)
+    if timer is not None:
         timer.callback(timer)  # what the maintenance timer does when it fires
-    return json.dumps({
-        "outcome": outcome,
-        "error": error,
-        "end": session.now,
-        "events": fakerec.events,
-        "wdt_feeds": fakerec.wdt_feeds,
-        "timer_fed": timer is not None and len(fakerec.wdt_feeds) > 0,
-    })
+    return json.dumps(
+        {
+            "outcome": outcome,
+            "error": error,
+            "end": session.now,
+            "events": fakerec.events,
+            "wdt_feeds": fakerec.wdt_feeds,
+            "timer_fed": timer is not None and len(fakerec.wdt_feeds) > feeds_before,
+            "stdin_left": hexlify(session.stdin.queue),
+        }
+    )

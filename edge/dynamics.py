@@ -7,9 +7,11 @@ Definitions (also in ``docs/dynamics.md``); all times are multiples of the hop (
 * **Talk time** per side is the total length of its spurts; **overlap** is the time both sides
   are in a spurt; an **overlap segment** is a maximal stretch of it.
 * **Interruption** (agent interrupts customer): an agent spurt starts while a customer spurt is
-  under way (strictly after the customer started), and the customer's spurt ends first, within
-  ``yield_within_s`` of the agent starting, while the agent keeps talking (the customer yields the
-  floor). If the agent stops first it was a backchannel / failed attempt, not an interruption.
+  under way (strictly after the customer started), and the customer's spurt ends first, at least
+  ``interrupt_min_overlap_s`` and at most ``yield_within_s`` after the agent started, while the
+  agent keeps talking (the customer yields the floor). If the agent stops first it was a
+  backchannel / failed attempt; if the customer stops sooner it was just finishing its turn (an
+  overlapping hand-over); both are overlap, not interruption.
   Customer-interrupts-agent is the mirror image and is counted separately.
 * **Turns and monologues.** A side's turn joins its spurts across silent gaps shorter than
   ``monologue_gap_s``; a spurt of the other side alone (not overlapping) ends the turn, overlapping
@@ -53,6 +55,9 @@ class DynamicsConfig:
     """Silent gaps shorter than this inside a side's speech are filled (one spurt)."""
     min_spurt_s: float = 0.15
     """Spurts shorter than this (after bridging) are dropped as clicks or noise."""
+    interrupt_min_overlap_s: float = 0.5
+    """An interruption needs the interrupted side to go on at least this long after the other
+    starts (shorter overlaps are turn-end hand-overs)."""
     yield_within_s: float = 2.0
     """An interruption needs the interrupted side to stop within this long after the other
     starts."""
@@ -67,7 +72,13 @@ class DynamicsConfig:
     """Customer-end to agent-start gaps longer than this are not counted as response latency."""
 
     def __post_init__(self) -> None:
-        for name in ("bridge_gap_s", "min_spurt_s", "monologue_gap_s", "dead_air_min_s"):
+        for name in (
+            "bridge_gap_s",
+            "min_spurt_s",
+            "interrupt_min_overlap_s",
+            "monologue_gap_s",
+            "dead_air_min_s",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
         if self.yield_within_s <= 0 or self.monologue_min_s <= 0 or self.response_max_s < 0:
@@ -286,7 +297,9 @@ class DynamicsTracker:
             prev is not None
             and before is not None
             and prev.state == _BOTH
-            and prev.end - prev.start <= self._h(cfg.yield_within_s)
+            and self._h(cfg.interrupt_min_overlap_s)
+            <= prev.end - prev.start
+            <= self._h(cfg.yield_within_s)
         ):
             if before.state == _CUSTOMER and run.state == _AGENT:
                 self._emit(DynamicsEvent("interruption", self._t(prev.start), side="agent"))

@@ -79,6 +79,19 @@ def test_overlap_and_agent_interruption():
     assert s["interruptions"] == {"agent_interrupts_customer": 1, "customer_interrupts_agent": 0}
 
 
+def test_turn_end_overlap_is_a_hand_over_not_an_interruption():
+    cust = vad(8, (0, 3))
+    agent = vad(8, (2.7, 5))  # customer was finishing: only 0.3 s of overlap
+    s = dynamics_from_vad(agent, cust).summary()
+    assert s["overlap_s"] == pytest.approx(0.3)
+    assert s["interruptions"]["agent_interrupts_customer"] == 0
+    loose = DynamicsConfig(interrupt_min_overlap_s=0.0)
+    assert dynamics_from_vad(agent, cust, config=loose).summary()["interruptions"] == {
+        "agent_interrupts_customer": 1,
+        "customer_interrupts_agent": 0,
+    }
+
+
 def test_backchannel_is_overlap_but_not_interruption():
     cust = vad(8, (0, 3))
     agent = vad(8, (1.0, 1.3))

@@ -40,7 +40,8 @@ class Ports:
 class Puck:
     """One running puck: bytes in, replies out, cues ticking."""
 
-    def __init__(self, engine: CueEngine, protocol: LineProtocol, write: "Callable[[str], Any]") -> None:
+    def __init__(self, engine: CueEngine, protocol: LineProtocol,
+                 write: "Callable[[str], Any]") -> None:
         self.engine = engine
         self.protocol = protocol
         self._write = write

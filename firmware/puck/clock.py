@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 
 
 class MonotonicClock:
-    def __init__(self, ticks_ms: "Callable[[], Any]", ticks_diff: "Callable[[Any, Any], int]") -> None:
+    def __init__(self, ticks_ms: "Callable[[], Any]",
+                 ticks_diff: "Callable[[Any, Any], int]") -> None:
         self._ticks_ms = ticks_ms
         self._ticks_diff = ticks_diff
         self._last = ticks_ms()

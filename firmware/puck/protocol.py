@@ -84,10 +84,7 @@ def parse_colour(text: str) -> "Optional[Tuple[int, int, int]]":
 def valid_name(text: str) -> bool:
     if not 1 <= len(text) <= NAME_MAX:
         return False
-    for ch in text:
-        if not ("a" <= ch <= "z" or ch == "_"):
-            return False
-    return True
+    return all("a" <= ch <= "z" or ch == "_" for ch in text)
 
 
 class LineProtocol:

@@ -1,8 +1,8 @@
 """Boot self-test: red, green, blue on the LED, then a short buzz.
 
 Each colour is written and read back from the NeoPixel driver's buffer; a failed write or a
-mismatch means the LED path is broken. The result is reported, never fatal: the puck still serves the
-protocol (the motor may still work) and counts the failure in STATUS errors.
+mismatch means the LED path is broken. The result is reported, never fatal: the puck still
+serves the protocol (the motor may still work) and counts the failure in STATUS errors.
 """
 
 from puck.hw import Led, Motor

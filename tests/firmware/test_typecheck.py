@@ -58,3 +58,24 @@ def test_firmware_typechecks_against_rp2_stubs(tmp_path: Path) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Success" in proc.stdout
+
+
+def test_firmware_is_lint_clean() -> None:
+    """firmware/ is excluded from the project's ruff run (MicroPython, not CPython 3.11);
+    lint it here with the rules that make sense for MicroPython code."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "ruff",
+        "check",
+        "--isolated",
+        "--line-length",
+        "100",
+        "--target-version",
+        "py311",
+        "--select",
+        "E,F,W,I,B,SIM",
+        str(REPO / "firmware"),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -17,7 +17,6 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
-from numpy.lib.stride_tricks import sliding_window_view
 
 from edge.errors import InputError
 from edge.features.config import FeatureConfig
@@ -25,6 +24,7 @@ from edge.features.frames import SEMITONE_REF_HZ, FrameBatch
 from edge.features.nuclei import NucleusDetector
 from edge.features.rates import TempoTracker
 from edge.features.spectral import SpectralAnalyzer
+from edge.features.strided import windows
 from edge.features.vad import VoiceActivityDetector
 
 log = logging.getLogger(__name__)
@@ -233,5 +233,4 @@ def _centred_frames(buf: F32, centres: npt.NDArray[np.int64], length: int, hop: 
     first = int(centres[0]) - length // 2
     if first < 0 or int(centres[-1]) - length // 2 + length > len(buf):
         raise AssertionError("analysis window outside the buffer")
-    view = sliding_window_view(buf[first:], length)[::hop]
-    return view[: len(centres)]
+    return windows(buf[first : first + (len(centres) - 1) * hop + length], length, hop)

@@ -7,7 +7,6 @@ the start of the stream, where it covers only what has been heard).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -17,7 +16,6 @@ from edge.features.config import FeatureConfig
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]
-_A = TypeVar("_A", bound=np.ndarray[Any, Any])
 
 #: Fewest voiced hops in the window for a pitch SD (0.2 s at 10 ms hops).
 MIN_VOICED_HOPS_FOR_SD = 20
@@ -49,12 +47,11 @@ class TempoTracker:
         self.reset()
 
     def reset(self) -> None:
-        w = self._window - 1
-        self._nuc = np.zeros(w, np.int64)
-        self._vad = np.zeros(w, np.int64)
-        self._voiced = np.zeros(w, np.int64)
-        self._st = np.zeros(w, np.float64)
-        self._st2 = np.zeros(w, np.float64)
+        self._hist = np.zeros((self._window, 5), np.float64)
+        """The previous ``window`` hops: nucleus, vad, voiced, centred F0, its square (zeros
+        before the stream)."""
+        self._sums = np.zeros(5, np.float64)
+        """Window sums at the last hop."""
         self._seen = 0
         """Hops seen so far (to size the window at the start)."""
         self._last_speech: int | None = None
@@ -66,17 +63,15 @@ class TempoTracker:
         w = self._window
         voiced = np.isfinite(f0_st)
         st = np.where(voiced, np.asarray(f0_st, np.float64) - _ST_CENTRE, 0.0)
-        nuc = self._windowed(self._nuc, nucleus.astype(np.int64))
-        sp = self._windowed(self._vad, vad.astype(np.int64))
-        nv = self._windowed(self._voiced, voiced.astype(np.int64))
-        s1 = self._windowed(self._st, st)
-        s2 = self._windowed(self._st2, st * st)
-        keep = w - 1
-        self._nuc = _tail(np.concatenate([self._nuc, nucleus.astype(np.int64)]), keep)
-        self._vad = _tail(np.concatenate([self._vad, vad.astype(np.int64)]), keep)
-        self._voiced = _tail(np.concatenate([self._voiced, voiced.astype(np.int64)]), keep)
-        self._st = _tail(np.concatenate([self._st, st]), keep)
-        self._st2 = _tail(np.concatenate([self._st2, st * st]), keep)
+        cols = np.column_stack([nucleus, vad, voiced, st, st * st]).astype(np.float64)
+        x = np.concatenate([self._hist, cols])
+        # Running sums: each hop adds its row and drops the one ``w`` hops back.
+        sums = self._sums + np.cumsum(cols - x[:n], axis=0)
+        # The counts are integers: recompute them exactly so they never drift.
+        sums[:, :3] = np.rint(sums[:, :3])
+        nuc, sp, nv, s1, s2 = sums.T
+        self._sums = sums[-1] if n else self._sums
+        self._hist = x[n:]
 
         idx = self._seen + np.arange(n)
         span_s = np.minimum(idx + 1, w) * self.config.hop_s
@@ -95,14 +90,6 @@ class TempoTracker:
             pause,
         )
 
-    def _windowed(self, history: npt.NDArray[np.generic], new: npt.NDArray[np.generic]) -> F64:
-        """Sum over the trailing window for each new hop (history holds the previous w-1 hops)."""
-        x = np.concatenate([history, new]).astype(np.float64)
-        c = np.concatenate([[0.0], np.cumsum(x)])
-        w = self._window
-        ends = np.arange(len(history) + 1, len(x) + 1)
-        return np.asarray(c[ends] - c[np.maximum(ends - w, 0)], np.float64)
-
     def _pauses(self, vad: B, idx: npt.NDArray[np.int64]) -> F32:
         out = np.zeros(len(vad), np.float32)
         speech_idx = idx[vad]
@@ -116,8 +103,3 @@ class TempoTracker:
         out[(speech_idx - self._seen)[is_pause]] = gap[is_pause] * self.config.hop_s
         self._last_speech = int(speech_idx[-1])
         return out
-
-
-def _tail(x: _A, k: int) -> _A:
-    """The last ``k`` items of ``x`` (none when ``k`` is 0)."""
-    return cast(_A, x[len(x) - k :] if k > 0 else x[:0])

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from numpy.lib.stride_tricks import sliding_window_view
 
 from edge.features.config import FeatureConfig
+from edge.features.strided import windows
 
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]
@@ -37,9 +37,11 @@ class VoiceActivityDetector:
         self.reset()
 
     def reset(self) -> None:
-        # NaN stands for "before the stream started" and is ignored by the nan-reductions.
-        self._power_hist: F64 = np.full(self._smooth - 1, np.nan)
-        self._smooth_hist: F64 = np.full(self._window - 1, np.nan)
+        # Before the stream: zero power (not counted) and an infinite level (never the minimum).
+        self._power_hist: F64 = np.zeros(self._smooth - 1)
+        self._smooth_hist: F64 = np.full(self._window - 1, np.inf)
+        self._seen = 0
+        """Hops seen so far (the smoothing averages over fewer hops at the start)."""
         self._since_speech = _NEVER
         """Hops since the last hop above the threshold (large: never)."""
         self.noise_floor_db = float("nan")
@@ -53,9 +55,10 @@ class VoiceActivityDetector:
         if n == 0:
             return np.zeros(0, np.bool_)
         p = np.concatenate([self._power_hist, power])
-        smooth_db = 10.0 * np.log10(np.nanmean(sliding_window_view(p, self._smooth), axis=1))
+        counts = np.minimum(np.arange(self._seen + 1, self._seen + n + 1), self._smooth)
+        smooth_db = 10.0 * np.log10(windows(p, self._smooth).sum(axis=1) / counts)
         s = np.concatenate([self._smooth_hist, smooth_db])
-        floor = np.nanmin(sliding_window_view(s, self._window), axis=1)
+        floor = windows(s, self._window).min(axis=1)
         above = (level >= floor + self.config.vad_margin_db) & (level >= self.config.vad_floor_dbfs)
         # Hops since the last hop above threshold, carried across calls.
         idx = np.arange(n, dtype=np.int64)
@@ -65,4 +68,5 @@ class VoiceActivityDetector:
         self._power_hist = p[len(p) - (self._smooth - 1) :] if self._smooth > 1 else p[:0]
         self._smooth_hist = s[len(s) - (self._window - 1) :] if self._window > 1 else s[:0]
         self.noise_floor_db = float(floor[-1])
+        self._seen += n
         return np.asarray(since <= self._hang, np.bool_)

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.features.config import FeatureConfig
-from edge.features.nuclei import NucleusDetector
+from edge.features.nuclei import MIN_DIP_DB, NucleusDetector
 
 CFG = FeatureConfig()
 
@@ -44,7 +44,7 @@ def test_one_nucleus_per_syllable() -> None:
 def test_unvoiced_or_flat_gives_none() -> None:
     power = bumps(4.0, 3.0)
     assert not detect(power, np.zeros(len(power), bool)).any()
-    shallow = bumps(4.0, 3.0, depth_db=1.5)
+    shallow = bumps(4.0, 3.0, depth_db=0.75 * MIN_DIP_DB)
     nuc = detect(shallow, np.ones(len(shallow), bool))
     assert nuc.sum() <= 1  # only the first, whose dip is the silence before the stream
 

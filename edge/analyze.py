@@ -184,15 +184,15 @@ def _nanmedian_rows(m: npt.NDArray[np.float64]) -> list[float | None]:
 
 
 def timeline(call: CallAnalysis, config: SummaryConfig | None = None) -> list[dict[str, Any]]:
-    """Rows every ``timeline_step_s``: per channel speech share, median level (all hops), median
-    F0 of voiced speech, and median trailing-window speech rate."""
+    """Rows every ``timeline_step_s``: per channel speech share, median level and median F0 of the
+    speech hops (null without speech / voicing), and median trailing-window speech rate."""
     cfg = config or SummaryConfig()
     per = max(1, round(cfg.timeline_step_s / call.feature_config.hop_s))
     cols: dict[str, dict[str, list[Any]]] = {}
     n_rows = 0
     for name, b in call.frames.items():
         vad = _bins(b.vad.astype(np.float64), per, np.nan)
-        level = _bins(b.level_dbfs, per, np.nan)
+        level = _bins(np.where(b.vad, b.level_dbfs, np.nan), per, np.nan)
         f0 = _bins(np.where(b.vad, b.f0_hz, np.nan), per, np.nan)
         rate = _bins(b.speech_rate_sps, per, np.nan)
         valid = np.isfinite(vad).sum(axis=1)

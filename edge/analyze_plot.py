@@ -50,9 +50,7 @@ def write_plot(path: str | Path, call: CallAnalysis, title: str = "") -> None:
         ax_f0.plot(t, f0, ".", ms=1.6, color=colour, label=name)
         ax_lvl.plot(t, b.level_dbfs, lw=0.6, color=colour, label=name)
         rate = np.where(np.isfinite(b.speech_rate_sps), b.speech_rate_sps, np.nan)
-        ax_rate.plot(t, rate, lw=1.2, color=colour, label=f"{name} speech rate")
-        art = b.articulation_rate_sps
-        ax_rate.plot(t, art, lw=0.8, ls="--", color=colour, alpha=0.7, label=f"{name} artic. rate")
+        ax_rate.plot(t, rate, lw=1.2, color=colour, label=name)
         ax_vad[i].fill_between(t, 0, 1, where=speech, color=colour, step="mid", linewidth=0)
         ax_vad[i].set_yticks([])
         ax_vad[i].set_ylim(0, 1)
@@ -68,7 +66,7 @@ def write_plot(path: str | Path, call: CallAnalysis, title: str = "") -> None:
     lv = np.concatenate([b.level_dbfs for b in call.frames.values()])
     lo = float(np.percentile(lv, 2)) if lv.size else -90.0
     ax_lvl.set_ylim(max(lo - 5, -100), 0)
-    ax_rate.set_ylabel("syllables / s")
+    ax_rate.set_ylabel("speech rate (syl/s)")
     ax_rate.set_ylim(bottom=0)
     for ax in (ax_f0, ax_lvl, ax_rate):
         ax.grid(alpha=0.3)
@@ -83,7 +81,8 @@ def write_plot(path: str | Path, call: CallAnalysis, title: str = "") -> None:
 
 
 def _mark_dynamics(call: CallAnalysis, axes: list[Any]) -> None:
-    """Overlaps as grey bands and interruptions as red lines on the speech-activity strips."""
+    """Overlaps as dark bands on the speech-activity strips, dead air as grey bands, and
+    interruptions as red lines."""
     if call.dynamics is None:
         return
     start: float | None = None
@@ -94,6 +93,13 @@ def _mark_dynamics(call: CallAnalysis, axes: list[Any]) -> None:
             for ax in axes[3:]:
                 ax.axvspan(start, e.t, color="black", alpha=0.35, linewidth=0)
             start = None
+        elif e.kind == "dead_air":
+            for ax in axes[:3]:
+                ax.axvspan(e.t, e.t + e.duration_s, color="grey", alpha=0.18, linewidth=0)
+            axes[0].annotate(
+                "dead air", (e.t, 0.0), xycoords=("data", "axes fraction"),
+                xytext=(3, 4), textcoords="offset points", color="dimgrey", fontsize=8,
+            )  # fmt: skip
         elif e.kind == "interruption":
             for ax in axes:
                 ax.axvline(e.t, color="red", lw=1.0, alpha=0.8)

@@ -170,8 +170,8 @@ class FrontEnd:
         centres = hops * self.hop + self._centre - self._buf_start
         spec_frames = _centred_frames(self._buf, centres, self._spectral.frame_length, self.hop)
         pitch_frames = _centred_frames(self._buf, centres, int(self.pitch.frame_length), self.hop)
-        spectral = self._spectral.analyze(spec_frames)
-        pitch = self.pitch.analyze(pitch_frames)
+        spectral = self._spectral.analyze(_remove_dc(spec_frames))
+        pitch = self.pitch.analyze(_remove_dc(pitch_frames))
         f0 = np.asarray(pitch.f0_hz, np.float32)
         voicing = np.asarray(pitch.voicing, np.float32)
         voiced = (voicing >= cfg.voicing_threshold) & np.isfinite(f0) & (f0 > 0)
@@ -234,3 +234,11 @@ def _centred_frames(buf: F32, centres: npt.NDArray[np.int64], length: int, hop: 
     if first < 0 or int(centres[-1]) - length // 2 + length > len(buf):
         raise AssertionError("analysis window outside the buffer")
     return windows(buf[first : first + (len(centres) - 1) * hop + length], length, hop)
+
+
+def _remove_dc(frames: F32) -> F32:
+    """Each row minus its own mean: a DC offset (cheap sound cards, some headsets) must not raise
+    the level, the VAD's noise floor or the spectrum's lowest bins. Per frame, so it stays exactly
+    block-size invariant and does not smear an impulse beyond the frames that contain it."""
+    mean = frames.mean(axis=1, dtype=np.float64, keepdims=True)
+    return np.asarray(frames - mean.astype(np.float32), np.float32)

@@ -152,6 +152,8 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, list[str], str]]:
     mulaw.write_bytes(wavgen.wav_bytes(bytes(800), channels=1, rate=8000, bits=8, tag=7))
     quad = wavgen.write(tmp / "quad.wav", np.zeros((1600, 4)), 16000, 16)
     ok = wavgen.write(tmp / "ok.wav", np.zeros((1600, 2)), 16000, 16)
+    badconf = tmp / "bad.toml"
+    badconf.write_text("[features]\nf0_max = 400\n")
     return {
         "not a wav": (notwav, [], "not a WAV file"),
         "empty": (empty, [], "empty WAV"),
@@ -163,14 +165,21 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, list[str], str]]:
         "names": (ok, ["--channels", "a,b,c"], "3 name(s) but"),
         "out dir": (ok, ["--json", str(tmp / "no" / "x.json")], "does not exist"),
         "config": (ok, ["--config", str(tmp / "none.toml")], "config file not found"),
+        "config key": (ok, ["--config", str(badconf)], "unknown setting features.f0_max"),
     }
 
 
-@pytest.mark.parametrize(
-    "case",
-    ["not a wav", "empty", "truncated", "mu-law", "4 channels", "bad map", "missing", "names",
-     "out dir", "config"],
+BAD_CASES = (
+    "not a wav", "empty", "truncated", "mu-law", "4 channels", "bad map", "missing", "names",
+    "out dir", "config", "config key",
 )  # fmt: skip
+
+
+def test_every_bad_case_is_tested(tmp_path):
+    assert set(BAD_CASES) == set(_bad_files(tmp_path))
+
+
+@pytest.mark.parametrize("case", BAD_CASES)
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, case):
     path, extra, expect = _bad_files(tmp_path)[case]
     assert main(["analyze", str(path), *extra]) == 2

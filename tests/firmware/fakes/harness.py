@@ -23,6 +23,13 @@ class SessionEnd(BaseException):
     pass
 
 
+class Runaway(BaseException):
+    """The firmware stopped sleeping (a busy loop): end the session as a crash."""
+
+
+MAX_POLLS_PER_SLEEP = 1000
+
+
 class FakeStdin:
     def __init__(self):
         self.queue = bytearray()
@@ -38,6 +45,9 @@ class FakePoller:
         self.session = session
 
     def poll(self, timeout=-1):
+        self.session.polls += 1
+        if self.session.polls > MAX_POLLS_PER_SLEEP:
+            raise Runaway(f"poll() called {self.session.polls} times without a sleep")
         self.session.loop_started()
         if self.session.stdin.queue:
             return [(self.session.stdin, 1)]
@@ -54,7 +64,7 @@ class Session:
         self.started = False
         self.stdin = FakeStdin()
         self.poller = FakePoller(self)
-        self.kbd = []
+        self.polls = 0
 
     def ticks_ms(self):
         return (self.start_ticks + self.now) & TICKS_MASK
@@ -63,6 +73,7 @@ class Session:
         return ((a - b + TICKS_HALF) & TICKS_MASK) - TICKS_HALF
 
     def sleep_ms(self, ms):
+        self.polls = 0
         self.now += ms
         if self.started:
             self.play()
@@ -142,6 +153,8 @@ def run_session(spec_json):
     feeds_before = len(fakerec.wdt_feeds)
     if timer is not None:
         timer.callback(timer)  # what the maintenance timer does when it fires
+    with open("/fw/main.py") as source:
+        compile(source.read(), "main.py", "exec")  # main.py itself is MicroPython-valid
     return json.dumps(
         {
             "outcome": outcome,

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import itertools
 import json
-import random
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from .scenarios import NOISE, SCENARIOS, Session
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -30,138 +31,10 @@ STEP_MS = 200
 UID = "e6614104032a7b2c"  # fakes/machine.py UNIQUE_ID
 
 Event = dict[str, Any]
-Session = dict[str, Any]
 
 
 def scaled(rgb: tuple[int, int, int], level: int = 255) -> list[int]:
     return [c * level * BRIGHT // 65025 for c in rgb]
-
-
-def hexbytes(data: bytes) -> str:
-    return data.hex()
-
-
-RNG = random.Random(1234)
-NOISE = bytes(b for b in RNG.randbytes(3000) if b != 3)  # 0x03 is the maintenance byte
-
-SCENARIOS: dict[str, Session] = {
-    "commands": {
-        "script": [
-            {"send": "PING\n"},
-            {"send": "VERSION\n"},
-            {"send": "STATUS\n"},
-            {"send": "IDENTIFY\n"},
-            {"wait": 2000},
-            {"send": "CUE pace ff8000 steady none\n"},
-            {"send": "STATUS\n"},
-            {"send": "CLEAR\n"},
-            {"send": "STATUS\n"},
-        ]
-    },
-    "steady": {"script": [{"send": "CUE pace 00ff00 steady none\n"}, {"wait": 2000}]},
-    "pulse": {"script": [{"send": "CUE stress FF0000 pulse none\n"}, {"wait": 2500}]},
-    "blink": {"script": [{"send": "CUE overtalk 0000ff blink none\n"}, {"wait": 2100}]},
-    "short": {"script": [{"send": "CUE pace ffffff steady short\n"}, {"wait": 600}]},
-    "double": {"script": [{"send": "CUE monologue ffffff steady double\n"}, {"wait": 600}]},
-    "clear": {
-        "script": [
-            {"send": "CUE overtalk ff00ff blink double\n"},
-            {"wait": 60},
-            {"send": "CLEAR\n"},
-            {"wait": 1500},
-        ]
-    },
-    "identify": {
-        "script": [
-            {"send": "CUE flat 00ffff steady none\n"},
-            {"wait": 100},
-            {"send": "IDENTIFY\n"},
-            {"wait": 2000},
-        ]
-    },
-    "errors": {
-        "script": [
-            {"send": "\n"},
-            {"send": "\r\n"},
-            {"send": "FOO bar\n"},
-            {"send": "ping\n"},
-            {"send_hex": hexbytes(b"\x00\x01\x7f\xe2\x82\n")},
-            {"send_hex": hexbytes(b"PING \xc3\x28\n")},
-            {"send_hex": hexbytes(b"\xed\xa0\x80\n")},  # UTF-8-encoded surrogate
-            {"send_hex": hexbytes("CAFÉ\n".encode())},
-            {"send": "PING extra\n"},
-            {"send": "PING \n"},
-            {"send": " PING\n"},
-            {"send": "CUE pace ff0000 steady\n"},
-            {"send": "CUE Pace ff0000 steady none\n"},
-            {"send": "CUE abcdefghijklmnopq ff0000 steady none\n"},
-            {"send": "CUE pace ff00 steady none\n"},
-            {"send": "CUE pace gg0000 steady none\n"},
-            {"send": "CUE pace ff0000 wobble none\n"},
-            {"send": "CUE pace ff0000 steady long\n"},
-            {"send": "CUE pace  ff0000 steady none\n"},
-            {"send": "STATUS\n"},
-            {"send": "PING\n"},
-        ]
-    },
-    "limits": {
-        "script": [
-            {"send": "X" * 63 + "\n"},
-            {"send": "X" * 64 + "\n"},
-            {"send": "Y" * 62 + "\r\n"},
-            {"send": "Y" * 63 + "\r\n"},
-            {"send": "Z" * 200 + "\n"},
-            {"send": "CUE pace ff0000 steady none" + " " * 37 + "\n"},  # 65 bytes
-            {"send": "PING\r\n"},
-        ]
-    },
-    "partial": {
-        "script": [
-            {"send": "PI"},
-            {"wait": 300},
-            {"send": "NG"},
-            {"wait": 300},
-            {"send": "\n"},
-            {"send": "CUE pace 102030 st"},
-            {"wait": 100},
-            {"send": "eady none\nPI"},
-            {"wait": 50},
-            {"send": "NG\n"},
-        ]
-    },
-    "noise": {
-        "script": [
-            {"send_hex": hexbytes(NOISE)},
-            {"wait": 100},
-            {"send": "\nPING\n"},
-        ]
-    },
-    "overflow_no_newline": {
-        "script": [
-            {"send_hex": hexbytes(b"Q" * 1000)},
-            {"wait": 100},
-            {"send": "\nPING\n"},
-        ]
-    },
-    "uptime": {"script": [{"wait": 3000}, {"send": "STATUS\n"}]},
-    "led_broken": {
-        "neopixel_fails": True,
-        "script": [
-            {"send": "STATUS\n"},
-            {"send": "PING\n"},
-            {"send": "CUE pace ff0000 steady short\n"},
-            {"wait": 300},
-            {"send": "STATUS\n"},
-        ],
-    },
-    "maintenance": {
-        "script": [
-            {"send": "CUE pace ff0000 steady none\n"},
-            {"wait": 100},
-            {"send_hex": hexbytes(b"PING\n\x03\r\x01")},
-        ]
-    },
-}
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """The cue-puck firmware on real MicroPython (the WebAssembly port, run under node).
 
-Every scenario below is a scripted session (see fakes/harness.py): the firmware's own
+Every scenario (scenarios.py) is a scripted session (see fakes/harness.py): the firmware's own
 puck.app.run() boots (self-test, watchdog) and serves the protocol, with fake machine/neopixel
 modules recording every LED write, PWM duty and watchdog feed against a fake millisecond clock.
 All sessions run in one node process (a fresh interpreter each), once per test module.

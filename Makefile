@@ -13,6 +13,10 @@ OUT := out
 
 # Extra prerequisites of `test`, appended by mk/*.mk fragments (node modules, ...).
 TEST_DEPS :=
+.DEFAULT_GOAL := test
+
+# Area fragments (demo, firmware, model, ...): included before the rules that use TEST_DEPS.
+-include mk/*.mk
 
 .PHONY: all system venv demo test test-slow lint typecheck bench clean
 all: test
@@ -44,7 +48,6 @@ test: $(STAMP) $(TEST_DEPS)
 test-slow: $(STAMP) $(TEST_DEPS)
 	$(PY) -m pytest -m slow $(PYTEST_ARGS)
 
--include mk/*.mk
 
 clean:
 	rm -rf $(OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -7,9 +7,6 @@ $(FIRMWARE_NODE_DEPS): tests/firmware/package.json tests/firmware/package-lock.j
 	touch $@
 
 TEST_DEPS += $(FIRMWARE_NODE_DEPS)
-# The Makefile's `test: $(STAMP) $(TEST_DEPS)` line is read before this fragment is included,
-# and make expands prerequisites as it reads them, so add the dependency directly as well.
-test test-slow: $(FIRMWARE_NODE_DEPS)
 
 .PHONY: firmware-test
 firmware-test: $(STAMP) $(FIRMWARE_NODE_DEPS)  ## firmware tests only (WASM sessions + stub type-check)

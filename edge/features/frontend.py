@@ -10,7 +10,6 @@ hops. The output does not depend on how the stream is cut into blocks.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 from typing import Protocol
@@ -91,7 +90,11 @@ class FrontEnd:
         self._tempo = TempoTracker(self.config)
         self.hop = self.config.hop
         self._centre = self.hop // 2
-        lengths = (self._spectral.frame_length, int(self.pitch.frame_length))
+        lengths = (
+            self._spectral.frame_length,
+            int(self.pitch.frame_length),
+            self._nuclei.frame_length,
+        )
         if min(lengths) < 1:
             raise ValueError("analysis windows must be at least one sample long")
         self._left = max(n // 2 for n in lengths)
@@ -170,8 +173,10 @@ class FrontEnd:
         centres = hops * self.hop + self._centre - self._buf_start
         spec_frames = _centred_frames(self._buf, centres, self._spectral.frame_length, self.hop)
         pitch_frames = _centred_frames(self._buf, centres, int(self.pitch.frame_length), self.hop)
+        inten_frames = _centred_frames(self._buf, centres, self._nuclei.frame_length, self.hop)
         spectral = self._spectral.analyze(_remove_dc(spec_frames))
         pitch = self.pitch.analyze(_remove_dc(pitch_frames))
+        intensity = self._nuclei.intensity(_remove_dc(inten_frames))
         f0 = np.asarray(pitch.f0_hz, np.float32)
         voicing = np.asarray(pitch.voicing, np.float32)
         voiced = (voicing >= cfg.voicing_threshold) & np.isfinite(f0) & (f0 > 0)
@@ -179,7 +184,7 @@ class FrontEnd:
         with np.errstate(invalid="ignore", divide="ignore"):
             f0_st = (12.0 * np.log2(f0 / np.float32(SEMITONE_REF_HZ))).astype(np.float32)
         vad = self._vad.update(spectral.mean_square, spectral.level_dbfs)
-        nucleus_now = self._nuclei.push(spectral.mean_square, voiced, vad)
+        nucleus_now = self._nuclei.push(intensity, voiced, vad)
         self._next_hop = stop
         drop = stop * self.hop + self._centre - self._left - self._buf_start
         if drop > 0:
@@ -219,12 +224,14 @@ class FrontEnd:
         rows = {name: arr[:k] for name, arr in self._pending.items()}
         self._pending = {name: arr[k:] for name, arr in self._pending.items()}
         tempo = self._tempo.update(nucleus, rows["vad"], rows["f0_st"])
-        fields = {
+        return FrameBatch(
             **{name: rows[name] for name in _EARLY_FIELDS},
-            "nucleus": nucleus,
-            **{f.name: getattr(tempo, f.name) for f in dataclasses.fields(tempo)},
-        }
-        return FrameBatch(**fields)
+            nucleus=nucleus,
+            speech_rate_sps=tempo.speech_rate_sps,
+            articulation_rate_sps=tempo.articulation_rate_sps,
+            pitch_sd_st=tempo.pitch_sd_st,
+            pause_s=tempo.pause_s,
+        )
 
 
 def _centred_frames(buf: F32, centres: npt.NDArray[np.int64], length: int, hop: int) -> F32:

@@ -61,26 +61,37 @@ class TempoTracker:
         """Statistics for the next hops."""
         n = len(nucleus)
         w = self._window
+        hop_s = self.config.hop_s
         voiced = np.isfinite(f0_st)
-        st = np.where(voiced, np.asarray(f0_st, np.float64) - _ST_CENTRE, 0.0)
-        cols = np.column_stack([nucleus, vad, voiced, st, st * st]).astype(np.float64)
+        cols = np.empty((n, 5), np.float64)
+        cols[:, 0] = nucleus
+        cols[:, 1] = vad
+        cols[:, 2] = voiced
+        st = cols[:, 3]
+        st[:] = f0_st
+        st -= _ST_CENTRE
+        st[~voiced] = 0.0
+        np.multiply(st, st, out=cols[:, 4])
         x = np.concatenate([self._hist, cols])
         # Running sums: each hop adds its row and drops the one ``w`` hops back.
-        sums = self._sums + np.cumsum(cols - x[:n], axis=0)
-        # The counts are integers: recompute them exactly so they never drift.
-        sums[:, :3] = np.rint(sums[:, :3])
-        nuc, sp, nv, s1, s2 = sums.T
-        self._sums = sums[-1] if n else self._sums
+        sums = np.cumsum(cols - x[:n], axis=0)
+        sums += self._sums
+        # The counts are integers: round them so they never drift.
+        np.rint(sums[:, :3], out=sums[:, :3])
+        if n:
+            self._sums = sums[-1].copy()
         self._hist = x[n:]
+        nuc, sp, nv, s1, s2 = sums.T
 
-        idx = self._seen + np.arange(n)
-        span_s = np.minimum(idx + 1, w) * self.config.hop_s
-        speech_rate = nuc / span_s
-        with np.errstate(invalid="ignore", divide="ignore"):
-            artic = np.where(sp > 0, nuc / (sp * self.config.hop_s), np.nan)
-            mean = s1 / nv
-            var = np.maximum(s2 / nv - mean * mean, 0.0)
-        sd = np.where(nv >= MIN_VOICED_HOPS_FOR_SD, np.sqrt(var), np.nan)
+        idx = np.arange(self._seen, self._seen + n)
+        speech_rate = nuc / (np.minimum(idx + 1, w) * hop_s)
+        has_speech = sp > 0
+        artic = np.where(has_speech, nuc / (np.where(has_speech, sp, 1.0) * hop_s), np.nan)
+        enough = nv >= MIN_VOICED_HOPS_FOR_SD
+        safe_nv = np.where(enough, nv, 1.0)
+        mean = s1 / safe_nv
+        var = np.maximum(s2 / safe_nv - mean * mean, 0.0)
+        sd = np.where(enough, np.sqrt(var), np.nan)
         pause = self._pauses(vad, idx)
         self._seen += n
         return TempoFrames(
@@ -92,9 +103,9 @@ class TempoTracker:
 
     def _pauses(self, vad: B, idx: npt.NDArray[np.int64]) -> F32:
         out = np.zeros(len(vad), np.float32)
-        speech_idx = idx[vad]
-        if speech_idx.size == 0:
+        if not vad.any():
             return out
+        speech_idx = idx[vad]
         prev = np.concatenate(
             [[self._last_speech if self._last_speech is not None else -1], speech_idx[:-1]]
         )

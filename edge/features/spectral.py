@@ -90,12 +90,13 @@ class SpectralAnalyzer:
         band_of, self._mel_bins = np.nonzero(bank.T)
         self._mel_weights = bank.T[band_of, self._mel_bins].astype(np.float32)
         self._mel_starts = np.searchsorted(band_of, np.arange(config.n_mels))
-        freqs = np.arange(self.n_fft // 2 + 1) * (sr / self.n_fft)
-        self._alpha_lo = (freqs >= 50.0) & (freqs < 1000.0)
-        self._alpha_hi = (freqs >= 1000.0) & (freqs < 5000.0)
-        self._hamm_lo = freqs <= 2000.0
-        self._hamm_hi = (freqs > 2000.0) & (freqs <= 5000.0)
-        if not self._alpha_hi.any() or not self._hamm_hi.any():
+        freqs = np.arange(self.n_fft // 2 + 1, dtype=np.float64) * (sr / self.n_fft)
+        # Each band is a contiguous run of bins: slices are much cheaper than masks.
+        self._alpha_lo = _bins(freqs, 50.0, 1000.0, closed=False)
+        self._alpha_hi = _bins(freqs, 1000.0, 5000.0, closed=False)
+        self._hamm_lo = _bins(freqs, 0.0, 2000.0, closed=True)
+        self._hamm_hi = _bins(freqs, 2000.0 + 1e-9, 5000.0, closed=True)
+        if self._alpha_hi is None or self._hamm_hi is None:
             log.warning("sample rate %d Hz: alpha ratio / Hammarberg index will be NaN", sr)
 
     def analyze(self, frames: npt.NDArray[np.float32]) -> SpectralFrames:
@@ -129,16 +130,18 @@ class SpectralAnalyzer:
         return SpectralFrames(mean_square, level, mel, alpha, hamm)
 
 
-def _masked_sum(power: F32, mask: npt.NDArray[np.bool_]) -> F64 | None:
-    if not mask.any():
-        return None
-    return power[:, mask].sum(axis=1, dtype=np.float64)
+def _bins(freqs: F64, lo: float, hi: float, closed: bool) -> slice | None:
+    """The bins with ``lo <= f < hi`` (``<= hi`` when closed) as a slice; None when empty."""
+    inside = np.flatnonzero((freqs >= lo) & ((freqs <= hi) if closed else (freqs < hi)))
+    return slice(int(inside[0]), int(inside[-1]) + 1) if inside.size else None
 
 
-def _masked_max(power: F32, mask: npt.NDArray[np.bool_]) -> F64 | None:
-    if not mask.any():
-        return None
-    return power[:, mask].max(axis=1).astype(np.float64)
+def _masked_sum(power: F32, band: slice | None) -> F64 | None:
+    return None if band is None else power[:, band].sum(axis=1, dtype=np.float64)
+
+
+def _masked_max(power: F32, band: slice | None) -> F64 | None:
+    return None if band is None else power[:, band].max(axis=1).astype(np.float64)
 
 
 def _band_ratio_db(num: F64 | None, den: F64 | None, n: int) -> F32:

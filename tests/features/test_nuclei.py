@@ -64,3 +64,21 @@ def test_block_size_does_not_matter(cuts: list[int], seed: int) -> None:
     power = 10.0 ** (rng.uniform(-9, -3, 300) / 1.0)
     eligible = rng.random(300) < 0.7
     np.testing.assert_array_equal(detect(power, eligible), detect(power, eligible, sorted(cuts)))
+
+
+def test_intensity_reads_mean_square_and_barely_wobbles_at_low_f0() -> None:
+    det = NucleusDetector(CFG)
+    sr, n = CFG.sample_rate, det.frame_length
+    t = np.arange(3 * sr) / sr
+    sine = (0.5 * np.sin(2 * np.pi * 1000.0 * t)).astype(np.float32)
+    frames = np.lib.stride_tricks.sliding_window_view(sine, n)[:: CFG.hop]
+    np.testing.assert_allclose(det.intensity(frames), 0.125, rtol=0.02)
+    for f0 in (60.0, 95.0, 110.0):
+        tone = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 9)).astype(np.float32)
+        frames = np.lib.stride_tricks.sliding_window_view(tone, n)[:: CFG.hop]
+        db = 10 * np.log10(det.intensity(frames))
+        assert np.ptp(db) < 0.75, f0
+        # A steady voiced tone is not a train of syllables.
+        eligible = np.ones(len(db), bool)
+        assert detect(det.intensity(frames), eligible).sum() <= 1, f0
+    assert (det.intensity(np.zeros((2, n), np.float32)) > 0).all()

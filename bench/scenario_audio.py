@@ -8,6 +8,8 @@ callers write WAVs into temporary directories.
 
 from __future__ import annotations
 
+import atexit
+import os
 import shutil
 import subprocess
 import tempfile
@@ -50,18 +52,74 @@ def have_espeak() -> bool:
     return shutil.which("espeak-ng") is not None
 
 
-def espeak(text: str, rate: int = 170, pitch: int = 50, voice: str = "en-us",
-           extra: Sequence[str] = ()) -> F32:
-    """Synthesize ``text`` with espeak-ng; mono float32 at 16 kHz."""
+_CACHE: dict[tuple[object, ...], F32] = {}
+_DATA_DIR: Path | None = None
+
+
+def _espeak_data_dir() -> Path:
+    """A private espeak-ng data dir (symlinks to the system one) with two extra voice variants:
+    ``flat`` (pitch range of a few Hz: monotone) and ``norm`` (a normal range)."""
+    global _DATA_DIR
+    if _DATA_DIR is not None:
+        return _DATA_DIR
+    out = subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True).stdout
+    sysdir = Path(out.split("Data at:")[-1].strip()) if "Data at:" in out else None
+    if sysdir is None or not sysdir.is_dir():
+        raise RuntimeError("cannot locate espeak-ng-data")
+    root = Path(tempfile.mkdtemp(prefix="poise-espeak-"))
+    atexit.register(shutil.rmtree, root, True)
+    data = root / "espeak-ng-data"
+    (data / "voices" / "!v").mkdir(parents=True)
+    for f in sysdir.iterdir():
+        if f.name != "voices":
+            (data / f.name).symlink_to(f)
+    for f in (sysdir / "voices").iterdir():
+        if f.name != "!v":
+            (data / "voices" / f.name).symlink_to(f)
+    for f in (sysdir / "voices" / "!v").iterdir():
+        (data / "voices" / "!v" / f.name).symlink_to(f)
+    variants = {"flat": "pitch 98 102", "norm": "pitch 82 118"}
+    for name, pitch in variants.items():
+        (data / "voices" / "!v" / name).write_text(
+            f"language variant\nname {name}\ngender male\n{pitch}\n"
+        )
+    _DATA_DIR = root
+    return root
+
+
+def espeak(
+    text: str, rate: int = 170, pitch: int = 50, voice: str = "en-us", extra: Sequence[str] = ()
+) -> F32:
+    """Synthesize ``text`` with espeak-ng; mono float32 at 16 kHz (cached per process).
+
+    Voices ``en-us+flat`` (monotone) and ``en-us+norm`` come from a private data dir."""
+    key = (text, rate, pitch, voice, tuple(extra))
+    if key in _CACHE:
+        return _CACHE[key]
+    env = dict(os.environ, ESPEAK_DATA_PATH=str(_espeak_data_dir()))
     with tempfile.TemporaryDirectory() as d:
         out = Path(d) / "s.wav"
         subprocess.run(
-            ["espeak-ng", "-v", voice, "-s", str(rate), "-p", str(pitch), *extra, "-w", str(out),
-             text],
-            check=True, capture_output=True,
+            [
+                "espeak-ng",
+                "-v",
+                voice,
+                "-s",
+                str(rate),
+                "-p",
+                str(pitch),
+                *extra,
+                "-w",
+                str(out),
+                text,
+            ],
+            check=True,
+            capture_output=True,
+            env=env,
         )
         x, sr = read_wav_mono(out)
-    return resample(x, sr)
+    _CACHE[key] = resample(x, sr)
+    return _CACHE[key]
 
 
 def read_wav_mono(path: Path) -> tuple[F32, int]:
@@ -83,9 +141,16 @@ def silence(seconds: float) -> F32:
     return np.zeros(round(seconds * SR), np.float32)
 
 
-def speech_block(seconds: float, rate: int = 170, pitch: int = 50, extra: Sequence[str] = (),
-                 gap_s: float = 0.5, seed: int = 0, sentences: Sequence[str] = SENTENCES,
-                 voice: str = "en-us") -> F32:
+def speech_block(
+    seconds: float,
+    rate: int = 170,
+    pitch: int = 50,
+    extra: Sequence[str] = (),
+    gap_s: float = 0.5,
+    seed: int = 0,
+    sentences: Sequence[str] = SENTENCES,
+    voice: str = "en-us",
+) -> F32:
     """At least ``seconds`` of sentences separated by ``gap_s`` pauses, cut to ``seconds``."""
     rng = np.random.default_rng(seed)
     parts: list[F32] = []

@@ -69,7 +69,7 @@ class AgentBaseline:
     @property
     def ready(self) -> bool:
         """Calibration is complete: relative cues may fire."""
-        return self.speech_s >= self.settings.calibration_speech_s
+        return self.speech_s >= self.settings.calibration_speech_s - 1e-6
 
     @property
     def calibration_progress(self) -> float:
@@ -91,7 +91,7 @@ class AgentBaseline:
             if arr.size:
                 self._pending[name].append(arr)
         self._pending_speech_s += speech_s
-        if self._pending_speech_s >= self.settings.summary_speech_s:
+        if self._pending_speech_s >= self.settings.summary_speech_s - 1e-6:
             self._summarise()
         return self.ready and not was_ready
 

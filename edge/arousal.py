@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from edge.features.config import FeatureConfig
 from edge.features.frames import FrameBatch
 from edge.settings import ModelSettings
 
@@ -37,7 +38,8 @@ def empty_scores() -> Scores:
 
 
 class LiteRTArousal:
-    """Adapter: :class:`edge.model.inputs.WindowBuilder` windows into the TFLite runtime."""
+    """Adapter: :class:`edge.model.inputs.WindowBuilder` windows into
+    :class:`edge.model.runtime.ArousalModel` (one logit per window)."""
 
     def __init__(self, runtime: Any, builder: Any) -> None:
         self._runtime = runtime
@@ -45,13 +47,15 @@ class LiteRTArousal:
 
     def push(self, frames: FrameBatch) -> Scores:
         windows = self._builder.push(frames)
-        if windows is None or len(windows.t_end) == 0:
+        if not windows:
             return empty_scores()
-        logits = np.asarray(self._runtime.predict(windows.x), dtype=np.float32).reshape(-1)
-        return np.asarray(windows.t_end, np.float64), logits
+        logits = np.asarray([self._runtime.logit(w.x) for w in windows], np.float32)
+        return np.asarray([w.t_end for w in windows], np.float64), logits
 
 
-def load_arousal_model(settings: ModelSettings) -> Callable[[], ArousalModel] | None:
+def load_arousal_model(
+    settings: ModelSettings, features: FeatureConfig | None = None
+) -> Callable[[], ArousalModel] | None:
     """A per-channel model factory, or None when no usable model is available."""
     if not settings.enabled:
         log.info("arousal model disabled in settings: stress and empathy are off")
@@ -62,13 +66,13 @@ def load_arousal_model(settings: ModelSettings) -> Callable[[], ArousalModel] | 
         return None
     try:
         from edge.model.inputs import WindowBuilder
-        from edge.model.runtime import load_runtime
+        from edge.model.runtime import ArousalModel as Runtime
 
-        runtime = load_runtime(path)
+        runtime = Runtime.load(path, features)
     except Exception as exc:  # any failure here must not stop the other cues
         log.warning("arousal model %s unusable (%s): stress and empathy are off", path, exc)
         return None
-    spec = runtime.input_spec
+    spec = runtime.spec
 
     def factory() -> ArousalModel:
         return LiteRTArousal(runtime, WindowBuilder(spec))

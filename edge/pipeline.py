@@ -228,8 +228,9 @@ class Pipeline:
         refs: dict[str, Any] = {}
         for m in METRICS:
             r = self.baseline.reference(m)
-            refs[m] = None if r is None else {"median": round(r.median, 3),
-                                             "spread": round(r.spread, 3)}
+            refs[m] = (
+                None if r is None else {"median": round(r.median, 3), "spread": round(r.spread, 3)}
+            )
         return {"speech_s": round(self.baseline.speech_s, 1), "references": refs}
 
     def _metrics_event(self, t: float) -> Event:

@@ -111,6 +111,10 @@ class DetectorSettings:
     min_duration_s: float = 2.0
     """The signal must stay past ``enter`` this long before the drift starts."""
 
+    exit_hold_s: float = 3.0
+    """The signal must stay back past ``exit`` this long before the drift ends (a momentary dip
+    at a turn start does not end it)."""
+
     refractory_s: float = 120.0
     """After a drift ends, the same detector stays quiet this long."""
 
@@ -121,7 +125,7 @@ class DetectorSettings:
     """A shown cue is cleared after this long even if the drift goes on (the agent has seen it)."""
 
     def __post_init__(self) -> None:
-        if self.min_duration_s < 0 or self.refractory_s < 0 or self.max_on_s <= 0:
+        if min(self.min_duration_s, self.exit_hold_s, self.refractory_s) < 0 or self.max_on_s <= 0:
             raise ValueError("durations must not be negative (max_on_s positive)")
 
 
@@ -180,6 +184,8 @@ class OvertalkSettings(DetectorSettings):
     """Overlap fraction below which the drift ends."""
     min_duration_s: float = 1.0
     """Seconds of overlap before the cue."""
+    exit_hold_s: float = 0.5
+    """Seconds below ``exit`` before the drift ends."""
     refractory_s: float = 60.0
     """Quiet time after an overtalk drift ends."""
     priority: int = 80
@@ -199,6 +205,8 @@ class MonologueSettings(DetectorSettings):
     """Turn length below which the drift ends (the turn was handed over)."""
     min_duration_s: float = 0.0
     """Extra seconds past ``enter`` before the cue."""
+    exit_hold_s: float = 0.0
+    """Seconds below ``exit`` before the drift ends."""
     refractory_s: float = 60.0
     """Quiet time after a monologue drift ends."""
     priority: int = 40
@@ -221,6 +229,8 @@ class DeadAirSettings(DetectorSettings):
     """Silence below which the drift ends (someone spoke)."""
     min_duration_s: float = 0.0
     """Extra seconds past ``enter`` before the cue."""
+    exit_hold_s: float = 0.0
+    """Seconds below ``exit`` before the drift ends."""
     refractory_s: float = 60.0
     """Quiet time after a dead-air drift ends."""
     priority: int = 30

@@ -23,10 +23,14 @@ def register(sub: Any) -> None:
     run.add_argument(
         "--cue", help="gpio, serial:/dev/ttyACM0, terminal or none (default: cues.output)"
     )
-    run.add_argument("--events", metavar="OUT.jsonl", help="write every event as a JSON line "
-                     "(- for stdout)")
-    run.add_argument("--realtime", action="store_true",
-                     help="pace a WAV source at real time (default: as fast as possible)")
+    run.add_argument(
+        "--events", metavar="OUT.jsonl", help="write every event as a JSON line (- for stdout)"
+    )
+    run.add_argument(
+        "--realtime",
+        action="store_true",
+        help="pace a WAV source at real time (default: as fast as possible)",
+    )
     run.set_defaults(func=_run)
 
     rc = esub.add_parser("recalibrate", help="forget the agent's baseline (calibrate anew)")
@@ -35,10 +39,19 @@ def register(sub: Any) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", metavar="device.toml", help="settings file (default: built-in "
-                   "defaults, see docs/device.example.toml)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override one setting, e.g. --set detectors.pace.enter=1.3 (repeatable)")
+    p.add_argument(
+        "--config",
+        metavar="device.toml",
+        help="settings file (default: built-in defaults, see docs/device.example.toml)",
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one setting, e.g. --set detectors.pace.enter=1.3 (repeatable)",
+    )
 
 
 def _settings(args: argparse.Namespace) -> Any:
@@ -69,8 +82,12 @@ def make_source(spec: str, settings: Any) -> Any:
             device = None
         elif isinstance(device, str) and device.isdigit():
             device = int(device)
-        return PyAudioSource(device, channels=(a.agent_channel, a.customer_channel), rate=rate,
-                             block_frames=max(1, round(a.block_s * rate)))
+        return PyAudioSource(
+            device,
+            channels=(a.agent_channel, a.customer_channel),
+            rate=rate,
+            block_frames=max(1, round(a.block_s * rate)),
+        )
     raise ConfigError(f"unknown audio source {spec!r} (wav:FILE or pyaudio:DEVICE)")
 
 
@@ -100,9 +117,19 @@ def _run(args: argparse.Namespace) -> int:
             except OSError as exc:
                 cue.close()
                 raise ConfigError(f"cannot write events to {args.events}: {exc.strerror}") from None
-        pipeline = Pipeline(settings, store.load(), load_arousal_model(settings.model))
-        runner = Runner(pipeline, source, cue, clock, events=events, store=store,
-                        notifier=SdNotifier(), realtime=args.realtime)
+        pipeline = Pipeline(
+            settings, store.load(), load_arousal_model(settings.model, settings.features)
+        )
+        runner = Runner(
+            pipeline,
+            source,
+            cue,
+            clock,
+            events=events,
+            store=store,
+            notifier=SdNotifier(),
+            realtime=args.realtime,
+        )
 
         def _stop(signum: int, frame: Any) -> None:
             log.info("signal %d: stopping", signum)
@@ -123,6 +150,8 @@ def _recalibrate(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     BaselineStore(settings.baseline.state_file, settings.baseline).reset()
-    print(f"baseline reset ({settings.baseline.state_file}); restart poise-edge so a running loop "
-          "calibrates anew")
+    print(
+        f"baseline reset ({settings.baseline.state_file}); restart poise-edge so a running loop "
+        "calibrates anew"
+    )
     return 0

@@ -93,8 +93,9 @@ class PuckCue:
             for _ in range(8):  # skip stray lines (boot messages), never more than a few
                 raw = conn.readline()
                 if not raw:
-                    raise PuckError(f"no reply to {line.split()[0]} within "
-                                    f"{self.settings.serial_timeout_s} s")
+                    raise PuckError(
+                        f"no reply to {line.split()[0]} within {self.settings.serial_timeout_s} s"
+                    )
                 reply = raw.decode("utf-8", "replace").strip()
                 if reply.startswith(("OK", "ERR")):
                     if reply.startswith("ERR"):

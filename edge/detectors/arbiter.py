@@ -39,8 +39,13 @@ class Event:
     """Extra fields (reason, value, metrics ...), merged into the JSON line."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"t": round(self.t, 3), "kind": self.kind, "cue": self.cue, "state": self.state,
-                **self.detail}
+        return {
+            "t": round(self.t, 3),
+            "kind": self.kind,
+            "cue": self.cue,
+            "state": self.state,
+            **self.detail,
+        }
 
 
 class Arbiter:
@@ -59,8 +64,9 @@ class Arbiter:
         self._starts: deque[float] = deque()
 
     def _cue(self, t: float, name: str, state: str, reason: str) -> Event:
-        return Event(t, "cue", name, state,
-                     {"reason": reason, "publish": name in self.policy.publish_cues})
+        return Event(
+            t, "cue", name, state, {"reason": reason, "publish": name in self.policy.publish_cues}
+        )
 
     def _budget_reason(self, t: float) -> str | None:
         while self._starts and self._starts[0] <= t - BUDGET_WINDOW_S:
@@ -93,9 +99,10 @@ class Arbiter:
                 if self.showing == tr.name:
                     out.append(self._end(t, "ended"))
                 continue
-            if self.showing is not None and prio[tr.name] <= self.detectors.get(
-                self.showing
-            ).priority:
+            if (
+                self.showing is not None
+                and prio[tr.name] <= self.detectors.get(self.showing).priority
+            ):
                 out.append(Event(t, "suppressed", tr.name, "on", {"reason": "busy"}))
                 continue
             reason = self._budget_reason(t)

@@ -1,4 +1,4 @@
-"""One drift state machine: enter/exit hysteresis, minimum duration and refractory period.
+"""One drift state machine: enter/exit hysteresis, minimum duration, exit hold, refractory.
 
 A detector turns its signal into a number per decision tick (0.1 s); :class:`Drift` decides when
 that number means a drift has started or ended. ``NaN`` means "cannot tell now" (e.g. the agent is
@@ -39,6 +39,7 @@ class Drift:
         """A drift is on."""
         self.on_since: float | None = None
         self._pending_since: float | None = None
+        self._exit_since: float | None = None
         self._quiet_until = -math.inf
 
     def _past_enter(self, v: float) -> bool:
@@ -52,9 +53,15 @@ class Drift:
         if math.isnan(value):
             return None
         if self.active:
-            if self._back_to_normal(value):
+            if not self._back_to_normal(value):
+                self._exit_since = None
+                return None
+            if self._exit_since is None:
+                self._exit_since = t
+            if t - self._exit_since >= self.settings.exit_hold_s - 1e-9:
                 self.active = False
                 self.on_since = None
+                self._exit_since = None
                 self._quiet_until = t + self.settings.refractory_s
                 return Transition(self.name, t, "off", value)
             return None
@@ -74,4 +81,5 @@ class Drift:
         self.active = False
         self.on_since = None
         self._pending_since = None
+        self._exit_since = None
         self._quiet_until = -math.inf

@@ -59,8 +59,9 @@ class PitchSpread:
 class ProsodySignals:
     """Computes the pace, flat and stress signal values for one tick."""
 
-    def __init__(self, baseline: AgentBaseline, caps: BaselineSettings,
-                 detectors: DetectorsSettings) -> None:
+    def __init__(
+        self, baseline: AgentBaseline, caps: BaselineSettings, detectors: DetectorsSettings
+    ) -> None:
         self.baseline = baseline
         self.caps = caps
         self.detectors = detectors

@@ -1,0 +1,380 @@
+"""Scripted calls through the device pipeline: detection delay, false cues per hour, timelines.
+
+Every scenario is a two-channel call built at run time (espeak-ng, and EmoDB read in place for
+``stress``/``empathy``) with a calm stretch first (long enough to calibrate the agent's baseline)
+and then, except for ``calm``, scripted episodes of one kind of drift. For each scenario:
+
+* detection delay: seconds from each scripted onset to the first ``cue on`` of the expected
+  detector (missed when none before the next episode or the end);
+* false cues: any ``cue on`` during the calm stretches (of every scenario), per hour of calm audio.
+
+Usage: ``.venv/bin/python -m bench.scenarios [--only NAME ...] [--calm-minutes 20] [--set k=v]``.
+Writes bench/results/scenarios.json. No audio is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.scenario_audio import (
+    CUSTOMER_SENTENCES,
+    F32,
+    SR,
+    read_wav_mono,
+    resample,
+    speech_block,
+    stereo,
+)
+from edge.arousal import ArousalModel, load_arousal_model
+from edge.pipeline import Pipeline
+from edge.protocols import AudioBlock
+from edge.settings import DETECTOR_NAMES, DeviceSettings, load_settings
+
+RESULTS = Path(__file__).resolve().parent / "results"
+AGENT_VOICE = "en-us+norm"
+CUSTOMER_VOICE = "en-us+f3"
+
+
+class Call:
+    """Builds a two-channel call turn by turn; ``now`` is the current length in seconds."""
+
+    def __init__(self, seed: int) -> None:
+        self.agent: list[F32] = []
+        self.customer: list[F32] = []
+        self.rng = np.random.default_rng(seed)
+        self.n = 0
+
+    @property
+    def now(self) -> float:
+        return self.n / SR
+
+    def _add(self, a: F32 | None, c: F32 | None) -> None:
+        n = max(0 if a is None else a.size, 0 if c is None else c.size)
+        aa = np.zeros(n, np.float32)
+        cc = np.zeros(n, np.float32)
+        if a is not None:
+            aa[: a.size] = a
+        if c is not None:
+            cc[: c.size] = c
+        self.agent.append(aa)
+        self.customer.append(cc)
+        self.n += n
+
+    def seed(self) -> int:
+        return int(self.rng.integers(1 << 30))
+
+    def agent_says(self, seconds: float, **kw: Any) -> None:
+        kw.setdefault("voice", AGENT_VOICE)
+        self._add(speech_block(seconds, seed=self.seed(), **kw), None)
+
+    def agent_audio(self, x: F32) -> None:
+        self._add(x, None)
+
+    def customer_says(self, seconds: float) -> None:
+        x = speech_block(
+            seconds, seed=self.seed(), voice=CUSTOMER_VOICE, sentences=CUSTOMER_SENTENCES
+        )
+        self._add(None, x)
+
+    def customer_audio(self, x: F32) -> None:
+        self._add(None, x)
+
+    def both(self, seconds: float) -> None:
+        a = speech_block(seconds, seed=self.seed(), voice=AGENT_VOICE, gap_s=0.2)
+        c = speech_block(
+            seconds, seed=self.seed(), voice=CUSTOMER_VOICE, sentences=CUSTOMER_SENTENCES, gap_s=0.2
+        )
+        self._add(a, c)
+
+    def pause(self, seconds: float) -> None:
+        self._add(np.zeros(round(seconds * SR), np.float32), None)
+
+    def calm(self, seconds: float, **agent_kw: Any) -> None:
+        """Ordinary turn-taking: agent turns of 8-20 s, customer turns of 2-5 s."""
+        end = self.now + seconds
+        while self.now < end:
+            self.agent_says(float(self.rng.uniform(8, 20)), **agent_kw)
+            self.pause(float(self.rng.uniform(0.4, 1.2)))
+            self.customer_says(float(self.rng.uniform(2, 5)))
+            self.pause(float(self.rng.uniform(0.4, 1.2)))
+
+    def audio(self) -> F32:
+        return stereo(np.concatenate(self.agent), np.concatenate(self.customer))
+
+
+@dataclass
+class Scenario:
+    name: str
+    detector: str | None
+    audio: F32
+    onsets: list[float] = field(default_factory=list)
+    calm_spans: list[tuple[float, float]] = field(default_factory=list)
+    needs_model: bool = False
+    note: str = ""
+
+
+def _emodb(speaker: str, emotions: str, seconds: float, seed: int) -> F32:
+    """EmoDB utterances of one speaker and emotions, shuffled, 0.5-0.9 s apart, to ``seconds``."""
+    from models.emodb import utterances
+
+    files = [u.path for u in utterances() if u.speaker == speaker and u.emotion in emotions]
+    clips = [resample(*read_wav_mono(p)) for p in files]
+    rng = np.random.default_rng(seed)
+    out: list[F32] = []
+    total = 0
+    while total < seconds * SR:
+        for i in rng.permutation(len(clips)):
+            gap = np.zeros(round(float(rng.uniform(0.5, 0.9)) * SR), np.float32)
+            out += [clips[i], gap]
+            total += clips[i].size + gap.size
+    return np.concatenate(out)[: round(seconds * SR)]
+
+
+def build(name: str, calm_minutes: float) -> Scenario:
+    call = Call(seed=sum(map(ord, name)))
+    warm = 300.0  # calm stretch before episodes: calibrates the baseline (~3.5 min of speech)
+    if name == "calm":
+        call.calm(calm_minutes * 60)
+        return Scenario(name, None, call.audio(), [], [(0.0, call.now)])
+    if name in ("pace", "flat"):
+        call.calm(warm)
+        t0 = call.now
+        onsets = [t0]
+        kw: dict[str, Any] = {"rate": 260} if name == "pace" else {"voice": "en-us+flat"}
+        end = t0 + 120
+        while call.now < end:
+            call.agent_says(float(call.rng.uniform(15, 25)), **kw)
+            call.pause(0.6)
+            call.customer_says(float(call.rng.uniform(2, 4)))
+            call.pause(0.6)
+        return Scenario(
+            name,
+            name,
+            call.audio(),
+            onsets,
+            [(0.0, t0)],
+            note="espeak -s 260" if name == "pace" else "espeak monotone variant",
+        )
+    if name == "overtalk":
+        call.calm(120)
+        calm_end = call.now
+        onsets = []
+        for _ in range(3):
+            call.agent_says(4.0)
+            onsets.append(call.now)
+            call.both(6.0)
+            call.pause(0.8)
+            call.calm(70)
+        return Scenario(
+            name,
+            name,
+            call.audio(),
+            onsets,
+            [(0.0, calm_end)],
+            note="6 s of both talking, 3 episodes 80 s apart",
+        )
+    if name == "monologue":
+        call.calm(120)
+        t0 = call.now
+        call.agent_says(100.0, gap_s=0.8)
+        call.pause(0.8)
+        call.calm(40)
+        return Scenario(
+            name,
+            name,
+            call.audio(),
+            [t0 + 60.0],
+            [(0.0, t0)],
+            note="100 s agent turn; onset = turn start + 60 s (the definition)",
+        )
+    if name == "dead_air":
+        call.calm(120)
+        calm_end = call.now
+        onsets = []
+        for _ in range(2):
+            onsets.append(call.now)
+            call.pause(15.0)
+            call.calm(75)
+        return Scenario(
+            name,
+            name,
+            call.audio(),
+            onsets,
+            [(0.0, calm_end)],
+            note="15 s of mutual silence, 2 episodes; delay counted from silence start",
+        )
+    if name == "stress":
+        rng = np.random.default_rng(8)
+        calm_a = _emodb("08", "NL", warm, seed=1)
+        hot_a = _emodb("08", "WF", 120.0, seed=2)
+        for x in (calm_a, hot_a):
+            pos = 0
+            while pos < x.size:
+                n = min(x.size - pos, round(float(rng.uniform(12, 20)) * SR))
+                call.agent_audio(x[pos : pos + n])
+                pos += n
+                call.pause(0.5)
+                call.customer_says(float(rng.uniform(2, 4)))
+                call.pause(0.5)
+            if x is calm_a:
+                t0 = call.now
+        return Scenario(
+            name,
+            name,
+            call.audio(),
+            [t0],
+            [(0.0, t0)],
+            needs_model=True,
+            note="EmoDB speaker 08: neutral+boredom, then anger+happiness",
+        )
+    if name == "empathy":
+        rng = np.random.default_rng(9)
+        calm_c = _emodb("03", "NL", 150.0, seed=3)
+        hot_c = _emodb("03", "W", 90.0, seed=4)
+        for x in (calm_c, hot_c):
+            pos = 0
+            while pos < x.size:
+                n = min(x.size - pos, round(float(rng.uniform(8, 14)) * SR))
+                call.customer_audio(x[pos : pos + n])
+                pos += n
+                call.pause(0.5)
+                call.agent_says(float(rng.uniform(4, 8)))
+                call.pause(0.5)
+            if x is calm_c:
+                t0 = call.now
+        return Scenario(
+            name,
+            name,
+            call.audio(),
+            [t0],
+            [(0.0, t0)],
+            needs_model=True,
+            note="customer = EmoDB speaker 03: neutral+boredom, then anger",
+        )
+    raise ValueError(name)
+
+
+SCENARIOS = ("calm", "pace", "flat", "overtalk", "monologue", "dead_air", "stress", "empathy")
+
+
+def run_pipeline(
+    audio: F32, settings: DeviceSettings, model_factory: Callable[[], ArousalModel] | None
+) -> tuple[list[dict], float]:
+    pcm = np.clip(np.round(audio * 32767.0), -32768, 32767).astype(np.int16)
+    pipe = Pipeline(settings, model_factory=model_factory)
+    step = round(settings.audio.block_s * SR)
+    events = []
+    t0 = time.perf_counter()
+    for i in range(0, pcm.shape[0], step):
+        events += pipe.step(AudioBlock(i / SR, pcm[i : i + step], SR))
+    events += pipe.flush()
+    return [e.to_json() for e in events if e.kind in ("cue", "drift", "suppressed", "baseline")], (
+        time.perf_counter() - t0
+    )
+
+
+def evaluate(name: str, calm_minutes: float, overrides: list[str]) -> dict[str, Any]:
+    settings = load_settings(None, overrides)
+    model = load_arousal_model(settings.model, settings.features)
+    t_build = time.perf_counter()
+    sc = build(name, calm_minutes)
+    build_s = time.perf_counter() - t_build
+    dur = sc.audio.shape[0] / SR
+    if sc.needs_model and model is None:
+        return {"name": name, "skipped": "no arousal model", "duration_s": round(dur, 1)}
+    events, proc_s = run_pipeline(sc.audio, settings, model)
+    ons = [e for e in events if e["kind"] == "cue" and e["state"] == "on"]
+    calm_s = sum(b - a for a, b in sc.calm_spans)
+    false = [e for e in ons if any(a <= e["t"] < b for a, b in sc.calm_spans)]
+    delays: list[float | None] = []
+    for i, onset in enumerate(sc.onsets):
+        nxt = sc.onsets[i + 1] if i + 1 < len(sc.onsets) else dur + 1
+        hit = [e["t"] for e in ons if e["cue"] == sc.detector and onset <= e["t"] < nxt]
+        delays.append(round(hit[0] - onset, 2) if hit else None)
+    calibrated = [e["t"] for e in events if e["kind"] == "baseline" and e["state"] == "calibrated"]
+    return {
+        "name": name,
+        "detector": sc.detector,
+        "note": sc.note,
+        "duration_s": round(dur, 1),
+        "calm_s": round(calm_s, 1),
+        "onsets_s": [round(o, 1) for o in sc.onsets],
+        "delays_s": delays,
+        "false_cues": [{"t": e["t"], "cue": e["cue"]} for e in false],
+        "calibrated_at_s": calibrated[0] if calibrated else None,
+        "timeline": [
+            (e["t"], e["kind"], e["cue"], e["state"], e.get("reason"))
+            for e in events
+            if e["kind"] in ("cue", "suppressed")
+        ],
+        "build_s": round(build_s, 1),
+        "process_s": round(proc_s, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--only", nargs="*", choices=SCENARIOS, default=list(SCENARIOS))
+    ap.add_argument("--calm-minutes", type=float, default=20.0)
+    ap.add_argument("--set", dest="overrides", action="append", default=[])
+    ap.add_argument("--timeline", action="store_true", help="print every scenario's cue timeline")
+    ap.add_argument("--jobs", type=int, default=2)
+    args = ap.parse_args(argv)
+    names = list(args.only)
+    with ProcessPoolExecutor(max_workers=args.jobs) as ex:
+        results = list(
+            ex.map(evaluate, names, [args.calm_minutes] * len(names), [args.overrides] * len(names))
+        )
+    calm_total = sum(r.get("calm_s", 0.0) for r in results)
+    false_by: dict[str, int] = dict.fromkeys(DETECTOR_NAMES, 0)
+    for r in results:
+        for f in r.get("false_cues", []):
+            false_by[f["cue"]] += 1
+    print(
+        f"{'scenario':10s} {'audio s':>8s} {'calm s':>7s} {'delays s (target <= 10)':28s} "
+        f"{'false cues':>10s} {'proc s':>7s}  note"
+    )
+    for r in results:
+        if "skipped" in r:
+            print(f"{r['name']:10s} {r['duration_s']:8.0f}  skipped: {r['skipped']}")
+            continue
+        d = ", ".join("miss" if x is None else f"{x:.1f}" for x in r["delays_s"]) or "-"
+        print(
+            f"{r['name']:10s} {r['duration_s']:8.0f} {r['calm_s']:7.0f} {d:28s} "
+            f"{len(r['false_cues']):10d} {r['process_s']:7.1f}  {r['note']}"
+        )
+        if args.timeline:
+            for t, kind, cue, state, reason in r["timeline"]:
+                print(f"    {t:8.1f} {kind:10s} {cue:10s} {state:4s} {reason or ''}")
+    hours = calm_total / 3600.0
+    print(f"\ncalm audio: {calm_total / 60:.1f} min; false cues per hour of calm speech:")
+    for n in DETECTOR_NAMES:
+        print(f"  {n:10s} {false_by[n] / hours if hours else 0.0:6.2f}  ({false_by[n]})")
+    total_false = sum(false_by.values())
+    print(f"  {'all':10s} {total_false / hours if hours else 0.0:6.2f}  ({total_false})")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = {
+        "scenarios": results,
+        "calm_hours": hours,
+        "false_cues_per_hour": {
+            n: (false_by[n] / hours if hours else None) for n in DETECTOR_NAMES
+        },
+        "false_cues_per_hour_all": total_false / hours if hours else None,
+        "overrides": args.overrides,
+    }
+    (RESULTS / "scenarios.json").write_text(json.dumps(out, indent=1))
+    print(f"wrote {RESULTS / 'scenarios.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,171 @@
+"""Drift state machines and the arbiter: hysteresis, min duration, exit hold, refractory, budget,
+priority, timeout, publish flags; driven by synthetic signal streams on a 0.1 s tick."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from edge.detectors.arbiter import Arbiter
+from edge.detectors.hysteresis import Drift, Transition
+from edge.settings import (
+    BudgetSettings,
+    DetectorSettings,
+    DetectorsSettings,
+    FlatSettings,
+    PolicySettings,
+)
+
+TICK = 0.1
+
+
+def run(drift: Drift, values: np.ndarray, t0: float = 0.0) -> list[Transition]:
+    out = []
+    for i, v in enumerate(values):
+        tr = drift.update(round(t0 + i * TICK, 6), float(v))
+        if tr is not None:
+            out.append(tr)
+    return out
+
+
+def settings(**kw: float) -> DetectorSettings:
+    base = {
+        "enter": 2.0,
+        "exit": 1.0,
+        "min_duration_s": 1.0,
+        "exit_hold_s": 0.0,
+        "refractory_s": 5.0,
+    }
+    base.update(kw)
+    return DetectorSettings(**base)  # type: ignore[arg-type]
+
+
+def test_enters_only_after_min_duration():
+    d = Drift("pace", settings(min_duration_s=1.0))
+    sig = np.r_[np.zeros(10), np.full(30, 3.0)]
+    trs = run(d, sig)
+    assert [tr.state for tr in trs] == ["on"]
+    assert math.isclose(trs[0].t, 1.0 + 1.0, abs_tol=1e-6)
+
+
+def test_short_excursions_do_not_enter():
+    d = Drift("pace", settings(min_duration_s=1.0))
+    burst = np.r_[np.full(9, 3.0), np.zeros(5)]  # 0.9 s above, then back
+    assert run(d, np.tile(burst, 10)) == []
+
+
+def test_hysteresis_band_keeps_state():
+    d = Drift("pace", settings(min_duration_s=0.0))
+    trs = run(d, np.r_[3.0, np.full(50, 1.5), 0.5])
+    assert [(tr.state, tr.value) for tr in trs] == [("on", 3.0), ("off", 0.5)]
+
+
+def test_exit_hold_ignores_short_dips():
+    d = Drift("pace", settings(min_duration_s=0.0, exit_hold_s=1.0))
+    sig = np.r_[3.0, np.tile(np.r_[np.full(5, 0.5), np.full(5, 3.0)], 4), np.full(11, 0.5)]
+    trs = run(d, sig)
+    assert [tr.state for tr in trs] == ["on", "off"]
+    assert math.isclose(trs[1].t, (1 + 40 + 10) * TICK, abs_tol=1e-6)
+
+
+def test_refractory_blocks_reentry():
+    d = Drift("pace", settings(min_duration_s=0.0, refractory_s=5.0))
+    sig = np.r_[3.0, 0.5, np.full(60, 3.0)]
+    trs = run(d, sig)
+    assert [tr.state for tr in trs] == ["on", "off", "on"]
+    assert trs[2].t - trs[1].t >= 5.0 - 1e-9
+
+
+def test_nan_holds_state_and_pending():
+    d = Drift("pace", settings(min_duration_s=1.0))
+    sig = np.r_[np.full(5, 3.0), np.full(20, np.nan), np.full(1, 3.0)]
+    trs = run(d, sig)
+    assert [tr.state for tr in trs] == ["on"]  # the NaN stretch neither reset nor ended it
+    d2 = Drift("pace", settings(min_duration_s=0.0))
+    assert [tr.state for tr in run(d2, np.r_[3.0, np.full(100, np.nan)])] == ["on"]
+    assert d2.active
+
+
+def test_below_direction_for_flat():
+    d = Drift("flat", FlatSettings(min_duration_s=0.5, exit_hold_s=0.0), below=True)
+    trs = run(d, np.r_[np.ones(5), np.full(10, 0.3), np.full(3, 0.7), np.full(3, 0.9)])
+    assert [tr.state for tr in trs] == ["on", "off"]
+    assert trs[1].value == 0.9
+
+
+def _arbiter(max_cues: int = 2, gap: float = 0.0, publish=("overtalk",)) -> Arbiter:
+    return Arbiter(
+        DetectorsSettings(), BudgetSettings(max_cues, gap), PolicySettings(publish_cues=publish)
+    )
+
+
+def tr(name: str, t: float, state: str) -> Transition:
+    return Transition(name, t, state, 1.0)
+
+
+def cues(events):
+    return [(e.cue, e.state, e.detail.get("reason")) for e in events if e.kind == "cue"]
+
+
+def test_budget_limits_cues_per_ten_minutes():
+    a = _arbiter(max_cues=2)
+    shown = []
+    for i in range(6):
+        t = i * 100.0
+        shown += cues(a.step(t, [tr("pace", t, "on")]))
+        shown += cues(a.step(t + 1, [tr("pace", t + 1, "off")]))
+    assert [s for s in shown if s[1] == "on"] == [("pace", "on", "drift")] * 2
+    later = cues(a.step(601.0, [tr("pace", 601.0, "on")]))  # first start left the window
+    assert later == [("pace", "on", "drift")]
+
+
+def test_suppressions_are_reported_with_reason():
+    a = _arbiter(max_cues=1)
+    a.step(0.0, [tr("pace", 0.0, "on")])
+    a.step(1.0, [tr("pace", 1.0, "off")])
+    ev = a.step(2.0, [tr("flat", 2.0, "on")])
+    assert [(e.kind, e.cue, e.detail["reason"]) for e in ev if e.kind == "suppressed"] == [
+        ("suppressed", "flat", "budget")
+    ]
+
+
+def test_min_gap_between_cues():
+    a = _arbiter(max_cues=10, gap=20.0)
+    a.step(0.0, [tr("pace", 0.0, "on")])
+    a.step(5.0, [tr("pace", 5.0, "off")])
+    assert cues(a.step(10.0, [tr("flat", 10.0, "on")])) == []
+    assert cues(a.step(26.0, [tr("monologue", 26.0, "on")])) == [("monologue", "on", "drift")]
+
+
+def test_priority_preempts_and_lower_is_busy():
+    a = _arbiter(max_cues=10)
+    a.step(0.0, [tr("flat", 0.0, "on")])  # priority 20
+    ev = a.step(1.0, [tr("overtalk", 1.0, "on")])  # priority 80
+    assert cues(ev) == [("flat", "off", "preempted"), ("overtalk", "on", "drift")]
+    ev = a.step(1.5, [tr("pace", 1.5, "on")])  # 60 < 80: busy
+    assert [e.detail["reason"] for e in ev if e.kind == "suppressed"] == ["busy"]
+    assert a.showing == "overtalk"
+
+
+def test_simultaneous_drifts_pick_highest_priority():
+    a = _arbiter(max_cues=10)
+    ev = a.step(0.0, [tr("flat", 0.0, "on"), tr("empathy", 0.0, "on"), tr("pace", 0.0, "on")])
+    assert [c for c in cues(ev) if c[1] == "on"] == [("empathy", "on", "drift")]
+
+
+def test_shown_cue_times_out_after_max_on():
+    a = _arbiter(max_cues=10)
+    a.step(0.0, [tr("overtalk", 0.0, "on")])  # max_on_s = 5
+    assert cues(a.step(4.9, [])) == []
+    assert cues(a.step(5.0, [])) == [("overtalk", "off", "timeout")]
+    assert cues(a.step(6.0, [tr("overtalk", 6.0, "off")])) == []  # already cleared
+
+
+def test_publish_flag_follows_policy():
+    a = _arbiter(max_cues=10)
+    on = [e for e in a.step(0.0, [tr("overtalk", 0.0, "on")]) if e.kind == "cue"]
+    assert on[0].detail["publish"] is True
+    a.step(1.0, [tr("overtalk", 1.0, "off")])
+    on = [e for e in a.step(2.0, [tr("stress", 2.0, "on")]) if e.kind == "cue"]
+    assert on[0].detail["publish"] is False

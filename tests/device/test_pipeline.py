@@ -1,0 +1,215 @@
+"""The I/O-free pipeline with scripted front-ends and model: detectors end to end, baseline
+freeze, policy (stress off / agent-only, model missing), event schema and time order."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from edge.errors import InputError
+from edge.features.frames import FrameBatch
+from edge.pipeline import Pipeline
+from edge.protocols import AudioBlock
+from edge.settings import load_settings
+from tests.device.fakes import ScriptedModel, blocks, hops, scripted_factory
+
+FAST = ["baseline.calibration_speech_s=30", "baseline.follow_speech_s=60", "budget.min_gap_s=0"]
+
+
+def run(pipe: Pipeline, seconds: float):
+    events = []
+    for b in blocks(seconds):
+        events += pipe.step(b)
+    events += pipe.flush()
+    return events
+
+
+def cue_ons(events):
+    return [(round(e.t, 1), e.cue) for e in events if e.kind == "cue" and e.state == "on"]
+
+
+def conversation(seconds: float, agent_kw=None, seed=0) -> tuple[FrameBatch, FrameBatch]:
+    """Agent talks 8 s, customer 2 s, repeat: no overtalk, no monologue, no dead air."""
+    n = round(seconds / 0.01)
+    period = 1000
+    agent_on = (np.arange(n) % period) < 800
+    agent = hops(n, vad=agent_on, seed=seed, **(agent_kw or {}))
+    customer = hops(n, vad=~agent_on & ((np.arange(n) % period) > 820), seed=seed + 1)
+    return agent, customer
+
+
+def test_calm_conversation_gives_no_cues_and_calibrates():
+    agent, customer = conversation(120)
+    pipe = Pipeline(load_settings(None, FAST), frontend_factory=scripted_factory(agent, customer))
+    events = run(pipe, 120)
+    assert cue_ons(events) == []
+    cal = [e for e in events if e.kind == "baseline" and e.state == "calibrated"]
+    assert len(cal) == 1 and 30 <= cal[0].t <= 45
+    ref = cal[0].detail["references"]["articulation_rate_sps"]
+    assert ref["median"] == pytest.approx(5.0, abs=0.01)
+    ts = [e.t for e in events]
+    assert ts == sorted(ts)
+
+
+def _splice(a: FrameBatch, b: FrameBatch, at: int) -> FrameBatch:
+    return FrameBatch.concat([a.slice(0, at), b.slice(at, len(b))])
+
+
+def test_pace_drift_cues_and_freezes_baseline():
+    calm_a, cust = conversation(150)
+    fast_a, _ = conversation(150, {"rate": 6.2})  # 1.24x? no: 6.2/5 = 1.24 < 1.25
+    faster_a, _ = conversation(150, {"rate": 6.4})  # 1.28x baseline, below the 6.5 cap
+    agent = _splice(calm_a, faster_a, 9000)
+    pipe = Pipeline(load_settings(None, FAST), frontend_factory=scripted_factory(agent, cust))
+    events = run(pipe, 150)
+    ons = cue_ons(events)
+    assert [c for _, c in ons] == ["pace"]
+    assert 90.0 + 4.0 <= ons[0][0] <= 90.0 + 6.0  # min_duration 4 s after onset
+    frozen = [e.t for e in events if e.kind == "baseline" and e.state == "frozen"]
+    assert frozen and frozen[0] == pytest.approx(ons[0][0], abs=0.06)
+    ref = pipe.baseline.reference("articulation_rate_sps")
+    assert ref is not None and ref.median == pytest.approx(5.0, abs=0.01)
+    # 1.24x never crosses enter
+    agent2 = _splice(calm_a, fast_a, 9000)
+    pipe2 = Pipeline(load_settings(None, FAST), frontend_factory=scripted_factory(agent2, cust))
+    assert cue_ons(run(pipe2, 150)) == []
+
+
+def test_pace_caps_fire_before_calibration_and_never_below_floor():
+    agent, cust = conversation(40, {"rate": 7.0})
+    pipe = Pipeline(
+        load_settings(None, ["baseline.calibration_speech_s=600", "baseline.follow_speech_s=600"]),
+        frontend_factory=scripted_factory(agent, cust),
+    )
+    assert [c for _, c in cue_ons(run(pipe, 40))] == ["pace"]
+    # a slow agent (3.5 syl/s baseline) speeding up to 4.5x... still under the 4.0 floor? no:
+    slow, cust = conversation(150, {"rate": 2.5})
+    quicker, _ = conversation(150, {"rate": 3.9})  # 1.56x baseline but below pace_min_sps
+    agent = _splice(slow, quicker, 9000)
+    pipe = Pipeline(load_settings(None, FAST), frontend_factory=scripted_factory(agent, cust))
+    assert cue_ons(run(pipe, 150)) == []
+
+
+def test_flat_drift():
+    lively, cust = conversation(150, {"spread_st": 2.0})
+    flat, _ = conversation(150, {"spread_st": 1.0})  # half the baseline spread
+    agent = _splice(lively, flat, 9000)
+    pipe = Pipeline(load_settings(None, FAST), frontend_factory=scripted_factory(agent, cust))
+    ons = cue_ons(run(pipe, 150))
+    assert [c for _, c in ons] == ["flat"]
+    assert 95.0 <= ons[0][0] <= 110.0  # 5 s pitch window + 8 s min duration
+
+
+def test_overtalk_monologue_dead_air_from_vad():
+    n = 20000  # 200 s
+    t = np.arange(n) * 0.01
+    agent_on = (t < 100) | ((t > 130) & (t < 140)) | (t > 160)
+    cust_on = ((t > 100.5) & (t < 101)) | ((t > 135) & (t < 139))  # backchannel, then overlap
+    agent = hops(n, vad=agent_on)
+    cust = hops(n, vad=cust_on, seed=3)
+    pipe = Pipeline(
+        load_settings(None, [*FAST, "detectors.dead_air.enter=20"]),
+        frontend_factory=scripted_factory(agent, cust),
+    )
+    events = run(pipe, 200)
+    ons = cue_ons(events)
+    assert ("monologue" in [c for _, c in ons]) and ons[0] == (60.0, "monologue")
+    offs = [e for e in events if e.kind == "cue" and e.state == "off"]
+    assert offs[0].cue == "monologue" and offs[0].detail["reason"] == "timeout"
+    drift_off = [
+        e.t for e in events if e.kind == "drift" and e.cue == "monologue" and e.state == "off"
+    ]
+    assert drift_off and 100 <= drift_off[0] <= 104  # the agent stopped at 100 s
+    assert any(c == "dead_air" and 120 <= t0 <= 122 for t0, c in ons)
+    assert any(c == "overtalk" and 136 <= t0 <= 137.5 for t0, c in ons)
+
+
+def _stress_pipe(policy: list[str], with_model: bool = True):
+    agent, cust = conversation(150)
+
+    def arousal(t: float) -> float:
+        return 2.5 if t > 100 else 0.0
+
+    arousals = [arousal, lambda t: 0.0]  # agent model first, then the customer's
+
+    def factory() -> ScriptedModel:
+        return ScriptedModel(arousals.pop(0))
+
+    if not with_model:
+        return Pipeline(
+            load_settings(None, FAST + policy), frontend_factory=scripted_factory(agent, cust)
+        )
+    return Pipeline(
+        load_settings(None, FAST + policy),
+        model_factory=factory,
+        frontend_factory=scripted_factory(agent, cust),
+    )
+
+
+def test_stress_agent_only_cues_but_is_never_published():
+    events = run(_stress_pipe([]), 150)
+    on = [e for e in events if e.kind == "cue" and e.state == "on"]
+    assert [e.cue for e in on] == ["stress"] and 105 <= on[0].t <= 108
+    assert on[0].detail["publish"] is False
+
+
+def test_stress_off_never_computes_stress():
+    pipe = _stress_pipe(["policy.stress=off"])
+    assert "stress" not in pipe.running
+    events = run(pipe, 150)
+    assert all(e.cue != "stress" for e in events)
+
+
+def test_without_model_stress_and_empathy_are_disabled(caplog):
+    with caplog.at_level(logging.INFO, logger="edge.pipeline"):
+        pipe = _stress_pipe([], with_model=False)
+    assert "stress" not in pipe.running and "empathy" not in pipe.running
+    assert "pace" in pipe.running
+    assert any("stress and empathy disabled" in r.message for r in caplog.records)
+    assert cue_ons(run(pipe, 150)) == []
+
+
+def test_empathy_from_customer_arousal_and_loudness():
+    agent, cust = conversation(150)
+    loud = hops(len(cust), vad=cust.vad, level=-8.0, seed=1)
+    cust = _splice(cust, loud, 9000)
+    arousals = [lambda t: 0.0, lambda t: 1.0 if t > 90 else 0.0]
+
+    def factory() -> ScriptedModel:
+        return ScriptedModel(arousals.pop(0))
+
+    pipe = Pipeline(
+        load_settings(None, FAST),
+        model_factory=factory,
+        frontend_factory=scripted_factory(agent, cust),
+    )
+    on = [e for e in run(pipe, 150) if e.kind == "cue" and e.state == "on"]
+    # arousal +1 and +12 dB / 6 = +2 -> 3 > 1.5 after 3 s of customer speech
+    assert [e.cue for e in on] == ["empathy"] and 90 < on[0].t < 115
+
+
+def test_policy_detectors_list_limits_what_runs():
+    pipe = Pipeline(
+        load_settings(None, ['policy.detectors=["overtalk"]']),
+        frontend_factory=scripted_factory(hops(10), hops(10)),
+    )
+    assert pipe.running == ("overtalk",)
+
+
+def test_rejects_wrong_rate_or_channels():
+    pipe = Pipeline(frontend_factory=scripted_factory(hops(10), hops(10)))
+    with pytest.raises(InputError, match="8000 Hz"):
+        pipe.step(AudioBlock(0.0, np.zeros((80, 2), np.int16), 8000))
+    with pytest.raises(InputError, match="2 channels"):
+        pipe.step(AudioBlock(0.0, np.zeros((160, 3), np.int16), 16000))
+
+
+def test_metrics_events_carry_every_running_signal():
+    agent, cust = conversation(25)
+    pipe = Pipeline(frontend_factory=scripted_factory(agent, cust))
+    metrics = [e for e in run(pipe, 25) if e.kind == "metrics"]
+    assert len(metrics) == 2
+    assert set(metrics[0].detail["signals"]) == set(pipe.running)
+    assert metrics[0].state == "calibrating"

@@ -1,0 +1,169 @@
+"""The cue puck over serial: protocol lines, OK/ERR handling, timeouts and reconnects with a fake
+serial object; the real pyserial path against a pty pair with a tiny in-test responder."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+import pytest
+
+from edge.cues.puck import PuckCue
+from edge.protocols import FakeClock
+from edge.settings import CueSettings, CueStyle
+
+S = CueSettings(serial_timeout_s=0.5)
+STYLE = CueStyle("ff2000", "steady", "short")
+
+
+class FakeSerial:
+    """Answers like the puck; ``replies`` can override per command word; ``dead`` times out."""
+
+    def __init__(self, log: list[str], replies: dict[str, str] | None = None) -> None:
+        self.log = log
+        self.replies = replies or {}
+        self.out: list[bytes] = []
+        self.dead = False
+        self.closed = False
+
+    def write(self, data: bytes) -> int:
+        if self.closed:
+            raise OSError("closed")
+        line = data.decode().rstrip("\n")
+        assert len(data) <= 64 and data.endswith(b"\n")
+        self.log.append(line)
+        word = line.split()[0]
+        reply = self.replies.get(word)
+        if reply is None:
+            reply = "OK VERSION poise-puck 1.0.0 proto 1" if word == "VERSION" else "OK"
+        if not self.dead:
+            self.out.append(reply.encode() + b"\r\n")
+        return len(data)
+
+    def readline(self) -> bytes:
+        return self.out.pop(0) if self.out else b""  # b"" = the read timed out
+
+    def reset_input_buffer(self) -> None:
+        self.out.clear()
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def make(replies=None, fail_open=0):
+    sent: list[str] = []
+    opened: list[FakeSerial] = []
+    failures = [fail_open]
+
+    def opener(port: str, timeout: float) -> FakeSerial:
+        assert port == "/dev/ttyACM0" and timeout == 0.5
+        if failures[0] > 0:
+            failures[0] -= 1
+            raise OSError(2, "No such file or directory")
+        s = FakeSerial(sent, replies)
+        opened.append(s)
+        return s
+
+    clock = FakeClock()
+    cue = PuckCue("/dev/ttyACM0", S, clock, opener=opener, retry_s=2.0)
+    return cue, sent, opened, clock
+
+
+def test_show_and_clear_send_protocol_lines():
+    cue, sent, opened, _ = make()
+    cue.show("overtalk", STYLE)
+    cue.clear()
+    cue.close()
+    assert sent == ["VERSION", "CUE overtalk FF2000 steady short", "CLEAR", "CLEAR"]
+    assert cue.version == "VERSION poise-puck 1.0.0 proto 1"
+    assert opened[0].closed and cue.errors == 0
+
+
+def test_err_reply_is_logged_and_counted(caplog):
+    cue, *_ = make({"CUE": "ERR bad-args colour"})
+    with caplog.at_level(logging.WARNING, logger="edge.cues.puck"):
+        cue.show("pace", STYLE)
+    assert cue.errors == 1
+    assert any("ERR bad-args colour" in r.message for r in caplog.records)
+
+
+def test_timeout_drops_connection_and_reconnects_on_tick():
+    cue, sent, opened, clock = make()
+    cue.show("pace", STYLE)
+    opened[0].dead = True
+    cue.show("flat", STYLE)  # no reply: dropped, to be re-sent
+    assert opened[0].closed and cue.errors == 1
+    clock.advance(1.0)
+    cue.tick(clock.now())
+    assert len(opened) == 1  # retry waits retry_s
+    clock.advance(1.0)
+    cue.tick(clock.now())
+    assert len(opened) == 2
+    assert sent[-2:] == ["VERSION", "CUE flat FF2000 steady short"]
+    cue.tick(clock.now() + 10)
+    assert sent[-1] == "CUE flat FF2000 steady short" and len(sent) == 5  # delivered once
+
+
+def test_missing_port_never_raises_and_recovers():
+    cue, sent, opened, clock = make(fail_open=2)
+    cue.show("pace", STYLE)
+    clock.advance(2.0)
+    cue.tick(clock.now())
+    assert opened == [] and cue.errors == 2
+    clock.advance(2.0)
+    cue.tick(clock.now())
+    assert sent == ["VERSION", "CUE pace FF2000 steady short"]
+
+
+def test_bad_cue_name_rejected():
+    cue, *_ = make()
+    with pytest.raises(ValueError):
+        cue.show("Pace!", STYLE)
+
+
+def _responder(master: int, seen: list[str], stop: threading.Event) -> None:
+    buf = b""
+    while not stop.is_set():
+        try:
+            chunk = os.read(master, 256)
+        except OSError:
+            return
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            text = line.decode().strip()
+            seen.append(text)
+            if text == "VERSION":
+                reply = "OK VERSION poise-puck 0.1.0 proto 1"
+            elif text.startswith("CUE ") and len(text.split()) != 5:
+                reply = "ERR bad-args fields"
+            elif text.split()[0] in ("CUE", "CLEAR", "PING"):
+                reply = "OK"
+            else:
+                reply = f"ERR unknown-command {text.split()[0]}"
+            os.write(master, reply.encode() + b"\r\n")
+
+
+def test_real_pyserial_over_pty():
+    import tty
+
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    seen: list[str] = []
+    stop = threading.Event()
+    th = threading.Thread(target=_responder, args=(master, seen, stop), daemon=True)
+    th.start()
+    try:
+        cue = PuckCue(os.ttyname(slave), CueSettings(serial_timeout_s=2.0), FakeClock())
+        cue.show("empathy", CueStyle("00ff60", "pulse", "short"))
+        cue.clear()
+        assert cue.version == "VERSION poise-puck 0.1.0 proto 1"
+        assert cue.errors == 0
+        cue.close()
+        assert seen == ["VERSION", "CUE empathy 00FF60 pulse short", "CLEAR", "CLEAR"]
+    finally:
+        stop.set()
+        os.close(slave)
+        os.close(master)
+        th.join(timeout=5)

@@ -1,0 +1,206 @@
+"""The runner and ``poise edge`` end to end: an espeak-ng two-channel WAV through the real
+front-ends, the JSON-lines events file, realtime pacing on a fake clock, SIGTERM under a fake
+systemd notify socket, and recalibrate."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from bench.scenario_audio import (
+    CUSTOMER_SENTENCES,
+    have_espeak,
+    silence,
+    speech_block,
+    stereo,
+    write_wav,
+)
+from edge.agent_baseline import BaselineStore
+from edge.cli import main
+from edge.cues.base import NullCue
+from edge.pipeline import Pipeline
+from edge.protocols import AudioBlock, FakeClock
+from edge.runner import Runner
+from edge.settings import load_settings
+from tests.device.fakes import hops, scripted_factory
+
+needs_espeak = pytest.mark.skipif(not have_espeak(), reason="espeak-ng not installed")
+
+
+@pytest.fixture(scope="module")
+def monologue_wav(tmp_path_factory):
+    """12 s agent turn (customer silent), then 4 s customer turn, then 3 s agent."""
+    agent = np.concatenate(
+        [speech_block(12.0, seed=1, gap_s=0.4), silence(4.5), speech_block(3.0, seed=2)]
+    )
+    customer = np.concatenate(
+        [silence(12.3), speech_block(4.0, seed=3, voice="en-us+f3", sentences=CUSTOMER_SENTENCES)]
+    )
+    return write_wav(tmp_path_factory.mktemp("wav") / "call.wav", stereo(agent, customer))
+
+
+@needs_espeak
+def test_cli_run_writes_event_lines_with_monologue_on_then_off(monologue_wav, tmp_path):
+    out = tmp_path / "events.jsonl"
+    state = tmp_path / "state" / "baseline.json"
+    rc = main(
+        [
+            "edge",
+            "run",
+            "--source",
+            f"wav:{monologue_wav}",
+            "--cue",
+            "none",
+            "--events",
+            str(out),
+            "--set",
+            "detectors.monologue.enter=8",
+            "--set",
+            f'baseline.state_file="{state}"',
+            "--set",
+            "model.enabled=false",
+        ]
+    )
+    assert rc == 0
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert lines, "no events"
+    for ev in lines:
+        assert set(ev) >= {"t", "kind", "cue", "state"}
+        assert isinstance(ev["t"], float) and ev["kind"] in (
+            "cue",
+            "drift",
+            "suppressed",
+            "baseline",
+            "metrics",
+        )
+    cues = [(e["cue"], e["state"]) for e in lines if e["kind"] == "cue"]
+    assert cues == [("monologue", "on"), ("monologue", "off")]
+    on, off = [e for e in lines if e["kind"] == "cue"]
+    assert 8.0 <= on["t"] <= 9.5  # the turn started at ~0 s
+    assert off["reason"] in ("ended", "timeout") and on["t"] < off["t"] <= 14.5
+    assert state.exists()  # the baseline was saved on exit
+    ts = [e["t"] for e in lines]
+    assert ts == sorted(ts)
+
+
+def test_cli_errors_are_one_line_exit_2(tmp_path, capsys):
+    assert main(["edge", "run", "--source", "wav:/nonexistent.wav", "--cue", "none"]) == 2
+    assert main(["edge", "run", "--set", "detectors.pace.speed=1"]) == 2
+    assert main(["edge", "run", "--source", "tape:1", "--cue", "none"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("poise: error:") for line in err)
+    assert "detectors.pace.speed" in err[1] and "tape:1" in err[2]
+
+
+def test_recalibrate_removes_the_baseline(tmp_path, capsys):
+    state = tmp_path / "baseline.json"
+    state.write_text("{}")
+    assert main(["edge", "recalibrate", "--set", f'baseline.state_file="{state}"']) == 0
+    assert not state.exists()
+    assert "baseline reset" in capsys.readouterr().out
+
+
+class ListSource:
+    sample_rate = 16000
+    channels = 2
+
+    def __init__(self, seconds: float, stop_after: int | None = None, runner=None) -> None:
+        self.seconds = seconds
+        self.closed = False
+        self.stop_after = stop_after
+        self.runner = runner
+
+    def blocks(self):
+        for i in range(round(self.seconds / 0.1)):
+            if self.stop_after is not None and i == self.stop_after:
+                self.runner.stop()
+            yield AudioBlock(i * 0.1, np.zeros((1600, 2), np.int16), 16000)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _pipe(seconds: float) -> Pipeline:
+    n = round(seconds / 0.01)
+    return Pipeline(
+        load_settings(None, ["budget.min_gap_s=0"]),
+        frontend_factory=scripted_factory(hops(n), hops(n, vad=0.0)),
+    )
+
+
+def test_realtime_paces_blocks_on_the_injected_clock():
+    clock = FakeClock(50.0)
+    sleeps: list[float] = []
+
+    def sleep(s: float) -> None:
+        sleeps.append(s)
+        clock.advance(s)
+
+    src = ListSource(3.0)
+    stats = Runner(_pipe(3.0), src, NullCue(), clock, realtime=True, sleep=sleep).run()
+    assert stats.blocks == 30 and src.closed
+    assert clock.now() == pytest.approx(53.0)
+    assert sleeps == pytest.approx([0.1] * 30)
+
+
+def test_fast_replay_never_sleeps_and_stop_ends_early(tmp_path):
+    clock = FakeClock()
+    src = ListSource(100.0)
+    store = BaselineStore(tmp_path / "b.json")
+    runner = Runner(
+        _pipe(100.0), src, NullCue(), clock, store=store, sleep=lambda s: pytest.fail("slept")
+    )
+    src.runner, src.stop_after = runner, 40
+    stats = runner.run()
+    assert stats.stopped and stats.blocks == 40 and src.closed
+    assert store.path.exists()
+
+
+@needs_espeak
+def test_sigterm_under_systemd_notify(monologue_wav, tmp_path):
+    sock_path = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as srv:
+        srv.bind(str(sock_path))
+        srv.settimeout(60)
+        env = dict(os.environ, NOTIFY_SOCKET=str(sock_path), WATCHDOG_USEC="200000")
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "edge",
+                "edge",
+                "run",
+                "--source",
+                f"wav:{monologue_wav}",
+                "--cue",
+                "none",
+                "--realtime",
+                "--events",
+                str(tmp_path / "e.jsonl"),
+                "--set",
+                f'baseline.state_file="{tmp_path / "b.json"}"',
+            ],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert srv.recv(256).startswith(b"READY=1")
+            assert srv.recv(256) == b"WATCHDOG=1"
+            proc.send_signal(signal.SIGTERM)
+            msgs: list[bytes] = []
+            while not msgs or msgs[-1] != b"STOPPING=1":
+                msgs.append(srv.recv(256))
+            rc = proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert rc == 0, proc.stderr.read() if proc.stderr else ""
+    assert (tmp_path / "b.json").exists()

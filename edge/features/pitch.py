@@ -1,16 +1,22 @@
-"""Frame-wise F0 and voicing: YIN (de Cheveigné & Kawahara 2002), vectorized over frames.
+"""Frame-wise F0 and voicing by normalised autocorrelation (Boersma 1993), vectorized over frames.
 
-For every frame the difference function ``d(tau) = sum_{j<W} (x_j - x_{j+tau})^2`` is built from
-an FFT cross-correlation and cumulative sums of ``x^2`` (no loop over lags), normalised by its
-cumulative mean (``d'``), and the period is the first local minimum of ``d'`` below a threshold
-(else the global minimum), refined by parabolic interpolation of ``d``.
+Each frame (three periods of ``f0_min_hz``, 50 ms at 60 Hz) has its mean removed and is
+multiplied by a Hann window; its autocorrelation comes from one real FFT and one inverse FFT
+(zero-padded, so no circular wrap in the lag range) and is divided by the window's own
+autocorrelation, which gives the signal's normalised autocorrelation ``r(tau)`` (1 at lag 0).
 
-Voicing confidence is ``1 - d'(T0)`` clipped to 0..1: a perfectly periodic frame scores 1, white
-noise about 0.2 or less. Frames whose energy is negligible (below ``SILENCE_RMS``) score 0.
+Candidates are the local maxima of ``r`` with lags in ``[sr/f0_max, sr/f0_min]``, refined by
+parabolic interpolation. As in Praat, a candidate's strength is
+``r(tau) + OCTAVE_COST * log2(f / f0_min)``, which favours the shortest of nearly equal periods
+(against subharmonic picks); the strongest candidate gives F0. Praat's path finder, which also
+penalises octave jumps and voicing changes between frames, is left out on purpose: frames are
+analysed independently (no state, same result however frames are batched), so the per-frame
+octave cost is higher than Praat's 0.01 (tuned on EmoDB, see ``docs/pitch.md``).
 
-Each frame is analysed on its own (no state between calls, no smoothing across frames), so the
-result for a frame does not depend on how frames are batched. Frames are processed in blocks of
-``BLOCK`` to bound memory.
+**Voicing** is ``r`` at the chosen peak, clipped to 0..1: the share of the frame's power that is
+periodic at that lag (HNR = ``10 log10(r / (1 - r))``). It does not depend on level, except that
+frames whose RMS over the window is below ``config.vad_floor_dbfs`` (nothing is speech down there:
+hum, line noise) get 0. A frame is voiced when voicing >= ``config.voicing_threshold``.
 """
 
 from __future__ import annotations
@@ -28,19 +34,19 @@ from edge.features.voice_quality import jitter_shimmer
 
 log = logging.getLogger(__name__)
 
-#: Frames analysed per block (bounds temporary memory to a few MB).
-BLOCK = 2048
+#: Frames analysed per block (keeps the temporaries in cache; does not change results).
+BLOCK = 512
 
-#: Frames with an RMS below this (about -100 dBFS) are unvoiced with confidence 0.
-SILENCE_RMS = 1e-5
+#: Analysis window length in periods of ``f0_min_hz`` (Praat's AC default is 3).
+PERIODS_PER_WINDOW = 3.0
 
-#: YIN absolute threshold on d': the first dip below it is taken as the period.
-DIP_THRESHOLD = 0.15
+#: Strength bonus per octave above ``f0_min_hz`` (Praat's "octave cost"; Praat uses 0.01 plus a
+#: path finder, this per-frame tracker 0.06, tuned for the lowest gross error against Praat).
+OCTAVE_COST = 0.06
 
-#: A dip also qualifies when it is within this margin of the frame's global minimum of d'
-#: (keeps the shortest near-best period when no dip is below ``DIP_THRESHOLD``: avoids
-#: subharmonic picks).
-DIP_MARGIN = 0.05
+#: Frames quieter than this (dBFS RMS over the window) are unvoiced whatever their periodicity,
+#: when the configuration's ``vad_floor_dbfs`` (below which nothing is speech) is lower.
+SILENCE_DBFS = -100.0
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,7 @@ class PitchFrames:
     f0_hz: F32
     """Fundamental frequency in Hz; NaN when unvoiced (voicing < ``config.voicing_threshold``)."""
     voicing: F32
-    """Voicing confidence 0..1 (``1 - d'(T0)``, 0 for silence)."""
+    """Voicing confidence 0..1: normalised autocorrelation at the period (0 for silence)."""
     jitter: F32
     """Relative local jitter (see :mod:`edge.features.voice_quality`); NaN when unvoiced."""
     shimmer: F32
@@ -60,95 +66,89 @@ class PitchFrames:
         return int(self.f0_hz.shape[0])
 
 
+def _hann(n: int) -> np.ndarray:
+    """Symmetric-about-the-centre Hann window of ``n`` samples (no zero end points)."""
+    return 0.5 - 0.5 * np.cos(2.0 * np.pi * (np.arange(n) + 0.5) / n)
+
+
 class PitchTracker:
-    """Stateless YIN F0 tracker. ``analyze`` takes frames of :attr:`frame_length` samples."""
+    """Stateless F0 tracker. ``analyze`` takes frames of :attr:`frame_length` samples."""
 
     def __init__(self, config: FeatureConfig) -> None:
         self.config = config
         sr = config.sample_rate
         self.tau_min = max(2, math.floor(sr / config.f0_max_hz))
         self.tau_max = math.ceil(sr / config.f0_min_hz)
-        # Frame = integration window W + largest lag + 2 (one lag of headroom for the
-        # parabola); rounded up to a fast FFT length, the surplus going to W.
-        self.frame_length: int = int(_fft.next_fast_len(2 * self.tau_max + 2, real=True))
-        self.window = self.frame_length - self.tau_max - 2
-        self._n_fft = self.frame_length
-        self._taus = np.arange(1, self.tau_max + 2, dtype=np.float32)
+        self.frame_length: int = round(PERIODS_PER_WINDOW * sr / config.f0_min_hz)
+        """Samples per frame, centred on the hop centre."""
+        length = self.frame_length
+        if length < self.tau_max + 3:
+            raise ValueError("frame too short for the F0 range")
+        # Zero padding so that lags up to tau_max + 1 do not wrap around.
+        self._n_fft = int(_fft.next_fast_len(length + self.tau_max + 2, real=True))
+        self._window = _hann(length).astype(np.float32)
+        # r(0) = sum of the windowed frame squared = RMS^2 * sum(window^2) for a steady signal.
+        floor_db = max(SILENCE_DBFS, config.vad_floor_dbfs)
+        self._r0_floor = np.float32(10.0 ** (floor_db / 10.0) * float(np.sum(self._window**2)))
+        spec = _fft.rfft(_hann(length), self._n_fft)
+        r_win = _fft.irfft(spec.real**2 + spec.imag**2, self._n_fft)[: self.tau_max + 2]
+        # Dividing by the window's normalised autocorrelation undoes its taper.
+        self._inv_r_win = (r_win[0] / r_win).astype(np.float32)
+        taus = np.arange(self.tau_min, self.tau_max + 1, dtype=np.float64)
+        self._octave_bonus = (OCTAVE_COST * np.log2(sr / config.f0_min_hz / taus)).astype(
+            np.float32
+        )
 
     def analyze(self, frames: np.ndarray) -> PitchFrames:
         """F0, voicing, jitter and shimmer of each row of ``frames`` (n, frame_length)."""
         x = np.asarray(frames, dtype=np.float32)
         if x.ndim != 2 or x.shape[1] != self.frame_length:
             raise ValueError(f"frames must have shape (n, {self.frame_length}), got {x.shape}")
-        n = x.shape[0]
+        n, length = x.shape
+        thr = self.config.voicing_threshold
         period = np.full(n, np.nan, np.float32)
         voicing = np.zeros(n, np.float32)
         jitter = np.full(n, np.nan, np.float32)
         shimmer = np.full(n, np.nan, np.float32)
+        buf = np.zeros((min(n, BLOCK), self._n_fft), np.float32)
         for a in range(0, n, BLOCK):
             b = min(n, a + BLOCK)
             xb = x[a:b] - x[a:b].mean(axis=1, keepdims=True)
-            period[a:b], voicing[a:b] = self._yin(xb)
-            voiced = voicing[a:b] >= self.config.voicing_threshold
-            if voiced.any():
-                rows = np.flatnonzero(voiced)
-                j, s = jitter_shimmer(xb[rows], period[a:b][rows])
-                jitter[a + rows] = j
-                shimmer[a + rows] = s
-        voiced = voicing >= self.config.voicing_threshold
-        f0 = np.where(voiced, np.float32(self.config.sample_rate) / period, np.nan)
-        return PitchFrames(
-            f0_hz=f0.astype(np.float32),
-            voicing=voicing,
-            jitter=jitter,
-            shimmer=shimmer,
-        )
+            np.multiply(xb, self._window, out=buf[: b - a, :length])
+            per, voi = self._periods(buf[: b - a])
+            period[a:b], voicing[a:b] = per, voi
+            rows = np.flatnonzero(voi >= thr)
+            if rows.size:
+                jitter[a + rows], shimmer[a + rows] = jitter_shimmer(xb[rows], per[rows])
+        voiced = voicing >= thr
+        f0 = np.full(n, np.nan, np.float32)
+        f0[voiced] = np.float32(self.config.sample_rate) / period[voiced]
+        return PitchFrames(f0_hz=f0, voicing=voicing, jitter=jitter, shimmer=shimmer)
 
-    def _yin(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Period (samples, float32) and voicing (0..1) for DC-free frames ``x`` (m, L)."""
-        m = x.shape[0]
-        w, tmax, tmin = self.window, self.tau_max, self.tau_min
-        nfft = self._n_fft
-        # r[tau] = sum_{j<W} x_j x_{j+tau}, tau = 0..tmax+1 (no circular wrap since j+tau < L).
-        spec_w = _fft.rfft(x[:, :w], nfft, axis=1)
-        spec_x = _fft.rfft(x, nfft, axis=1)
-        r = _fft.irfft(np.conj(spec_w) * spec_x, nfft, axis=1)[:, : tmax + 2]
-        # e[tau] = sum_{j<W} x_{j+tau}^2, by the running-window recurrence
-        # e[tau+1] = e[tau] + x_{tau+W}^2 - x_tau^2 (one cumulative sum over tmax+1 lags).
-        sq = np.square(x)
-        e = np.empty((m, tmax + 2), np.float32)
-        e[:, 0] = sq[:, :w].sum(axis=1)
-        np.cumsum(sq[:, w : w + tmax + 1] - sq[:, : tmax + 1], axis=1, out=e[:, 1:])
-        e[:, 1:] += e[:, :1]
-        d = e[:, :1] + e - 2.0 * r.astype(np.float32)  # d[0] == 0 up to rounding
-        d = np.maximum(d[:, 1:], 0.0)  # tau = 1..tmax+1
-        energy = e[:, 0]
-        silent = energy < np.float32(w * SILENCE_RMS**2)
-        cm = np.cumsum(d, axis=1)
-        # d'(tau) = d(tau) * tau / sum_{1..tau} d; tiny floor avoids 0/0 for silent frames.
-        tiny = np.float32(1e-30)
-        dn = d * self._taus / np.maximum(cm, tiny)
-        # Candidates tau = tmin..tmax, with neighbours tmin-1 .. tmax+1 (index tau-1).
-        seg = dn[:, tmin - 2 : tmax + 1]
-        mid = seg[:, 1:-1]
-        gmin = mid.min(axis=1)
-        thr = np.maximum(np.float32(DIP_THRESHOLD), gmin + np.float32(DIP_MARGIN))
-        is_dip = (mid < seg[:, :-2]) & (mid <= seg[:, 2:]) & (mid <= thr[:, None])
-        has_dip = is_dip.any(axis=1)
-        idx = np.where(has_dip, is_dip.argmax(axis=1), mid.argmin(axis=1))
+    def _periods(self, buf: np.ndarray) -> tuple[F32, F32]:
+        """Period (samples; NaN without a candidate) and voicing of windowed, zero-padded rows."""
+        m = buf.shape[0]
+        tmin, tmax = self.tau_min, self.tau_max
+        spec = _fft.rfft(buf, axis=1)
+        power = np.square(spec.real)
+        power += np.square(spec.imag)
+        r = _fft.irfft(power, self._n_fft, axis=1)[:, : tmax + 2]
+        r0 = r[:, 0]
+        silent = r0 <= self._r0_floor
+        r *= self._inv_r_win
+        r /= np.where(silent, np.float32(1.0), r0)[:, None]
+        # Lags tmin..tmax with their neighbours.
+        left, mid, right = r[:, tmin - 1 : tmax], r[:, tmin : tmax + 1], r[:, tmin + 1 : tmax + 2]
+        is_peak = (mid > left) & (mid >= right)
+        curv = np.where(is_peak, left - 2.0 * mid + right, np.float32(-1.0))
+        curv = np.minimum(curv, np.float32(-1e-12))
+        shift = np.clip(np.float32(0.5) * (left - right) / curv, -0.5, 0.5)
+        height = mid - np.float32(0.25) * (left - right) * shift
+        strength = np.where(is_peak, height + self._octave_bonus, np.float32(-np.inf))
+        best = strength.argmax(axis=1)
         rows = np.arange(m)
-        tau = idx + tmin  # integer lag
-        # Parabolic refinement on d (as in YIN step 5).
-        ya = d[rows, tau - 2]
-        yb = d[rows, tau - 1]
-        yc = d[rows, tau]
-        den = ya - 2.0 * yb + yc
-        safe = den > 0
-        shift = np.where(safe, 0.5 * (ya - yc) / np.where(safe, den, 1.0), 0.0)
-        shift = np.clip(shift, -0.5, 0.5)
-        period = (tau + shift).astype(np.float32)
-        dmin = dn[rows, tau - 1]
-        voicing = np.clip(1.0 - dmin, 0.0, 1.0).astype(np.float32)
-        voicing[silent] = 0.0
-        period[silent] = np.nan
+        found = is_peak[rows, best] & ~silent
+        period = (best + tmin + shift[rows, best]).astype(np.float32)
+        period[~found] = np.nan
+        voicing = np.where(found, np.clip(height[rows, best], 0.0, 1.0), 0.0).astype(np.float32)
         return period, voicing

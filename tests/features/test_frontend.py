@@ -169,3 +169,17 @@ def test_project_pitch_tracker_plugs_in_block_size_still_irrelevant() -> None:
             np.testing.assert_array_equal(a, b, err_msg=name)
         else:
             np.testing.assert_allclose(a, b, atol=1e-5, rtol=0, equal_nan=True, err_msg=name)
+
+
+def test_state_stays_bounded_on_a_long_stream() -> None:
+    fe = front_end()
+    x = speechy(2.0)
+    sizes = []
+    for rep in range(20):  # 40+ s of audio in 30 ms blocks
+        for start in range(0, len(x), 480):
+            fe.process(x[start : start + 480])
+        pending = 0 if fe._pending is None else len(fe._pending["t"])
+        sizes.append((len(fe._buf), pending, len(fe._tempo._hist), len(fe._nuclei._power)))
+        assert rep < 2 or sizes[-1] <= tuple(max(s[i] for s in sizes[:2]) for i in range(4))
+    assert sizes[-1][0] <= 480 + fe._left + fe._right + HOP
+    assert sizes[-1][1] <= fe.latency_hops + 1

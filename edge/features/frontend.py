@@ -23,6 +23,7 @@ from edge.features.frames import SEMITONE_REF_HZ, FrameBatch
 from edge.features.nuclei import NucleusDetector
 from edge.features.rates import TempoTracker
 from edge.features.spectral import SpectralAnalyzer
+from edge.features.speech_gate import SpeechGate
 from edge.features.strided import windows
 from edge.features.vad import VoiceActivityDetector
 
@@ -88,6 +89,7 @@ class FrontEnd:
         self._vad = VoiceActivityDetector(self.config)
         self._nuclei = NucleusDetector(self.config)
         self._tempo = TempoTracker(self.config)
+        self._gate = SpeechGate(self.config, ahead=self._nuclei.lookahead)
         self.hop = self.config.hop
         self._centre = self.hop // 2
         lengths = (
@@ -118,6 +120,7 @@ class FrontEnd:
         self._vad.reset()
         self._nuclei.reset()
         self._tempo.reset()
+        self._gate.reset()
 
     @property
     def samples_received(self) -> int:
@@ -223,6 +226,9 @@ class FrontEnd:
             return FrameBatch.empty(self.config.n_mels)
         rows = {name: arr[:k] for name, arr in self._pending.items()}
         self._pending = {name: arr[k:] for name, arr in self._pending.items()}
+        # Energy VAD -> speech only near voiced energetic hops (clicks and noise bursts are not).
+        later = self._pending["vad"] & np.isfinite(self._pending["f0_hz"])
+        rows["vad"] = self._gate.gate(rows["vad"], np.isfinite(rows["f0_hz"]), later)
         tempo = self._tempo.update(nucleus, rows["vad"], rows["f0_st"])
         return FrameBatch(
             **{name: rows[name] for name in _EARLY_FIELDS},

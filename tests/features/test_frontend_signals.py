@@ -252,3 +252,20 @@ def test_pause_is_reported_where_speech_resumes(tmp_path: Path) -> None:
     # espeak leaves some silence at the ends of its audio; the pause is at least the gap.
     assert gap_s - 0.2 < out.pause_s[best] < gap_s + 0.8
     assert np.all(out.pause_s[idx] >= CFG.min_pause_s - 1e-6)
+
+
+def test_clicks_and_noise_bursts_are_not_speech(speech: np.ndarray) -> None:
+    quiet = noise(3.0, -65.0)
+    clicks = quiet.copy()
+    clicks[(np.arange(10) * 0.2 * SR + 0.5 * SR).astype(int)] += 0.5  # typing
+    burst = np.concatenate([noise(1.0, -65.0), noise(0.5, -20.0, seed=5), noise(1.0, -65.0, 6)])
+    for name, x in {"clicks": clicks, "burst": burst}.items():
+        out = analyze(x)
+        assert out.level_dbfs.max() > -40, name  # loud enough for the energy VAD
+        assert not out.vad.any(), name
+        assert np.all(out.speech_rate_sps == 0), name
+    # ... while the same clicks mixed under speech leave its VAD alone.
+    n = min(len(speech), len(clicks))
+    mixed = speech.copy()
+    mixed[:n] += clicks[:n] - quiet[:n]
+    assert (analyze(mixed).vad == analyze(speech).vad).mean() > 0.97

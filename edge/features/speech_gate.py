@@ -47,6 +47,6 @@ class SpeechGate:
         m = min(self.ahead, len(future_anchor))
         future[:m] = future_anchor[:m]
         seq = np.concatenate([self._past, anchor, future])
-        near = windows(seq, self.back + 1 + self.ahead).any(axis=1)[:n]
+        near = np.asarray(windows(seq, self.back + 1 + self.ahead).any(axis=1), np.bool_)[:n]
         self._past = seq[len(seq) - self.ahead - self.back : len(seq) - self.ahead]
         return np.asarray(energetic & near, np.bool_)

@@ -1,0 +1,140 @@
+"""Full-integer int8 post-training quantisation of the Keras network, and the model card.
+
+The exported graph takes one window (batch 1) as int8 and returns the arousal logit as int8; the
+quantisation parameters of both go into the card, and :mod:`edge.model.card` applies them on the
+device. Only builtin int8 kernels are allowed, so the model runs on any LiteRT build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+log = logging.getLogger(__name__)
+
+
+def to_int8_tflite(
+    model: Any, representative: npt.NDArray[np.float32], max_samples: int = 400, seed: int = 0
+) -> bytes:
+    """Convert ``model`` to a full-integer int8 flatbuffer calibrated on ``representative``."""
+    import tempfile
+
+    import tensorflow as tf
+
+    shape = (1, *model.input_shape[1:])
+    rng = np.random.default_rng(seed)
+    n = representative.shape[0]
+    pick = rng.choice(n, size=min(max_samples, n), replace=False) if n else np.zeros(0, int)
+
+    def rep() -> Iterator[list[npt.NDArray[np.float32]]]:
+        for i in pick:
+            yield [representative[i : i + 1].astype(np.float32)]
+
+    with tempfile.TemporaryDirectory(prefix="poise-export-") as tmp:
+        # A SavedModel with a fixed batch-1 signature freezes the Keras 3 variables cleanly.
+        model.export(
+            tmp,
+            format="tf_saved_model",
+            input_signature=[tf.TensorSpec(shape, tf.float32, name="window")],
+            verbose=False,
+        )
+        converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
+        return _convert(converter, rep)
+
+
+def _convert(converter: Any, rep: Any) -> bytes:
+    import tensorflow as tf
+
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = rep
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return bytes(converter.convert())
+
+
+def sha256(blob: bytes) -> str:
+    return hashlib.sha256(blob).hexdigest()
+
+
+def float_logits(
+    model: Any, x: npt.NDArray[np.float32], batch: int = 256
+) -> npt.NDArray[np.float32]:
+    """Float Keras logits for windows ``x`` (n, hops, channels)."""
+    if x.shape[0] == 0:
+        return np.zeros(0, np.float32)
+    return np.asarray(model.predict(x, batch_size=batch, verbose=0), np.float32).reshape(-1)
+
+
+INTENDED_USE = (
+    "Agent-side, on-device estimate of vocal arousal (activation) relative to the agent's own "
+    "baseline, used only to give the agent a private, calm cue. Arousal is not emotion: the "
+    "model does not say what anyone feels, only how activated their voice sounds."
+)
+LIMITS = [
+    "Trained on acted German speech from 10 speakers (EmoDB, studio quality, 2 s clips); "
+    "telephone band-limiting, codec, noise, level and speed augmentation narrow but do not "
+    "close the gap to real headsets and real calls.",
+    "Raw scores depend on the voice; use the baseline-relative score (edge.model.baseline).",
+    "Not for judging, ranking or monitoring people. EU AI Act Art. 5(1)(f) prohibits "
+    "inferring emotions of natural persons in the workplace (outside medical or safety "
+    "reasons): the stress signal is shown to the agent only, or switched off by policy, and "
+    "is never reported to supervisors.",
+    "Customer-side audio must not be scored.",
+    "Silent windows (VAD speech below min_speech_fraction) are not scored.",
+]
+CITATION = (
+    "F. Burkhardt, A. Paeschke, M. Rolfes, W. Sendlmeier, B. Weiss: "
+    '"A Database of German Emotional Speech", Proc. Interspeech 2005, Lisbon, pp. 1517-1520.'
+)
+
+
+def build_card(
+    *,
+    tflite_name: str,
+    blob: bytes,
+    input_info: dict[str, Any],
+    output_info: dict[str, Any],
+    feature_config: dict[str, Any],
+    feature_digest: str,
+    frontend_source: str,
+    input_spec: dict[str, Any],
+    training: dict[str, Any],
+    evaluation: dict[str, Any],
+    fixtures: dict[str, Any],
+    invoke_ms: float | None,
+) -> dict[str, Any]:
+    """The model card document (see :mod:`edge.model.card` for what the device checks)."""
+    return {
+        "format": "poise-model-card/1",
+        "name": "poise-prosody",
+        "version": "1",
+        "task": "binary vocal arousal (high: anger, happiness, fear; low: boredom, sadness, "
+        "neutral), one logit per 1 s window",
+        "model": {"file": tflite_name, "sha256": sha256(blob), "size_bytes": len(blob)},
+        "input": {"name": "window", **input_info},
+        "output": {"name": "arousal_logit", "meaning": "logit of P(high arousal)", **output_info},
+        "features": {
+            "config": feature_config,
+            "digest": feature_digest,
+            "frontend_source_sha256": frontend_source,
+        },
+        "input_spec": input_spec,
+        "training": training,
+        "evaluation": evaluation,
+        "fixtures": fixtures,
+        "runtime": {"invoke_ms_median_1_thread": invoke_ms},
+        "intended_use": INTENDED_USE,
+        "limits": LIMITS,
+        "data": {
+            "corpus": "Berlin Database of Emotional Speech (EmoDB)",
+            "citation": CITATION,
+            "speakers": 10,
+            "labels": "arousal high = W, F, A; low = L, T, N; disgust (E) left out",
+        },
+    }

@@ -144,7 +144,10 @@ class PitchTracker:
         curv = np.minimum(curv, np.float32(-1e-12))
         shift = np.clip(np.float32(0.5) * (left - right) / curv, -0.5, 0.5)
         height = mid - np.float32(0.25) * (left - right) * shift
-        strength = np.where(is_peak, height + self._octave_bonus, np.float32(-np.inf))
+        # Heights above 1 (level changes inside the window) must not beat a shorter period.
+        strength = np.where(
+            is_peak, np.minimum(height, np.float32(1.0)) + self._octave_bonus, np.float32(-np.inf)
+        )
         best = strength.argmax(axis=1)
         rows = np.arange(m)
         found = is_peak[rows, best] & ~silent

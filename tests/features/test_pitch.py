@@ -152,3 +152,14 @@ def test_frame_length_covers_two_lowest_periods() -> None:
     tr = PitchTracker(cfg)
     assert tr.frame_length >= 2 * SR / cfg.f0_min_hz
     assert tr.frame_length <= 0.05 * SR
+
+
+def test_steep_amplitude_modulation_gives_no_subharmonic(tracker: PitchTracker) -> None:
+    # Envelope swinging 40 dB four times a second: inside a window the level ramps steeply,
+    # which inflates the normalised autocorrelation at long lags (2 T0) above 1.
+    t = np.arange(2 * SR) / SR
+    env = np.maximum((0.5 - 0.5 * np.cos(2 * np.pi * 4.0 * t)) ** 4, 0.01)
+    r = run(tracker, harmonic(140.0, 2.0, amp=0.4) * env)
+    f0 = r.f0_hz[np.isfinite(r.f0_hz)]
+    assert len(f0) > 0.9 * len(r)
+    assert np.max(np.abs(f0 / 140.0 - 1)) < 0.01

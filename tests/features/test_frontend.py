@@ -185,3 +185,25 @@ def test_state_stays_bounded_on_a_long_stream() -> None:
             assert all(now <= cap for now, cap in zip(sizes[-1], early_max, strict=True)), sizes
     assert sizes[-1][0] <= 480 + fe._left + fe._right + HOP
     assert sizes[-1][1] <= fe.latency_hops + 1
+
+
+def test_min_batch_hops_changes_when_not_what() -> None:
+    x = speechy(1.5, seed=2)
+    blocks = [x[i : i + 160] for i in range(0, len(x), 160)]
+    ref = run(x, list(range(160, len(x), 160)))
+    fe = FrontEnd(CFG, AutocorrPitch(CFG), min_batch_hops=8)
+    parts = [fe.process(b) for b in blocks]
+    batched = FrameBatch.concat([*parts, fe.flush()])
+    nonempty = [len(p) for p in parts if len(p)]
+    # Analysis runs about every 8th block, and each run emits at least 8 - look-ahead hops.
+    assert len(nonempty) <= len(blocks) // 8 + 1
+    assert min(nonempty) >= 8 - fe.latency_hops
+    assert len(batched) == len(ref)
+    for name, a in ref.columns().items():
+        b = batched.columns()[name]
+        if a.dtype == np.bool_:
+            np.testing.assert_array_equal(a, b, err_msg=name)
+        else:
+            np.testing.assert_allclose(a, b, atol=1e-5, rtol=0, equal_nan=True, err_msg=name)
+    with pytest.raises(ValueError):
+        FrontEnd(CFG, AutocorrPitch(CFG), min_batch_hops=0)

@@ -207,3 +207,29 @@ def test_min_batch_hops_changes_when_not_what() -> None:
             np.testing.assert_allclose(a, b, atol=1e-5, rtol=0, equal_nan=True, err_msg=name)
     with pytest.raises(ValueError):
         FrontEnd(CFG, AutocorrPitch(CFG), min_batch_hops=0)
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        FeatureConfig(sample_rate=8_000, mel_fmax_hz=3_800.0, n_mels=24),
+        FeatureConfig(sample_rate=22_050, hop_s=0.02, frame_s=0.03, n_mels=128),
+        FeatureConfig(hop_s=0.005, frame_s=0.02, rate_window_s=1.0, min_pause_s=0.1),
+    ],
+)
+def test_other_settings_keep_the_contract(cfg: FeatureConfig) -> None:
+    sr = cfg.sample_rate
+    x = np.concatenate([np.zeros(sr // 4, np.float32), syllable_train(sr, 1.5, 4.0)])
+    whole = run(x, fe=front_end(cfg))
+    cuts = list(range(97, len(x), 1_013))
+    split = run(x, cuts, fe=front_end(cfg))
+    assert len(whole) == -(-len(x) // cfg.hop) == len(split)
+    assert whole.mel.shape[1] == cfg.n_mels
+    np.testing.assert_allclose(whole.t, (np.arange(len(whole)) + 0.5) * cfg.hop / sr)
+    assert whole.vad.any() and whole.nucleus.any()
+    for name, a in whole.columns().items():
+        b = split.columns()[name]
+        if a.dtype == np.bool_:
+            np.testing.assert_array_equal(a, b, err_msg=name)
+        else:
+            np.testing.assert_allclose(a, b, atol=1e-5, rtol=0, equal_nan=True, err_msg=name)

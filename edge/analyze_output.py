@@ -7,8 +7,8 @@ when complete, so a failure never leaves half a file (an existing file stays as 
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
+import itertools
 import json
 import logging
 import math
@@ -102,46 +102,45 @@ def write_json(path: str | Path, doc: dict[str, Any]) -> None:
         fh.write(text + "\n")
 
 
-def _fmt(x: np.ndarray, fmt: str) -> np.ndarray:
-    """Vectorised formatting; NaN becomes an empty cell."""
-    out = np.char.mod(fmt, np.nan_to_num(x.astype(np.float64), nan=0.0))
-    return np.where(np.isfinite(x), out, "")
+def _fmt(x: np.ndarray, digits: int) -> list[str]:
+    """Fixed-point strings; NaN becomes an empty cell."""
+    spec = f".{digits}f"
+    return [format(v, spec) if v == v else "" for v in x.astype(np.float64).tolist()]
+
+
+def _flags(x: np.ndarray) -> list[str]:
+    return ["1" if v else "0" for v in x.tolist()]
 
 
 def write_frames_csv(path: str | Path, call: CallAnalysis) -> None:
     """One row per hop per channel (time-major: all channels of a hop, then the next hop)."""
-    per_channel = []
+    per_channel: list[list[str]] = []
     for name, b in call.frames.items():
         cols = [
-            np.char.mod("%.3f", b.t),
-            np.full(len(b), name),
-            b.vad.astype(np.int8).astype(str),
-            _fmt(b.f0_hz, "%.1f"),
-            _fmt(b.level_dbfs, "%.1f"),
-            _fmt(b.voicing, "%.3f"),
-            b.nucleus.astype(np.int8).astype(str),
-            _fmt(b.speech_rate_sps, "%.2f"),
-            _fmt(b.articulation_rate_sps, "%.2f"),
-            _fmt(b.pitch_sd_st, "%.2f"),
-            _fmt(b.jitter, "%.4f"),
-            _fmt(b.shimmer, "%.4f"),
-            _fmt(b.alpha_ratio_db, "%.2f"),
-            _fmt(b.hammarberg_db, "%.2f"),
-            _fmt(b.pause_s, "%.2f"),
+            _fmt(b.t, 3),
+            [name] * len(b),
+            _flags(b.vad),
+            _fmt(b.f0_hz, 1),
+            _fmt(b.level_dbfs, 1),
+            _fmt(b.voicing, 3),
+            _flags(b.nucleus),
+            _fmt(b.speech_rate_sps, 2),
+            _fmt(b.articulation_rate_sps, 2),
+            _fmt(b.pitch_sd_st, 2),
+            _fmt(b.jitter, 4),
+            _fmt(b.shimmer, 4),
+            _fmt(b.alpha_ratio_db, 2),
+            _fmt(b.hammarberg_db, 2),
+            _fmt(b.pause_s, 2),
         ]
-        per_channel.append(np.stack(cols, axis=1))
-    n = max((m.shape[0] for m in per_channel), default=0)
+        per_channel.append([",".join(row) for row in zip(*cols, strict=True)])
+    n = max((len(lines) for lines in per_channel), default=0)
     with atomic_write(path) as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(FRAME_COLUMNS)
-        for start in range(0, n, 10_000):  # interleave channels in chunks to bound memory
-            chunk = [m[start : start + 10_000] for m in per_channel]
-            k = max(c.shape[0] for c in chunk)
-            rows = np.full((k, len(chunk), len(FRAME_COLUMNS)), "", dtype=object)
-            for j, c in enumerate(chunk):
-                rows[: c.shape[0], j] = c
-            flat = rows.reshape(-1, len(FRAME_COLUMNS))
-            w.writerows(r for r in flat.tolist() if r[1] != "")
+        fh.write(",".join(FRAME_COLUMNS) + "\n")
+        for start in range(0, n, 10_000):  # interleave the channels hop by hop
+            chunk = [lines[start : start + 10_000] for lines in per_channel]
+            rows = [line for group in itertools.zip_longest(*chunk) for line in group if line]
+            fh.write("\n".join(rows) + "\n")
 
 
 def _cell(v: Any, unit: str = "") -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,9 @@ def _run(args: argparse.Namespace) -> int:
             f"--channels gives {len(names)} name(s) but {args.file} provides "
             f"{source.channels} channel(s)"
         )
+    bad = [n for n in names if not re.fullmatch(r"[A-Za-z0-9_.-]+", n)]
+    if bad:
+        raise ConfigError(f"--channels: {bad[0]!r}: use letters, digits, '_', '.' or '-'")
     if len(set(names)) != len(names):
         raise ConfigError(f"--channels: names must differ, got {args.channels!r}")
     info = source.info

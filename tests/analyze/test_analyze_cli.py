@@ -9,6 +9,7 @@ import struct
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -224,3 +225,41 @@ def test_sixty_four_bit_float_44k1_file_is_analyzed(tmp_path):
     assert doc["summary"]["customer"]["speech_s"] == 0.0
     assert doc["summary"]["customer"]["f0_median_hz"] is None
     assert struct.unpack("<4s", p.read_bytes()[:4])[0] == b"RIFF"
+
+
+def test_plot_of_a_long_call_is_decimated(tmp_path):
+    """Ten minutes of hops: the plot path that decimates lines and merges speech spans."""
+    import dataclasses
+
+    from edge.analyze import CallAnalysis
+    from edge.analyze_plot import _decimate, _spans, write_plot
+    from edge.dynamics import dynamics_from_vad
+    from edge.features.config import FeatureConfig
+    from edge.features.frames import FrameBatch
+
+    n = 60_000
+    rng = np.random.default_rng(1)
+
+    def batch(offset: int) -> FrameBatch:
+        kw: dict[str, Any] = {}
+        for f in dataclasses.fields(FrameBatch):
+            if f.name == "t":
+                kw["t"] = (np.arange(n) + 0.5) * 0.01
+            elif f.name == "mel":
+                kw["mel"] = np.zeros((n, 0), np.float32)
+            elif f.name in ("vad", "nucleus"):
+                kw[f.name] = np.repeat((np.arange(n // 400) + offset) % 2 == 0, 400)
+            else:
+                kw[f.name] = rng.uniform(50, 300, n).astype(np.float32)
+        return FrameBatch(**kw)
+
+    a, c = batch(0), batch(1)
+    call = CallAnalysis(
+        ("agent", "customer"), {"agent": a, "customer": c}, FeatureConfig(),
+        dynamics_from_vad(a.vad, c.vad),
+    )  # fmt: skip
+    png = tmp_path / "long.png"
+    write_plot(png, call)
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert _decimate(np.array([1.0, 5.0, 2.0, np.nan, 3.0]), 2, np.max).tolist() == [5.0, 2.0, 3.0]
+    assert _spans(np.array([0, 1, 1, 0, 1], bool), 0.5) == [(0.5, 1.0), (2.0, 0.5)]

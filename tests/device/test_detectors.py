@@ -3,9 +3,12 @@ priority, timeout, publish flags; driven by synthetic signal streams on a 0.1 s 
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edge.detectors.arbiter import Arbiter
 from edge.detectors.hysteresis import Drift, Transition
@@ -29,7 +32,7 @@ def run(drift: Drift, values: np.ndarray, t0: float = 0.0) -> list[Transition]:
     return out
 
 
-def settings(**kw: float) -> DetectorSettings:
+def settings_(**kw: float) -> DetectorSettings:
     base = {
         "enter": 2.0,
         "exit": 1.0,
@@ -42,7 +45,7 @@ def settings(**kw: float) -> DetectorSettings:
 
 
 def test_enters_only_after_min_duration():
-    d = Drift("pace", settings(min_duration_s=1.0))
+    d = Drift("pace", settings_(min_duration_s=1.0))
     sig = np.r_[np.zeros(10), np.full(30, 3.0)]
     trs = run(d, sig)
     assert [tr.state for tr in trs] == ["on"]
@@ -50,19 +53,19 @@ def test_enters_only_after_min_duration():
 
 
 def test_short_excursions_do_not_enter():
-    d = Drift("pace", settings(min_duration_s=1.0))
+    d = Drift("pace", settings_(min_duration_s=1.0))
     burst = np.r_[np.full(9, 3.0), np.zeros(5)]  # 0.9 s above, then back
     assert run(d, np.tile(burst, 10)) == []
 
 
 def test_hysteresis_band_keeps_state():
-    d = Drift("pace", settings(min_duration_s=0.0))
+    d = Drift("pace", settings_(min_duration_s=0.0))
     trs = run(d, np.r_[3.0, np.full(50, 1.5), 0.5])
     assert [(tr.state, tr.value) for tr in trs] == [("on", 3.0), ("off", 0.5)]
 
 
 def test_exit_hold_ignores_short_dips():
-    d = Drift("pace", settings(min_duration_s=0.0, exit_hold_s=1.0))
+    d = Drift("pace", settings_(min_duration_s=0.0, exit_hold_s=1.0))
     sig = np.r_[3.0, np.tile(np.r_[np.full(5, 0.5), np.full(5, 3.0)], 4), np.full(11, 0.5)]
     trs = run(d, sig)
     assert [tr.state for tr in trs] == ["on", "off"]
@@ -70,7 +73,7 @@ def test_exit_hold_ignores_short_dips():
 
 
 def test_refractory_blocks_reentry():
-    d = Drift("pace", settings(min_duration_s=0.0, refractory_s=5.0))
+    d = Drift("pace", settings_(min_duration_s=0.0, refractory_s=5.0))
     sig = np.r_[3.0, 0.5, np.full(60, 3.0)]
     trs = run(d, sig)
     assert [tr.state for tr in trs] == ["on", "off", "on"]
@@ -78,11 +81,11 @@ def test_refractory_blocks_reentry():
 
 
 def test_nan_holds_state_and_pending():
-    d = Drift("pace", settings(min_duration_s=1.0))
+    d = Drift("pace", settings_(min_duration_s=1.0))
     sig = np.r_[np.full(5, 3.0), np.full(20, np.nan), np.full(1, 3.0)]
     trs = run(d, sig)
     assert [tr.state for tr in trs] == ["on"]  # the NaN stretch neither reset nor ended it
-    d2 = Drift("pace", settings(min_duration_s=0.0))
+    d2 = Drift("pace", settings_(min_duration_s=0.0))
     assert [tr.state for tr in run(d2, np.r_[3.0, np.full(100, np.nan)])] == ["on"]
     assert d2.active
 
@@ -169,3 +172,29 @@ def test_publish_flag_follows_policy():
     a.step(1.0, [tr("overtalk", 1.0, "off")])
     on = [e for e in a.step(2.0, [tr("stress", 2.0, "on")]) if e.kind == "cue"]
     assert on[0].detail["publish"] is False
+
+
+@given(
+    values=st.lists(
+        st.one_of(st.floats(-1.0, 4.0), st.just(float("nan"))), min_size=1, max_size=400
+    ),
+    min_dur=st.floats(0.0, 2.0),
+    hold=st.floats(0.0, 2.0),
+    refractory=st.floats(0.0, 10.0),
+)
+@settings(max_examples=150, deadline=None)
+def test_drift_invariants_on_random_signals(values, min_dur, hold, refractory):
+    d = Drift("pace", settings_(min_duration_s=min_dur, exit_hold_s=hold, refractory_s=refractory))
+    trs = run(d, np.asarray(values))
+    states = [t.state for t in trs]
+    assert all(a != b for a, b in itertools.pairwise(states))  # strictly alternating
+    if states:
+        assert states[0] == "on"
+    for t in trs:
+        assert (t.value >= 2.0) if t.state == "on" else (t.value < 1.0)
+    offs = [t.t for t in trs if t.state == "off"]
+    ons = [t.t for t in trs if t.state == "on"]
+    for off in offs:  # refractory: next on no earlier than off + refractory
+        later = [o for o in ons if o > off]
+        if later:
+            assert later[0] - off >= refractory - 1e-6

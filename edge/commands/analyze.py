@@ -86,7 +86,7 @@ def _run(args: argparse.Namespace) -> int:
                 f"--channel-map: expected numbers like 0,1, got {args.channel_map!r}"
             ) from None
     source = WavFileSource(
-        args.file, block_frames=8192, target_rate=feature_cfg.sample_rate, channel_map=channel_map
+        args.file, block_frames=32768, target_rate=feature_cfg.sample_rate, channel_map=channel_map
     )
     if args.channels:
         names = _split(args.channels, "--channels")

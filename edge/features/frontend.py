@@ -2,8 +2,8 @@
 
 Hop ``i`` covers samples ``[i*hop, (i+1)*hop)``; its time is the hop centre. Every analysis window
 is centred on the hop centre and zero-padded before the stream start. A hop is emitted once all
-of its fields are final: its windows are complete and the syllable-nucleus look-ahead has passed
-(about 70 ms of latency beyond the longest half-window). :meth:`FrontEnd.flush` ends the stream,
+of its fields are final: its windows are complete and the syllable-nucleus look-ahead (3 hops)
+has passed; :attr:`FrontEnd.latency_hops` has the total. :meth:`FrontEnd.flush` ends the stream,
 zero-padding after the last sample, so a stream of ``N`` samples yields exactly ``ceil(N/hop)``
 hops. The output does not depend on how the stream is cut into blocks.
 """

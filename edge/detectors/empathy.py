@@ -1,18 +1,20 @@
 """``empathy``: the customer sounds distressed, relative to how the customer usually sounds.
 
-Score = (newest far-end arousal logit - its running median) + (median far-end level of this
-tick's speech hops - its running median) / ``level_db_per_unit``. Running medians are tracked
-with the sign-step quantile rule after a warm-up median of the first ``warmup`` observations, so
-they follow the customer slowly and are robust to shouting bursts. NaN while the customer is
-silent or before the model produced a score.
+Score = (median of the last few far-end arousal logits - its running median) + (median far-end
+level of this tick's speech hops - its running median) / ``level_db_per_unit``. Running medians
+are tracked with the sign-step quantile rule after a warm-up median of the first ``warmup``
+observations, so they follow the customer slowly and are robust to shouting bursts. NaN while
+the customer is silent or before the model produced a score.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import numpy as np
 
+from edge.detectors.prosody import AROUSAL_SMOOTH_WINDOWS
 from edge.detectors.tick import Tick
 from edge.settings import EmpathySettings
 
@@ -52,11 +54,13 @@ class EmpathySignal:
         # Warm-ups: ~20 arousal windows (10 s of speech) and 100 speaking ticks (10 s).
         self.arousal = RunningMedian(step=0.02, warmup=20)
         self.level = RunningMedian(step=0.05, warmup=100)
+        self._recent: deque[float] = deque(maxlen=AROUSAL_SMOOTH_WINDOWS)
         self._last_arousal = NAN
 
     def update(self, tick: Tick) -> float:
-        for a in tick.customer_arousal:
-            self._last_arousal = float(a)
+        if tick.customer_arousal.size:
+            self._recent.extend(float(a) for a in tick.customer_arousal)
+            self._last_arousal = float(np.median(self._recent))
         if not tick.customer_speaking:
             return NAN
         lv = tick.customer.level_dbfs[tick.customer.vad]

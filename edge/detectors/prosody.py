@@ -8,7 +8,8 @@
   agent's voiced F0 (semitones) over the trailing ``PITCH_WINDOW_HOPS`` hops: unlike an SD it
   ignores the odd octave error of the pitch tracker. Caps: above ``flat_max_st`` never flat; the
   signal is at most ``spread / flat_always_st * enter``, so below ``flat_always_st`` always flat.
-* ``stress``: newest agent arousal logit minus the baseline median arousal (needs calibration).
+* ``stress``: median of the last ``AROUSAL_SMOOTH_WINDOWS`` agent arousal logits minus the
+  baseline median arousal (needs calibration).
 
 While the agent is not speaking the signals are NaN (no change).
 """
@@ -16,6 +17,7 @@ While the agent is not speaking the signals are NaN (no change).
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +29,8 @@ from edge.settings import BaselineSettings, DetectorsSettings
 NAN = float("nan")
 #: Trailing window of the pitch spread (5 s).
 PITCH_WINDOW_HOPS = 500
+#: Arousal is the median of this many most recent model windows (0.5 s apart: ~2 s).
+AROUSAL_SMOOTH_WINDOWS = 4
 #: Voiced hops needed in the window for a spread.
 MIN_VOICED_HOPS = 50
 
@@ -66,14 +70,16 @@ class ProsodySignals:
         self.caps = caps
         self.detectors = detectors
         self.spread = PitchSpread()
+        self._recent: deque[float] = deque(maxlen=AROUSAL_SMOOTH_WINDOWS)
         self.last_arousal = NAN
-        """Most recent agent arousal logit (NaN until the model scored a window)."""
+        """Median of the last few agent arousal logits (NaN until the model scored a window)."""
 
     def observe(self, tick: Tick) -> None:
         """Update the running measures; call once per tick before the signals."""
         self.spread.update(tick)
         if tick.agent_arousal.size:
-            self.last_arousal = float(tick.agent_arousal[-1])
+            self._recent.extend(float(a) for a in tick.agent_arousal)
+            self.last_arousal = float(np.median(self._recent))
 
     def pace(self, tick: Tick) -> float:
         if not tick.agent_speaking:

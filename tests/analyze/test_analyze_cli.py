@@ -263,3 +263,16 @@ def test_plot_of_a_long_call_is_decimated(tmp_path):
     assert png.read_bytes()[:4] == b"\x89PNG"
     assert _decimate(np.array([1.0, 5.0, 2.0, np.nan, 3.0]), 2, np.max).tolist() == [5.0, 2.0, 3.0]
     assert _spans(np.array([0, 1, 1, 0, 1], bool), 0.5) == [(0.5, 1.0), (2.0, 0.5)]
+
+
+@needs_espeak
+def test_result_does_not_depend_on_block_size(call):
+    from edge.analyze import analyze_source, report
+    from edge.audio.wav_source import WavFileSource
+
+    docs = [
+        report(analyze_source(WavFileSource(call["wav"], block_frames=bf), ["agent", "customer"]))
+        for bf in (777, 32768)
+    ]
+    assert docs[0] == docs[1]
+    assert docs[0]["dynamics"]["events"]

@@ -140,3 +140,17 @@ def test_missing_file_and_garbage_header(tmp_path):
     p.write_bytes(b"RIFF" + struct.pack("<I", 4) + b"WAVE")
     with pytest.raises(InputError, match="no fmt chunk"):
         read_info(p)
+
+
+def test_wav_source_upsamples_8k_without_images(tmp_path):
+    rate = 8000
+    t = np.arange(rate * 2) / rate
+    p = wavgen.write(tmp_path / "a.wav", 0.5 * np.sin(2 * np.pi * 1000 * t), rate, 16)
+    y = WavFileSource(p, block_frames=333).read_all()[:, 0].astype(np.float64) / 32768
+    assert abs(y.size - 32000) <= 1
+    spec = np.abs(np.fft.rfft(y[2000:30000] * np.hanning(28000))) ** 2
+    freqs = np.fft.rfftfreq(28000, 1 / 16000)
+    tone = spec[np.abs(freqs - 1000) < 20].sum()
+    image = spec[np.abs(freqs - 7000) < 20].sum()  # 8 kHz - 1 kHz, the imaging product
+    assert 10 * np.log10(image / tone) < -60
+    assert np.sqrt(np.mean(y[2000:30000] ** 2)) == pytest.approx(0.5 / np.sqrt(2), rel=0.01)

@@ -11,6 +11,7 @@ import pytest
 
 from edge.audio.pyaudio_source import PyAudioSource
 from edge.errors import ConfigError
+from edge.protocols import AudioSource
 from tests.audio import fake_pyaudio as fpa
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,6 +72,7 @@ def test_swapped_mapping_and_overflow_counting(fake):
     fake.FakePyAudio.supported_rates = {0: {44100}, 2: {16000, 48000}, 3: {16000}}
     src = PyAudioSource("usb", channels=(1, 0), rate=16000, block_frames=160, pyaudio_module=fake)
     assert src.device_rate == 16000
+    assert isinstance(src, AudioSource)
     got = list(src.blocks())
     src.close()
     assert src.overflows == 2

@@ -8,6 +8,7 @@ import pytest
 from edge.audio.wav import WavReader, read_info, read_wav
 from edge.audio.wav_source import WavFileSource
 from edge.errors import InputError
+from edge.protocols import AudioSource
 from tests.audio import wavgen
 
 CASES = [
@@ -68,6 +69,7 @@ def test_wav_source_16k_int16_is_exact(tmp_path):
     ints = np.random.default_rng(2).integers(-32768, 32767, size=(3000, 2))
     p = wavgen.write(tmp_path / "a.wav", ints / 32768.0, 16000, 16)
     src = WavFileSource(p, block_frames=1000)
+    assert isinstance(src, AudioSource)
     blocks = list(src.blocks())
     assert [b.t0 for b in blocks] == [0.0, 1000 / 16000, 2000 / 16000]
     np.testing.assert_array_equal(np.concatenate([b.samples for b in blocks]), ints)

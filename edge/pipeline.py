@@ -25,7 +25,7 @@ from edge.detectors.conversation import DeadAirSignal, MonologueSignal, Overtalk
 from edge.detectors.empathy import EmpathySignal
 from edge.detectors.hysteresis import Drift, Transition
 from edge.detectors.prosody import ProsodySignals
-from edge.detectors.tick import Tick
+from edge.detectors.tick import Lane, Tick
 from edge.errors import InputError
 from edge.features.config import FeatureConfig
 from edge.features.frames import FrameBatch
@@ -170,15 +170,23 @@ class Pipeline:
     def _drain(self, final: bool) -> list[Event]:
         agent, customer = self._channels
         events: list[Event] = []
-        while True:
-            n = min(len(agent.pending), len(customer.pending))
-            if n < TICK_HOPS and not (final and n > 0):
-                break
-            k = min(n, TICK_HOPS)
-            a = agent.take(k)
-            c = customer.take(k)
-            t = float(a.t[-1])
-            tick = Tick(t, k * self.hop_s, a, c, agent.scores_until(t), customer.scores_until(t))
+        n = min(len(agent.pending), len(customer.pending))
+        usable = n if final else n - n % TICK_HOPS
+        if usable <= 0:
+            return events
+        a = Lane.of(agent.take(usable))
+        c = Lane.of(customer.take(usable))
+        for start in range(0, usable, TICK_HOPS):
+            stop = min(start + TICK_HOPS, usable)
+            t = float(a.t[stop - 1])
+            tick = Tick(
+                t,
+                (stop - start) * self.hop_s,
+                a.slice(start, stop),
+                c.slice(start, stop),
+                agent.scores_until(t),
+                customer.scores_until(t),
+            )
             events.extend(self._tick(tick))
         return events
 

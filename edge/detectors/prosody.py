@@ -49,8 +49,13 @@ class PitchSpread:
         self.value = NAN
 
     def update(self, tick: Tick) -> float:
+        """Add the tick's hops; the spread is recomputed only while the agent speaks (the only
+        time it is used), otherwise NaN."""
         f0 = np.where(tick.agent.vad, tick.agent.f0_st, np.float32(np.nan)).astype(np.float32)
         self._f0 = np.concatenate([self._f0, f0])[-self.window_hops :]
+        if not tick.agent_speaking:
+            self.value = NAN
+            return self.value
         voiced = self._f0[np.isfinite(self._f0)]
         if voiced.size < MIN_VOICED_HOPS:
             self.value = NAN

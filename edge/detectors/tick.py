@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -14,6 +15,38 @@ SPEAKING_FRACTION = 0.5
 
 
 @dataclass(frozen=True)
+class Lane:
+    """The per-hop columns of one channel that detectors use (views, cheap to slice)."""
+
+    t: npt.NDArray[np.float64]
+    """Hop times (s)."""
+    vad: npt.NDArray[np.bool_]
+    """Voice activity."""
+    f0_st: npt.NDArray[np.float32]
+    """F0 in semitones, NaN unvoiced."""
+    articulation_rate_sps: npt.NDArray[np.float32]
+    """Syllables per second of speech over the trailing window."""
+    level_dbfs: npt.NDArray[np.float32]
+    """Level in dBFS."""
+
+    @classmethod
+    def of(cls, batch: FrameBatch) -> Lane:
+        return cls(batch.t, batch.vad, batch.f0_st, batch.articulation_rate_sps, batch.level_dbfs)
+
+    def slice(self, start: int, stop: int) -> Lane:
+        return Lane(
+            self.t[start:stop],
+            self.vad[start:stop],
+            self.f0_st[start:stop],
+            self.articulation_rate_sps[start:stop],
+            self.level_dbfs[start:stop],
+        )
+
+    def __len__(self) -> int:
+        return int(self.t.shape[0])
+
+
+@dataclass(frozen=True)
 class Tick:
     """Aligned hops of both channels for one decision tick (normally 10 hops = 0.1 s)."""
 
@@ -21,19 +54,19 @@ class Tick:
     """Time of the tick's last hop (seconds of audio)."""
     duration_s: float
     """Length of the tick in seconds."""
-    agent: FrameBatch
+    agent: Lane
     """Agent channel hops."""
-    customer: FrameBatch
+    customer: Lane
     """Customer channel hops."""
     agent_arousal: npt.NDArray[np.float32]
     """Arousal logits of agent windows that completed in this tick (usually none or one)."""
     customer_arousal: npt.NDArray[np.float32]
     """Same for the customer channel."""
 
-    @property
+    @cached_property
     def agent_speaking(self) -> bool:
         return bool(len(self.agent) and self.agent.vad.mean() >= SPEAKING_FRACTION)
 
-    @property
+    @cached_property
     def customer_speaking(self) -> bool:
         return bool(len(self.customer) and self.customer.vad.mean() >= SPEAKING_FRACTION)

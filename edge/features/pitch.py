@@ -115,10 +115,9 @@ class PitchTracker:
         jitter = np.full(n, np.nan, np.float32)
         shimmer = np.full(n, np.nan, np.float32)
         buf = np.zeros((min(n, BLOCK), self._n_fft), np.float32)
-        ones = np.full(length, 1.0 / length, np.float32)
         for a in range(0, n, BLOCK):
             b = min(n, a + BLOCK)
-            mean = x[a:b] @ ones
+            mean = x[a:b].mean(axis=1)  # per-row pairwise sum: the same in any batch
             head = buf[: b - a, :length]
             np.subtract(x[a:b], mean[:, None], out=head)
             head *= self._window

@@ -66,7 +66,7 @@ def cycle_peaks(x: np.ndarray, period: np.ndarray) -> tuple[np.ndarray, np.ndarr
     m, length = x.shape
     ok = np.isfinite(period) & (period >= 2 * POOL)
     t0 = np.where(ok, period, length).astype(np.float64)
-    mean = x @ np.full(length, 1.0 / length, x.dtype)
+    mean = x.mean(axis=1)  # not a BLAS product: its rounding would depend on the batch
     n_blocks = length // POOL
     phases = [x[:, p : n_blocks * POOL : POOL] for p in range(POOL)]
     top = functools.reduce(np.maximum, phases)

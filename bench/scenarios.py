@@ -15,6 +15,7 @@ Writes bench/results/scenarios.json. No audio is kept.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -149,6 +150,19 @@ class Scenario:
     note: str = ""
 
 
+def heldout_speaker(preferred: tuple[str, ...]) -> str:
+    """The first preferred EmoDB speaker the model card does not list as a training speaker
+    (so the stress/empathy scenarios do not score the model on its own training voices)."""
+    card = Path(__file__).resolve().parent.parent / "models" / "prosody-v1.json"
+    trained: set[str] = set()
+    with contextlib.suppress(OSError, ValueError):
+        trained = set(json.loads(card.read_text()).get("training", {}).get("speakers", []))
+    for spk in preferred:
+        if spk not in trained:
+            return spk
+    return preferred[0]
+
+
 def _emodb(speaker: str, emotions: str, seconds: float, seed: int) -> F32:
     """EmoDB utterances of one speaker and emotions, shuffled, 0.5-0.9 s apart, to ``seconds``."""
     from models.emodb import utterances
@@ -258,8 +272,9 @@ def build(name: str, calm_minutes: float) -> Scenario:
         )
     if name == "stress":
         rng = np.random.default_rng(8)
-        calm_a = _emodb("08", "NL", warm, seed=1)
-        hot_a = _emodb("08", "WF", 120.0, seed=2)
+        spk = heldout_speaker(("11", "15", "12", "10", "03"))
+        calm_a = _emodb(spk, "NL", warm, seed=1)
+        hot_a = _emodb(spk, "WF", 120.0, seed=2)
         for x in (calm_a, hot_a):
             pos = 0
             while pos < x.size:
@@ -278,12 +293,13 @@ def build(name: str, calm_minutes: float) -> Scenario:
             [t0],
             [(0.0, t0)],
             needs_model=True,
-            note="EmoDB speaker 08: neutral+boredom, then anger+happiness",
+            note=f"EmoDB speaker {spk} (not in training): neutral+boredom, then anger+happiness",
         )
     if name == "empathy":
         rng = np.random.default_rng(9)
-        calm_c = _emodb("03", "NL", 150.0, seed=3)
-        hot_c = _emodb("03", "W", 90.0, seed=4)
+        spk = heldout_speaker(("16", "13", "14", "09", "08"))
+        calm_c = _emodb(spk, "NL", 150.0, seed=3)
+        hot_c = _emodb(spk, "W", 90.0, seed=4)
         for x in (calm_c, hot_c):
             pos = 0
             while pos < x.size:
@@ -302,7 +318,7 @@ def build(name: str, calm_minutes: float) -> Scenario:
             [t0],
             [(0.0, t0)],
             needs_model=True,
-            note="customer = EmoDB speaker 03: neutral+boredom, then anger",
+            note=f"customer = EmoDB speaker {spk} (not in training): neutral+boredom, then anger",
         )
     raise ValueError(name)
 

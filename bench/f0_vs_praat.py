@@ -13,7 +13,11 @@ interpolated linearly (in log F0) when both neighbouring frames are voiced.
 Metrics: GPE = share of frames both call voiced where ``|f0 - praat| > 20 % of praat``; FPE = mean
 absolute error in semitones on the remaining both-voiced frames; voicing agreement = share of all
 frames with the same voiced/unvoiced call; precision/recall of our voiced calls against Praat's.
-A sweep over voicing thresholds (on the same voicing confidences) shows the trade-off.
+"gated" repeats them on frames above Praat's silence gate (a peak of at least 2 * 0.03 / 1.45 of
+the file's peak: quieter frames are never voiced in Praat, a rule a streaming tracker cannot
+apply without knowing the whole file). A sweep over voicing thresholds (on the same voicing
+confidences) shows the trade-off. Jitter and shimmer: per file, the median over our voiced frames
+against Praat's file-level local jitter and shimmer (``To PointProcess (cc)``, Praat defaults).
 """
 
 from __future__ import annotations
@@ -42,6 +46,19 @@ def centred_frames(x: np.ndarray, length: int, hop: int) -> np.ndarray:
     pad = np.pad(x, (length, length + hop))
     starts = np.arange(n) * hop + hop // 2 - length // 2 + length
     return pad[starts[:, None] + np.arange(length)[None, :]]
+
+
+def praat_voice_quality(x: np.ndarray) -> tuple[float, float]:
+    """Praat's file-level local jitter and shimmer (cross-correlation point process, defaults)."""
+    import parselmouth
+    from parselmouth.praat import call
+
+    snd = parselmouth.Sound(x.astype(np.float64), sampling_frequency=SR)
+    pitch = snd.to_pitch_cc(time_step=0.01, pitch_floor=60.0, pitch_ceiling=500.0)
+    points = call([snd, pitch], "To PointProcess (cc)")
+    jitter = call(points, "Get jitter (local)", 0, 0, 0.0001, 0.02, 1.3)
+    shimmer = call([snd, points], "Get shimmer (local)", 0, 0, 0.0001, 0.02, 1.3, 1.6)
+    return float(jitter), float(shimmer)
 
 
 def praat_at(x: np.ndarray, times: np.ndarray) -> np.ndarray:
@@ -84,6 +101,22 @@ def scores(f0: np.ndarray, ref: np.ndarray) -> dict[str, float]:
     }
 
 
+def voice_quality_agreement(ours: np.ndarray, praat: np.ndarray) -> dict[str, float]:
+    """Correlations (Pearson, Spearman) and median ratio of per-file jitter and shimmer."""
+    from scipy.stats import pearsonr, spearmanr
+
+    out: dict[str, float] = {"files": len(ours)}
+    for k, name in enumerate(("jitter", "shimmer")):
+        a, b = ours[:, k], praat[:, k]
+        ok = np.isfinite(a) & np.isfinite(b)
+        out[f"{name}_pearson"] = float(pearsonr(a[ok], b[ok])[0])
+        out[f"{name}_spearman"] = float(spearmanr(a[ok], b[ok])[0])
+        out[f"{name}_median_ratio"] = float(np.median(a[ok] / b[ok]))
+        out[f"{name}_ours_median"] = float(np.median(a[ok]))
+        out[f"{name}_praat_median"] = float(np.median(b[ok]))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=0, help="only the first N files")
@@ -98,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit:
         utts = utts[: args.limit]
 
-    f0_all, v_all, raw_all, ref_all, spk_all = [], [], [], [], []
+    f0_all, v_all, raw_all, ref_all, spk_all, gate_all = [], [], [], [], [], []
+    vq_ours: list[tuple[float, float]] = []
+    vq_praat: list[tuple[float, float]] = []
     t_pitch = t_frontend = t_praat = 0.0
     audio_s = 0.0
     frames_total = 0
@@ -130,6 +165,16 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         ref = praat_at(x, times)
         t_praat += time.perf_counter() - t
+        # Praat's silence gate: a frame whose peak (over Praat's 3-period window, which is our
+        # frame) is below 2 * 0.03 / 1.45 of the file's peak can never be voiced in Praat.
+        peak = np.abs(frames).max(axis=1)
+        gate_all.append(peak >= 2 * 0.03 / 1.45 * max(float(np.abs(x).max()), 1e-9))
+        voiced = np.isfinite(res.f0_hz)
+        if voiced.sum() >= 10:
+            vq_ours.append(
+                (float(np.nanmedian(res.jitter[voiced])), float(np.nanmedian(res.shimmer[voiced])))
+            )
+            vq_praat.append(praat_voice_quality(x))
         f0_all.append(f0)
         v_all.append(r.voicing)
         raw_all.append(r.f0_hz.astype(np.float64))
@@ -141,8 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     rawf0 = np.concatenate(raw_all)
     ref = np.concatenate(ref_all)
     spk = np.concatenate(spk_all)
+    gate = np.concatenate(gate_all)
 
     overall = scores(f0, ref)
+    gated = scores(f0[gate], ref[gate])
+    vq = voice_quality_agreement(np.array(vq_ours), np.array(vq_praat))
     by_speaker = {f"{s:02d}": scores(f0[spk == s], ref[spk == s]) for s in np.unique(spk)}
     by_sex: dict[str, dict[str, float]] = {}
     groups: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(len(spk), bool))
@@ -163,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     row("all", overall)
+    row("gated", gated)
     for name, s in sorted(by_sex.items()):
         row(name, s)
     for name, s in by_speaker.items():
@@ -170,6 +219,13 @@ def main(argv: list[str] | None = None) -> int:
     print("voicing threshold sweep (same F0 picks):")
     for name, s in sweep.items():
         row(f"thr {name}", s)
+    print(
+        f"per file, median of our voiced frames vs Praat (local, cc point process): "
+        f"jitter r={vq['jitter_pearson']:.2f} rho={vq['jitter_spearman']:.2f} "
+        f"ratio {vq['jitter_median_ratio']:.2f}; shimmer r={vq['shimmer_pearson']:.2f} "
+        f"rho={vq['shimmer_spearman']:.2f} ratio {vq['shimmer_median_ratio']:.2f} "
+        f"({vq['files']} files)"
+    )
     rtf = t_pitch / audio_s
     print(
         f"PitchTracker: {t_pitch:.2f} s for {audio_s:.0f} s audio (RTF {rtf:.4f}; "
@@ -184,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         "voicing_threshold": cfg.voicing_threshold,
         "source": "direct" if args.direct else "frontend",
         "overall": overall,
+        "above_praat_silence_gate": gated,
+        "voice_quality_vs_praat": vq,
         "by_sex": by_sex,
         "by_speaker": by_speaker,
         "threshold_sweep": sweep,

@@ -34,9 +34,48 @@ from edge.features.voice_quality import jitter_shimmer
 
 log = logging.getLogger(__name__)
 
-#: Frames analysed per block. Small enough that the temporaries stay in cache and are reused
-#: from the heap (512-frame blocks cost ~137k page faults per 60k frames); results do not depend
-#: on it.
+
+def _pocketfft_with_out() -> object | None:
+    """scipy's low-level pocketfft module, if it can write into given arrays (checked against the
+    public API); else None. Reusing buffers spares a fresh ~0.5 MB allocation per block, which
+    the allocator maps and unmaps each time (page faults cost more than the FFT on small VMs)."""
+    try:
+        from scipy.fft._pocketfft import pypocketfft as pocket
+
+        x = np.random.default_rng(0).standard_normal((3, 12)).astype(np.float32)
+        spec = np.empty((3, 7), np.complex64)
+        pocket.r2c(x, (1,), True, 0, spec, 1)
+        power = np.abs(spec) ** 2
+        acf = np.empty_like(power)
+        pocket.dct(power, 1, (1,), 0, acf, 1)
+        ok = np.allclose(spec, _fft.rfft(x, axis=1), rtol=1e-5, atol=1e-5) and np.allclose(
+            acf, _fft.dct(power, type=1, axis=1), rtol=1e-5, atol=1e-4
+        )
+        return pocket if ok else None
+    except Exception:  # any change in the private API: use the public one
+        return None
+
+
+_POCKET = _pocketfft_with_out()
+
+
+def _rfft_into(x: np.ndarray, out: np.ndarray) -> None:
+    """``out[:] = rfft(x, axis=1)`` (x C-contiguous float32, out complex64)."""
+    if _POCKET is not None:
+        _POCKET.r2c(x, (1,), True, 0, out, 1)  # type: ignore[attr-defined]
+    else:
+        out[...] = _fft.rfft(x, axis=1)
+
+
+def _dct1_into(x: np.ndarray, out: np.ndarray) -> None:
+    """``out[:] = dct(x, type=1, axis=1)`` (unnormalised)."""
+    if _POCKET is not None:
+        _POCKET.dct(x, 1, (1,), 0, out, 1)  # type: ignore[attr-defined]
+    else:
+        out[...] = _fft.dct(x, type=1, axis=1)
+
+
+#: Frames analysed per block (the scratch arrays stay in cache); results do not depend on it.
 BLOCK = 128
 
 #: Analysis window length in periods of ``f0_min_hz`` (Praat's AC default is 3).
@@ -71,6 +110,20 @@ class PitchFrames:
 def _hann(n: int) -> np.ndarray:
     """Symmetric-about-the-centre Hann window of ``n`` samples (no zero end points)."""
     return 0.5 - 0.5 * np.cos(2.0 * np.pi * (np.arange(n) + 0.5) / n)
+
+
+class _Workspace:
+    """Scratch arrays for one ``analyze`` call, reused from block to block."""
+
+    def __init__(self, rows: int, n_fft: int, n_lags: int) -> None:
+        bins = n_fft // 2 + 1
+        self.frames = np.zeros((rows, n_fft), np.float32)  # zero padding stays zero
+        self.spec = np.empty((rows, bins), np.complex64)
+        self.power = np.empty((rows, bins), np.float32)
+        self.acf = np.empty((rows, bins), np.float32)
+        self.strength = np.empty((rows, n_lags), np.float32)
+        self.mask_a = np.empty((rows, n_lags), np.bool_)
+        self.mask_b = np.empty((rows, n_lags), np.bool_)
 
 
 class PitchTracker:
@@ -114,14 +167,14 @@ class PitchTracker:
         voicing = np.zeros(n, np.float32)
         jitter = np.full(n, np.nan, np.float32)
         shimmer = np.full(n, np.nan, np.float32)
-        buf = np.zeros((min(n, BLOCK), self._n_fft), np.float32)
+        work = _Workspace(min(n, BLOCK), self._n_fft, self.tau_max - self.tau_min + 1)
         for a in range(0, n, BLOCK):
             b = min(n, a + BLOCK)
             mean = x[a:b].mean(axis=1)  # per-row pairwise sum: the same in any batch
-            head = buf[: b - a, :length]
+            head = work.frames[: b - a, :length]
             np.subtract(x[a:b], mean[:, None], out=head)
             head *= self._window
-            per, voi = self._periods(buf[: b - a])
+            per, voi = self._periods(work, b - a)
             period[a:b], voicing[a:b] = per, voi
             voiced = voi >= thr
             if voiced.any():
@@ -132,16 +185,18 @@ class PitchTracker:
         f0[voiced] = np.float32(self.config.sample_rate) / period[voiced]
         return PitchFrames(f0_hz=f0, voicing=voicing, jitter=jitter, shimmer=shimmer)
 
-    def _periods(self, buf: np.ndarray) -> tuple[F32, F32]:
-        """Period (samples; NaN without a candidate) and voicing of windowed, zero-padded rows."""
-        m = buf.shape[0]
+    def _periods(self, work: _Workspace, m: int) -> tuple[F32, F32]:
+        """Period (samples; NaN without a candidate) and voicing of the first ``m`` windowed,
+        zero-padded rows of ``work.frames``."""
         tmin, tmax = self.tau_min, self.tau_max
-        spec = _fft.rfft(buf, axis=1)
-        power = np.square(spec.real)
-        power += np.square(spec.imag)
+        spec, power, r = work.spec[:m], work.power[:m], work.acf[:m]
+        _rfft_into(work.frames[:m], spec)
+        np.square(spec.real, out=power)
+        np.square(spec.imag, out=r)
+        power += r
         # The autocorrelation is the inverse transform of the (real, even) power spectrum: a
         # DCT-I of its half, which pocketfft does faster than irfft (scaled by n_fft).
-        r = _fft.dct(power, type=1, axis=1)[:, : tmax + 2]
+        _dct1_into(power, r)
         r0 = r[:, 0]
         silent = r0 <= self._r0_floor
         # Normalised autocorrelation at lags tmin-1 .. tmax+1.
@@ -149,11 +204,14 @@ class PitchTracker:
         seg *= self._inv_r_win[tmin - 1 : tmax + 2]
         seg /= np.where(silent, np.float32(1.0), r0)[:, None]
         left, mid, right = seg[:, :-2], seg[:, 1:-1], seg[:, 2:]
-        not_peak = (mid <= left) | (mid < right)
+        not_peak, below, strength = work.mask_a[:m], work.mask_b[:m], work.strength[:m]
+        np.less_equal(mid, left, out=not_peak)
+        np.less(mid, right, out=below)
+        not_peak |= below
         # Heights above 1 (level changes inside the window) must not beat a shorter period.
-        strength = np.minimum(mid, np.float32(1.0))
+        np.minimum(mid, np.float32(1.0), out=strength)
         strength += self._octave_bonus
-        strength[not_peak] = -np.inf
+        np.putmask(strength, not_peak, np.float32(-np.inf))
         best = strength.argmax(axis=1)
         rows = np.arange(m)
         found = ~not_peak[rows, best] & ~silent

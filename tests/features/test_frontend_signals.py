@@ -272,3 +272,16 @@ def test_clicks_and_noise_bursts_are_not_speech(speech: np.ndarray) -> None:
     mixed = speech.copy()
     mixed[:n] += clicks[:n] - quiet[:n]
     assert (analyze(mixed).vad == analyze(speech).vad).mean() > 0.97
+
+
+def test_faint_voice_right_after_loud_speech_has_no_nuclei(speech: np.ndarray) -> None:
+    """The other party leaking into the headset mic, 35 dB down: voiced and above the noise
+    floor (so in the VAD), but far below the running maximum, so no syllable nuclei."""
+    faint = speech[: 2 * SR] * np.float32(10 ** (-35 / 20))
+    alone = analyze(np.concatenate([noise(0.5, -80.0), faint]))
+    assert alone.nucleus.sum() >= 4  # on its own, the faint part is ordinary speech
+    x = np.concatenate([speech[: 3 * SR], noise(0.3, -80.0), faint])
+    out = analyze(x)
+    after = out.t > 3.3
+    assert out.nucleus[~after].sum() >= 8
+    assert out.nucleus[after].sum() == 0

@@ -7,9 +7,10 @@ pitch periods and its level wobbles by 1-2 dB at low F0 (a steady 95 Hz tone bec
 
 A hop is a nucleus when its smoothed intensity (mean power over ``SMOOTH_S`` centred on it) is the
 strict maximum of the surrounding ``±PEAK_RADIUS_S`` (first hop of a plateau), the hop is voiced and
-in speech, and the intensity fell at least ``MIN_DIP_DB`` below the peak at some point since the
-previous nucleus. That needs a fixed look-ahead of :attr:`NucleusDetector.lookahead` hops: a hop is
-decided only once that many later hops are known (or the stream has ended).
+in speech, it is within ``PEAK_BELOW_MAX_DB`` of the running maximum over the trailing
+``MAX_WINDOW_S``, and the intensity fell at least ``MIN_DIP_DB`` below the peak at some point
+since the previous nucleus. That needs a fixed look-ahead of :attr:`NucleusDetector.lookahead`
+hops: a hop is decided only once that many later hops are known (or the stream has ended).
 """
 
 from __future__ import annotations

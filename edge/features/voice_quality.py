@@ -42,16 +42,6 @@ MAX_PERIOD_FACTOR = 1.3
 MAX_AMPLITUDE_FACTOR = 1.6
 
 
-def _bincount_mean(idx: np.ndarray, values: np.ndarray, n: int, min_count: int) -> np.ndarray:
-    """Per-row mean of ``values`` grouped by ``idx``; NaN where fewer than ``min_count``."""
-    cnt = np.bincount(idx, minlength=n)
-    tot = np.bincount(idx, weights=values, minlength=n)
-    out = np.full(n, np.nan)
-    ok = cnt >= min_count
-    out[ok] = tot[ok] / cnt[ok]
-    return out
-
-
 def cycle_peaks(x: np.ndarray, period: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cycle peaks of each row of ``x`` (m, L) given its period in samples (m,).
 
@@ -102,11 +92,10 @@ def cycle_peaks(x: np.ndarray, period: np.ndarray) -> tuple[np.ndarray, np.ndarr
     sgn = sign[prow]
     inside = (x[prow[:, None], block[:, None] * POOL + np.arange(POOL)] * sgn[:, None]).argmax(1)
     pos = np.clip(block * POOL + inside, 1, length - 2)
-    # Values about the frame mean, in the chosen polarity.
-    off = mean[prow].astype(np.float64)
-    ya = sgn * (x[prow, pos - 1] - off)
-    yb = sgn * (x[prow, pos] - off)
-    yc = sgn * (x[prow, pos + 1] - off)
+    # The peak sample and its neighbours about the frame mean, in the chosen polarity.
+    near = x[prow[:, None], pos[:, None] + np.arange(-1, 2)] - mean[prow, None]
+    near *= sgn[:, None]
+    ya, yb, yc = near.astype(np.float64).T
     # A maximum on a (clipped) window edge that is not a local peak is no cycle peak.
     keep = (yb >= ya) & (yb >= yc)
     prow, pos, ya, yb, yc = prow[keep], pos[keep], ya[keep], yb[keep], yc[keep]
@@ -127,25 +116,34 @@ def jitter_shimmer(x: np.ndarray, period: np.ndarray) -> tuple[F32, F32]:
     """
     m = x.shape[0]
     row, t, amp = cycle_peaks(x, period)
-    if row.size < 2:
+    if row.size < 3:
         nan = np.full(m, np.nan, np.float32)
         return nan, nan.copy()
-    same = row[1:] == row[:-1]
-    # Periods between consecutive peaks of the same row.
-    p_row = row[1:][same]
-    per = (t[1:] - t[:-1])[same]
-    mean_p = _bincount_mean(p_row, per, m, 2)
-    same_p = p_row[1:] == p_row[:-1]
-    ratio_p = per[1:] / np.maximum(per[:-1], 1e-9)
-    use_p = same_p & (ratio_p <= MAX_PERIOD_FACTOR) & (ratio_p >= 1.0 / MAX_PERIOD_FACTOR)
-    dp = np.abs(per[1:] - per[:-1])[use_p]
-    jit = _bincount_mean(p_row[1:][use_p], dp, m, 1) / mean_p
-    # Amplitudes: consecutive peaks of the same row.
-    mean_a = _bincount_mean(row, amp, m, 2)
+    # Period i spans peaks i and i+1; it counts when both are in the same row and it is within
+    # MAX_PERIOD_FACTOR of the frame's period (a missed peak would make a double period).
+    per = t[1:] - t[:-1]
+    ratio_t0 = per / np.asarray(period, np.float64)[row[1:]]
+    ok_p = (row[1:] == row[:-1]) & (ratio_t0 <= MAX_PERIOD_FACTOR)
+    ok_p &= ratio_t0 >= 1.0 / MAX_PERIOD_FACTOR
+    ratio = per[1:] / per[:-1]
+    use_p = ok_p[1:] & ok_p[:-1] & (ratio <= MAX_PERIOD_FACTOR) & (ratio >= 1 / MAX_PERIOD_FACTOR)
+    # Amplitudes of the two peaks around a valid period.
     a0, a1 = amp[:-1], amp[1:]
-    pos_amp = (a0 > 0) & (a1 > 0)
-    ratio_a = np.where(pos_amp, a1 / np.where(pos_amp, a0, 1.0), np.inf)
-    use_a = same & (ratio_a <= MAX_AMPLITUDE_FACTOR) & (ratio_a >= 1.0 / MAX_AMPLITUDE_FACTOR)
-    da = np.abs(a1 - a0)[use_a]
-    shim = _bincount_mean(row[1:][use_a], da, m, 1) / mean_a
+    ratio_a = a1 / np.where(a0 > 0, a0, np.inf)
+    use_a = ok_p & (a1 > 0) & (ratio_a <= MAX_AMPLITUDE_FACTOR)
+    use_a &= ratio_a >= 1.0 / MAX_AMPLITUDE_FACTOR
+    # Four per-row means with one pair of bincounts: rows of quantity q are offset by q * m.
+    index = np.concatenate([row[1:][ok_p], row[2:][use_p] + m, row + 2 * m, row[1:][use_a] + 3 * m])
+    values = np.concatenate(
+        [per[ok_p], np.abs(per[1:] - per[:-1])[use_p], amp, np.abs(a1 - a0)[use_a]]
+    )
+    count = np.bincount(index, minlength=4 * m).reshape(4, m)
+    total = np.bincount(index, weights=values, minlength=4 * m).reshape(4, m)
+    mean = total / np.maximum(count, 1)
+    jit = np.where(
+        (count[0] >= 2) & (count[1] >= 1), mean[1] / np.where(mean[0] > 0, mean[0], 1), np.nan
+    )
+    shim = np.where(
+        (count[2] >= 2) & (count[3] >= 1), mean[3] / np.where(mean[2] > 0, mean[2], 1), np.nan
+    )
     return jit.astype(np.float32), shim.astype(np.float32)

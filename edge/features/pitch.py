@@ -179,7 +179,9 @@ class PitchTracker:
             voiced = voi >= thr
             if voiced.any():
                 per_voiced = np.where(voiced, per, np.float32(np.nan))
-                jitter[a:b], shimmer[a:b] = jitter_shimmer(x[a:b], per_voiced)
+                jitter[a:b], shimmer[a:b] = jitter_shimmer(
+                    x[a:b], per_voiced, self.config.sample_rate
+                )
         voiced = voicing >= thr
         f0 = np.full(n, np.nan, np.float32)
         f0[voiced] = np.float32(self.config.sample_rate) / period[voiced]

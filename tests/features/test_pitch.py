@@ -165,3 +165,39 @@ def test_steep_amplitude_modulation_gives_no_subharmonic(tracker: PitchTracker) 
     f0 = r.f0_hz[np.isfinite(r.f0_hz)]
     assert len(f0) > 0.9 * len(r)
     assert np.max(np.abs(f0 / 140.0 - 1)) < 0.01
+
+
+def test_agrees_with_praat_on_emodb_speech(tracker: PitchTracker) -> None:
+    """Real speech: three EmoDB files (a male and two female speakers) against Praat's
+    autocorrelation pitch, read at our hop centres (nearest Praat frame)."""
+    parselmouth = pytest.importorskip("parselmouth")
+    soxr = pytest.importorskip("soxr")
+    from edge.errors import InputError
+    from models.emodb import utterances
+
+    try:
+        utts = {u.stem: u for u in utterances()}
+    except InputError:
+        pytest.skip("EmoDB corpus not available")
+    stems = [s for s in ("03a01Fa", "08a01Ab", "16a01Wb") if s in utts]
+    if not stems:
+        pytest.skip("EmoDB files not found")
+    ours, ref = [], []
+    for stem in stems:
+        x, sr = utts[stem].read()
+        y = soxr.resample(x, sr, SR).astype(np.float32)
+        r = run(tracker, y)
+        pitch = parselmouth.Sound(y.astype(np.float64), SR).to_pitch_ac(
+            time_step=0.01, pitch_floor=60.0, pitch_ceiling=500.0
+        )
+        times = (np.arange(len(r)) + 0.5) * 0.01
+        k = np.clip(np.round((times - pitch.xs()[0]) / 0.01).astype(int), 0, pitch.n_frames - 1)
+        f = pitch.selected_array["frequency"][k]
+        ours.append(r.f0_hz)
+        ref.append(np.where(f > 0, f, np.nan))
+    f0, praat = np.concatenate(ours), np.concatenate(ref)
+    both = np.isfinite(f0) & np.isfinite(praat)
+    assert both.sum() > 150
+    gross = np.abs(f0[both] / praat[both] - 1) > 0.2
+    assert gross.mean() < 0.05
+    assert np.mean(np.isfinite(f0) == np.isfinite(praat)) > 0.8

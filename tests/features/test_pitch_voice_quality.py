@@ -106,3 +106,12 @@ def test_unusable_periods_give_nan() -> None:
     assert np.all(np.isnan(jit)) and np.all(np.isnan(shim))
     jit, shim = jitter_shimmer(x[:0], np.zeros(0))
     assert jit.shape == (0,) and shim.shape == (0,)
+
+
+def test_box_sum_matches_direct_sums() -> None:
+    from edge.features.voice_quality import box_sum
+
+    x = np.random.default_rng(3).standard_normal((4, 60))
+    for width in (1, 2, 3, 6, 13):
+        direct = np.stack([x[:, j : j + width].sum(axis=1) for j in range(60 - width + 1)], 1)
+        np.testing.assert_allclose(box_sum(x, width), direct, atol=1e-12)

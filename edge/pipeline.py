@@ -195,6 +195,8 @@ class Pipeline:
     def _tick(self, tick: Tick) -> list[Event]:
         self.ticks += 1
         self._prosody.observe(tick)
+        if "empathy" in self.drifts:
+            self._empathy.frozen = self.drifts["empathy"].active
         transitions: list[Transition] = []
         for name in self.running:
             v = self._signals[name](tick)

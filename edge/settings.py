@@ -147,9 +147,11 @@ class PaceSettings(DetectorSettings):
 class StressSettings(DetectorSettings):
     """``stress``: model arousal (logit) minus the agent's baseline median arousal."""
 
-    enter: float = 1.5
-    """Arousal above baseline (logit units) that starts the drift."""
-    exit: float = 0.75
+    enter: float = 4.5
+    """Arousal above baseline (logit units) that starts the drift. Tuned on EmoDB held-out
+    speech with prosody-v1: calm speech stayed below +3.8 (p99), anger/happiness above +4.7
+    (p10)."""
+    exit: float = 2.5
     """Arousal above baseline below which the drift ends."""
     min_duration_s: float = 5.0
     """Seconds of raised arousal before the cue."""
@@ -247,9 +249,9 @@ class EmpathySettings(DetectorSettings):
     """``empathy``: customer distress = far-end arousal above its running median (logit) plus
     far-end loudness above its running median divided by ``level_db_per_unit``."""
 
-    enter: float = 1.5
+    enter: float = 2.0
     """Distress score that starts the drift."""
-    exit: float = 0.75
+    exit: float = 1.0
     """Distress score below which the drift ends."""
     min_duration_s: float = 3.0
     """Seconds of distress before the cue."""

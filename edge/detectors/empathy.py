@@ -1,10 +1,11 @@
 """``empathy``: the customer sounds distressed, relative to how the customer usually sounds.
 
 Score = (median of the last few far-end arousal logits - its running median) + (median far-end
-level of this tick's speech hops - its running median) / ``level_db_per_unit``. Running medians
-are tracked with the sign-step quantile rule after a warm-up median of the first ``warmup``
-observations, so they follow the customer slowly and are robust to shouting bursts. NaN while
-the customer is silent or before the model produced a score.
+level over the customer's last 2 s of speech - its running median) / ``level_db_per_unit``. Running
+medians are tracked with the sign-step quantile rule after a warm-up median of the first ``warmup``
+observations, so they follow the customer slowly and are robust to shouting bursts. NaN while the
+customer is silent or before the model produced a score. The medians stand still while an empathy
+drift is active, and start afresh after two minutes without customer speech (a new call).
 """
 
 from __future__ import annotations
@@ -13,12 +14,17 @@ import math
 from collections import deque
 
 import numpy as np
+import numpy.typing as npt
 
 from edge.detectors.prosody import AROUSAL_SMOOTH_WINDOWS
 from edge.detectors.tick import Tick
 from edge.settings import EmpathySettings
 
 NAN = float("nan")
+#: Customer silence after which the next customer speech is treated as a new call.
+NEW_CALL_SILENCE_S = 120.0
+#: The loudness term uses the median level of the customer's last this many speech hops (2 s).
+LEVEL_WINDOW_HOPS = 200
 
 
 class RunningMedian:
@@ -51,9 +57,14 @@ class EmpathySignal:
 
     def __init__(self, settings: EmpathySettings) -> None:
         self.settings = settings
-        # Warm-ups: ~20 arousal windows (10 s of speech) and 100 speaking ticks (10 s).
-        self.arousal = RunningMedian(step=0.02, warmup=20)
-        self.level = RunningMedian(step=0.05, warmup=100)
+        # Warm-ups: ~20 arousal windows (10 s of speech) and 100 speaking ticks (10 s); then the
+        # medians move at most ~0.6 logit and ~3 dB per minute of customer speech.
+        self.arousal = RunningMedian(step=0.005, warmup=20)
+        self.level = RunningMedian(step=0.005, warmup=100)
+        self.frozen = False
+        """While True (an empathy drift is active) the running medians do not move."""
+        self._last_speech = -math.inf
+        self._levels: npt.NDArray[np.float32] = np.zeros(0, np.float32)
         self._recent: deque[float] = deque(maxlen=AROUSAL_SMOOTH_WINDOWS)
         self._last_arousal = NAN
 
@@ -62,15 +73,28 @@ class EmpathySignal:
             self._recent.extend(float(a) for a in tick.customer_arousal)
             self._last_arousal = float(np.median(self._recent))
         if not tick.customer_speaking:
+            if tick.t - self._last_speech > NEW_CALL_SILENCE_S and self.level.ready:
+                self.reset()  # the customer has been silent for minutes: a new call
             return NAN
+        self._last_speech = tick.t
         lv = tick.customer.level_dbfs[tick.customer.vad]
-        level = float(np.median(lv)) if lv.size else NAN
+        self._levels = np.concatenate([self._levels, lv])[-LEVEL_WINDOW_HOPS:]
+        level = float(np.median(self._levels)) if self._levels.size else NAN
         score = NAN
         if self.arousal.ready and self.level.ready and not math.isnan(self._last_arousal):
             score = (self._last_arousal - self.arousal.value) + (
                 level - self.level.value
             ) / self.settings.level_db_per_unit
-        if tick.customer_arousal.size:
-            self.arousal.update(self._last_arousal)
-        self.level.update(level)
+        if not self.frozen:
+            if tick.customer_arousal.size:
+                self.arousal.update(self._last_arousal)
+            self.level.update(level)
         return score
+
+    def reset(self) -> None:
+        """Forget the customer (new call)."""
+        self.arousal = RunningMedian(self.arousal.step, self.arousal.warmup)
+        self.level = RunningMedian(self.level.step, self.level.warmup)
+        self._recent.clear()
+        self._last_arousal = NAN
+        self._levels = np.zeros(0, np.float32)

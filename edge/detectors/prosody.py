@@ -1,15 +1,16 @@
 """Agent-side drift signals measured against the agent's own baseline: pace, flat, stress.
 
 * ``pace``: articulation rate (syllables per second of speech, trailing window) over the baseline
-  median. Safety caps: the signal is at least ``rate / pace_fast_sps * enter``, so at or above
-  ``pace_fast_sps`` it always counts as fast (also before calibration, when this is the only
-  term); below ``pace_min_sps`` it is forced under the exit threshold (never a pace cue).
-* ``flat``: robust pitch spread over the baseline median. The spread is 1.4826 x MAD of the
-  agent's voiced F0 (semitones) over the trailing ``PITCH_WINDOW_HOPS`` hops: unlike an SD it
-  ignores the odd octave error of the pitch tracker. Caps: above ``flat_max_st`` never flat; the
-  signal is at most ``spread / flat_always_st * enter``, so below ``flat_always_st`` always flat.
-* ``stress``: median of the last ``AROUSAL_SMOOTH_WINDOWS`` agent arousal logits minus the
-  baseline median arousal (needs calibration).
+  median, once the trailing 5 s hold at least 2.5 s of agent speech. Safety caps: the signal is at
+  least ``rate / pace_fast_sps * enter``, so at or above ``pace_fast_sps`` it always counts as fast
+  (also before calibration, when this is the only term); below ``pace_min_sps`` it is forced under
+  the exit threshold (never a pace cue).
+* ``flat``: robust pitch spread over the baseline median. The spread is 1.4826 x MAD of the agent's
+  voiced F0 (semitones) over the trailing ``PITCH_WINDOW_HOPS`` hops: unlike an SD it ignores the
+  odd octave error of the pitch tracker. Caps: above ``flat_max_st`` never flat; the signal is at
+  most ``spread / flat_always_st * enter``, so below ``flat_always_st`` always flat.
+* ``stress``: median of the last ``AROUSAL_SMOOTH_WINDOWS`` agent arousal logits minus the baseline
+  median arousal (needs calibration).
 
 While the agent is not speaking the signals are NaN (no change).
 """
@@ -31,8 +32,11 @@ NAN = float("nan")
 PITCH_WINDOW_HOPS = 500
 #: Arousal is the median of this many most recent model windows (0.5 s apart: ~2 s).
 AROUSAL_SMOOTH_WINDOWS = 4
-#: Voiced hops needed in the window for a spread.
-MIN_VOICED_HOPS = 50
+#: Voiced hops needed in the window for a spread (1.5 s).
+MIN_VOICED_HOPS = 150
+#: Agent speech hops needed in the trailing window before the articulation rate is trusted
+#: (2.5 s of the 5 s window): right after a turn starts the rate rests on too few syllables.
+MIN_RATE_SPEECH_HOPS = 250
 
 
 def _last_finite(x: np.ndarray) -> float:
@@ -46,6 +50,7 @@ class PitchSpread:
     def __init__(self, window_hops: int = PITCH_WINDOW_HOPS) -> None:
         self.window_hops = window_hops
         self._f0: npt.NDArray[np.float32] = np.zeros(0, np.float32)
+        self._vad: npt.NDArray[np.bool_] = np.zeros(0, np.bool_)
         self.value = NAN
 
     def update(self, tick: Tick) -> float:
@@ -53,6 +58,7 @@ class PitchSpread:
         time it is used), otherwise NaN."""
         f0 = np.where(tick.agent.vad, tick.agent.f0_st, np.float32(np.nan)).astype(np.float32)
         self._f0 = np.concatenate([self._f0, f0])[-self.window_hops :]
+        self._vad = np.concatenate([self._vad, tick.agent.vad])[-self.window_hops :]
         if not tick.agent_speaking:
             self.value = NAN
             return self.value
@@ -63,6 +69,11 @@ class PitchSpread:
             med = np.median(voiced)
             self.value = float(1.4826 * np.median(np.abs(voiced - med)))
         return self.value
+
+    @property
+    def speech_hops(self) -> int:
+        """Agent speech hops in the trailing window."""
+        return int(self._vad.sum())
 
 
 class ProsodySignals:
@@ -87,7 +98,7 @@ class ProsodySignals:
             self.last_arousal = float(np.median(self._recent))
 
     def pace(self, tick: Tick) -> float:
-        if not tick.agent_speaking:
+        if not tick.agent_speaking or self.spread.speech_hops < MIN_RATE_SPEECH_HOPS:
             return NAN
         rate = _last_finite(tick.agent.articulation_rate_sps)
         if math.isnan(rate):

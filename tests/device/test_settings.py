@@ -12,6 +12,14 @@ def test_example_file_loads_and_equals_defaults(repo_root):
     assert load_settings(repo_root / "docs" / "device.example.toml") == DeviceSettings()
 
 
+def test_example_file_is_current_with_the_source(repo_root):
+    from edge.settings_doc import render
+
+    text = (repo_root / "docs" / "device.example.toml").read_text()
+    assert text == render(), "regenerate: python -m edge.settings_doc > docs/device.example.toml"
+    assert "# Arousal above baseline (logit units)" in text  # field docstrings made it in
+
+
 def test_example_file_documents_every_detector(repo_root):
     text = (repo_root / "docs" / "device.example.toml").read_text()
     for name in DETECTOR_NAMES:

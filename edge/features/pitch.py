@@ -170,7 +170,8 @@ class PitchTracker:
         work = _Workspace(min(n, BLOCK), self._n_fft, self.tau_max - self.tau_min + 1)
         for a in range(0, n, BLOCK):
             b = min(n, a + BLOCK)
-            mean = x[a:b].mean(axis=1)  # per-row pairwise sum: the same in any batch
+            # Per-row pairwise sums (not a BLAS product): the same in any batch.
+            mean = np.add.reduce(x[a:b], axis=1) / np.float32(length)
             head = work.frames[: b - a, :length]
             np.subtract(x[a:b], mean[:, None], out=head)
             head *= self._window
@@ -220,9 +221,9 @@ class PitchTracker:
         # Parabolic refinement of the chosen peak only.
         ya, yb, yc = seg[rows, best], seg[rows, best + 1], seg[rows, best + 2]
         curv = np.minimum(ya - 2.0 * yb + yc, np.float32(-1e-12))
-        shift = np.clip(np.float32(0.5) * (ya - yc) / curv, -0.5, 0.5)
+        shift = np.minimum(np.maximum(np.float32(0.5) * (ya - yc) / curv, -0.5), 0.5)
         height = yb - np.float32(0.25) * (ya - yc) * shift
         period = (best + tmin + shift).astype(np.float32)
         period[~found] = np.nan
-        voicing = np.where(found, np.clip(height, 0.0, 1.0), 0.0).astype(np.float32)
+        voicing = np.where(found, np.minimum(np.maximum(height, 0.0), 1.0), 0.0).astype(np.float32)
         return period, voicing

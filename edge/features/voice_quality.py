@@ -65,7 +65,9 @@ def cycle_peaks(x: np.ndarray, period: np.ndarray) -> tuple[np.ndarray, np.ndarr
     m, length = x.shape
     ok = np.isfinite(period) & (period >= 2 * POOL)
     t0 = np.where(ok, period, length).astype(np.float64)
-    mean = x.mean(axis=1)  # not a BLAS product: its rounding would depend on the batch
+    # Row sums by numpy's pairwise reduction, not a BLAS product (whose rounding depends on the
+    # batch shape).
+    mean = np.add.reduce(x, axis=1) / np.float32(length)
     n_blocks = length // POOL
     phases = [x[:, p : n_blocks * POOL : POOL] for p in range(POOL)]
     top = functools.reduce(np.maximum, phases)
@@ -76,7 +78,7 @@ def cycle_peaks(x: np.ndarray, period: np.ndarray) -> tuple[np.ndarray, np.ndarr
     pooled = np.where(flip[:, None], -bottom, top)  # block maxima of the flipped frame
     anchor = (pooled.argmax(axis=1) + 0.5) * POOL  # in samples
     half = SEARCH * t0
-    kmax = int(np.ceil(length / np.min(t0))) if m else 0
+    kmax = int(np.ceil(length / t0.min())) if m else 0
     ks = np.arange(-kmax, kmax + 1, dtype=np.float64)
     centre = anchor[:, None] + ks[None, :] * t0[:, None]
     valid = (centre >= POOL) & (centre <= length - POOL) & ok[:, None]
@@ -100,7 +102,7 @@ def cycle_peaks(x: np.ndarray, period: np.ndarray) -> tuple[np.ndarray, np.ndarr
     block = flat[first] - prow * n_blocks
     sgn = sign[prow]
     inside = (x[prow[:, None], block[:, None] * POOL + np.arange(POOL)] * sgn[:, None]).argmax(1)
-    pos = np.clip(block * POOL + inside, 1, length - 2)
+    pos = np.minimum(np.maximum(block * POOL + inside, 1), length - 2)
     # The peak sample and its neighbours about the frame mean, in the chosen polarity.
     near = x[prow[:, None], pos[:, None] + np.arange(-1, 2)] - mean[prow, None]
     near *= sgn[:, None]
@@ -112,7 +114,7 @@ def cycle_peaks(x: np.ndarray, period: np.ndarray) -> tuple[np.ndarray, np.ndarr
     den = ya - 2.0 * yb + yc
     safe = den < 0
     shift = np.where(safe, 0.5 * (ya - yc) / np.where(safe, den, -1.0), 0.0)
-    shift = np.clip(shift, -0.5, 0.5)
+    shift = np.minimum(np.maximum(shift, -0.5), 0.5)
     amp = yb - 0.25 * (ya - yc) * shift
     return prow, pos + shift, amp
 

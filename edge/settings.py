@@ -109,7 +109,8 @@ class DetectorSettings:
     nothing changes)."""
 
     min_duration_s: float = 2.0
-    """The signal must stay past ``enter`` this long before the drift starts."""
+    """The signal must stay elevated this long before the drift starts: never back past
+    ``exit``, past ``enter`` in at least half of the ticks and at the end."""
 
     exit_hold_s: float = 3.0
     """The signal must stay back past ``exit`` this long before the drift ends (a momentary dip
@@ -168,7 +169,7 @@ class FlatSettings(DetectorSettings):
     """Pitch SD / baseline at or below which the voice counts as flat."""
     exit: float = 0.75
     """Pitch SD / baseline above which the drift ends."""
-    min_duration_s: float = 8.0
+    min_duration_s: float = 6.0
     """Seconds of flat speech before the cue."""
     refractory_s: float = 300.0
     """Quiet time after a flat drift ends."""
@@ -249,9 +250,9 @@ class EmpathySettings(DetectorSettings):
     """``empathy``: customer distress = far-end arousal above its running median (logit) plus
     far-end loudness above its running median divided by ``level_db_per_unit``."""
 
-    enter: float = 2.0
+    enter: float = 1.5
     """Distress score that starts the drift."""
-    exit: float = 1.0
+    exit: float = 0.75
     """Distress score below which the drift ends."""
     min_duration_s: float = 3.0
     """Seconds of distress before the cue."""

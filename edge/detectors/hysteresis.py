@@ -1,7 +1,10 @@
 """One drift state machine: enter/exit hysteresis, minimum duration, exit hold, refractory.
 
 A detector turns its signal into a number per decision tick (0.1 s); :class:`Drift` decides when
-that number means a drift has started or ended. ``NaN`` means "cannot tell now" (e.g. the agent is
+that number means a drift has started or ended. A drift starts once the signal first passed
+``enter``, has not fallen back past ``exit`` for ``min_duration_s``, was past ``enter`` in at least
+half of those ticks and is past it now. It ends once the signal stayed back past ``exit`` for
+``exit_hold_s``. ``NaN`` means "cannot tell now" (e.g. the agent is
 not speaking): it changes nothing, neither starting nor ending a drift nor resetting the wait for
 the minimum duration.
 """
@@ -12,6 +15,10 @@ import math
 from dataclasses import dataclass
 
 from edge.settings import DetectorSettings
+
+#: While waiting out ``min_duration_s``, at least this share of the (non-NaN) ticks must be past
+#: ``enter``; dips into the hysteresis band are tolerated, a fall back past ``exit`` restarts.
+PENDING_MAJORITY = 0.5
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,8 @@ class Drift:
         """A drift is on."""
         self.on_since: float | None = None
         self._pending_since: float | None = None
+        self._n_seen = 0
+        self._n_past = 0
         self._exit_since: float | None = None
         self._quiet_until = -math.inf
 
@@ -65,12 +74,25 @@ class Drift:
                 self._quiet_until = t + self.settings.refractory_s
                 return Transition(self.name, t, "off", value)
             return None
-        if t < self._quiet_until or not self._past_enter(value):
+        if t < self._quiet_until:
             self._pending_since = None
             return None
+        past = self._past_enter(value)
         if self._pending_since is None:
+            if not past:
+                return None
             self._pending_since = t
-        if t - self._pending_since >= self.settings.min_duration_s - 1e-9:
+            self._n_seen = self._n_past = 0
+        elif self._back_to_normal(value):  # fell back past exit: start over
+            self._pending_since = None
+            return None
+        self._n_seen += 1
+        self._n_past += past
+        if (
+            past
+            and t - self._pending_since >= self.settings.min_duration_s - 1e-9
+            and self._n_past >= PENDING_MAJORITY * self._n_seen
+        ):
             self.active = True
             self.on_since = t
             self._pending_since = None

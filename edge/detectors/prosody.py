@@ -1,7 +1,7 @@
 """Agent-side drift signals measured against the agent's own baseline: pace, flat, stress.
 
 * ``pace``: articulation rate (syllables per second of speech, trailing window) over the baseline
-  median, once the trailing 5 s hold at least 2.5 s of agent speech. Safety caps: the signal is at
+  median, once the trailing 5 s hold at least 2 s of agent speech. Safety caps: the signal is at
   least ``rate / pace_fast_sps * enter``, so at or above ``pace_fast_sps`` it always counts as fast
   (also before calibration, when this is the only term); below ``pace_min_sps`` it is forced under
   the exit threshold (never a pace cue).
@@ -35,8 +35,8 @@ AROUSAL_SMOOTH_WINDOWS = 4
 #: Voiced hops needed in the window for a spread (1.5 s).
 MIN_VOICED_HOPS = 150
 #: Agent speech hops needed in the trailing window before the articulation rate is trusted
-#: (2.5 s of the 5 s window): right after a turn starts the rate rests on too few syllables.
-MIN_RATE_SPEECH_HOPS = 250
+#: (2 s of the 5 s window): right after a turn starts the rate rests on too few syllables.
+MIN_RATE_SPEECH_HOPS = 200
 
 
 def _last_finite(x: np.ndarray) -> float:

@@ -198,3 +198,16 @@ def test_drift_invariants_on_random_signals(values, min_dur, hold, refractory):
         later = [o for o in ons if o > off]
         if later:
             assert later[0] - off >= refractory - 1e-6
+
+
+def test_dips_into_the_band_are_tolerated_but_a_majority_is_needed():
+    d = Drift("pace", settings_(min_duration_s=2.0))
+    wobbly = np.tile(np.r_[3.0, 3.0, 1.5], 10)  # two thirds past enter, never back past exit
+    trs = run(d, wobbly)
+    assert [tr.state for tr in trs] == ["on"] and trs[0].value == 3.0
+    d2 = Drift("pace", settings_(min_duration_s=2.0))
+    mostly_band = np.tile(np.r_[3.0, 1.5, 1.5], 30)  # one third past enter
+    assert run(d2, mostly_band) == []
+    d3 = Drift("pace", settings_(min_duration_s=2.0))
+    falls_back = np.tile(np.r_[np.full(15, 3.0), 0.5], 5)  # back past exit every 1.6 s
+    assert run(d3, falls_back) == []

@@ -19,13 +19,16 @@ log = logging.getLogger(__name__)
 class NetworkSettings:
     """Size of the network."""
 
-    filters: tuple[int, ...] = (48, 64, 64)
+    filters: tuple[int, ...] = (32, 48, 64)
     """Output channels of each convolution block."""
 
     kernels: tuple[int, ...] = (5, 3, 3)
     """Kernel length (hops) of each convolution block."""
 
-    pools: tuple[int, ...] = (2, 2, 1)
+    strides: tuple[int, ...] = (2, 1, 1)
+    """Convolution stride of each block (the first halves the time axis cheaply)."""
+
+    pools: tuple[int, ...] = (1, 2, 1)
     """Max-pool factor after each block (1 = none)."""
 
     dropout: float = 0.3
@@ -35,8 +38,8 @@ class NetworkSettings:
     """L2 weight decay on the convolution kernels."""
 
     def __post_init__(self) -> None:
-        if not len(self.filters) == len(self.kernels) == len(self.pools):
-            raise ValueError("filters, kernels and pools need the same length")
+        if not len(self.filters) == len(self.kernels) == len(self.strides) == len(self.pools):
+            raise ValueError("filters, kernels, strides and pools need the same length")
 
 
 def build_network(
@@ -49,11 +52,16 @@ def build_network(
     reg = keras.regularizers.l2(settings.l2) if settings.l2 > 0 else None
     inp = keras.Input(shape=input_shape, name="window")
     x = inp
-    for i, (f, k, p) in enumerate(
-        zip(settings.filters, settings.kernels, settings.pools, strict=True)
-    ):
+    blocks = zip(settings.filters, settings.kernels, settings.strides, settings.pools, strict=True)
+    for i, (f, k, st, p) in enumerate(blocks):
         x = layers.Conv1D(
-            f, k, padding="same", use_bias=False, kernel_regularizer=reg, name=f"conv{i}"
+            f,
+            k,
+            strides=st,
+            padding="same",
+            use_bias=False,
+            kernel_regularizer=reg,
+            name=f"conv{i}",
         )(x)
         x = layers.BatchNormalization(name=f"bn{i}")(x)
         x = layers.ReLU(name=f"relu{i}")(x)

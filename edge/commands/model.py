@@ -1,16 +1,107 @@
-"""``poise model``: placeholder until its issue lands (registered so the CLI imports)."""
+"""``poise model``: evaluate the shipped int8 prosody model on labelled WAVs, or show its card."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("model", help="(not built yet)")
-    p.set_defaults(func=_run)
+    p = sub.add_parser(
+        "model",
+        help="the on-device arousal model: evaluate it on labelled WAVs, show its card",
+        description="Inspect or evaluate the int8 prosody (arousal) model.",
+    )
+    msub = p.add_subparsers(dest="model_command", metavar="ACTION", required=True)
+    ev = msub.add_parser(
+        "evaluate",
+        help="UAR (raw and baseline-relative) on a CSV manifest of labelled WAVs",
+        description=(
+            "Run the shipped int8 model through the device code path (any-rate WAV -> 16 kHz -> "
+            "front-end -> windows -> int8 model) on every file of a manifest and print the "
+            "unweighted average recall, raw and relative to each speaker's own baseline (built "
+            "from that speaker's files in the manifest). The manifest is a CSV with a header "
+            "path,speaker,label; label is high or low; relative paths are resolved against the "
+            "manifest's folder."
+        ),
+    )
+    ev.add_argument("--manifest", required=True, metavar="FILE.csv")
+    ev.add_argument("--json", metavar="OUT.json", help="write the results (incl. per-file scores)")
+    ev.add_argument("--model", metavar="PATH", help="model .tflite (card: same name, .json)")
+    ev.set_defaults(func=_evaluate)
+    info = msub.add_parser("info", help="print a summary of the model card")
+    info.add_argument("--model", metavar="PATH", help="model .tflite (card: same name, .json)")
+    info.set_defaults(func=_info)
 
 
-def _run(args: argparse.Namespace) -> int:
-    print("poise model: not built yet")
-    return 1
+def _evaluate(args: argparse.Namespace) -> int:
+    from edge.features.config import FeatureConfig
+    from edge.model.evaluate import evaluate, read_manifest
+    from edge.model.runtime import ArousalModel
+
+    rows = read_manifest(args.manifest)
+    config = FeatureConfig()
+    model = ArousalModel.load(args.model, config)
+
+    def progress(i: int, n: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{i}/{n} files", end="" if i < n else "\n", file=sys.stderr)
+
+    res = evaluate(rows, model, config, progress=progress)
+    print(
+        f"{res['n']} files, {res['speakers']} speakers: "
+        f"UAR raw {res['uar_raw']:.3f}, baseline-relative {res['uar_baseline']:.3f}"
+    )
+    if res["files_without_speech"]:
+        print(f"{res['files_without_speech']} file(s) had no speech window (scored low)")
+    if args.json:
+        out = Path(args.json)
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
+        os.replace(tmp, out)
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from edge.features.config import FeatureConfig
+    from edge.model.card import DEFAULT_MODEL, card_path_for, load_card, verify
+
+    path = Path(args.model) if args.model else DEFAULT_MODEL
+    card = load_card(card_path_for(path))
+    from edge.errors import ModelError
+
+    try:
+        verify(card, path.read_bytes(), FeatureConfig(), str(path))
+        status = "matches its card and this device's features"
+    except (ModelError, OSError) as exc:
+        status = f"NOT usable: {exc}"
+    raw = card.raw
+    ev = raw.get("evaluation", {})
+    print(f"model: {path} ({raw['model'].get('size_bytes')} bytes), {status}")
+    print(f"task: {raw.get('task')}")
+    print(
+        f"input: {list(card.input.shape)} int8 (scale {card.input.scale:.5g}, "
+        f"zero point {card.input.zero_point}); output: {list(card.output.shape)} int8 logit"
+    )
+    print(f"features: digest {card.feature_digest[:16]}...")
+    if ev:
+        print(
+            "LOSO UAR on EmoDB: "
+            f"float raw {ev.get('uar_float_raw')}, baseline {ev.get('uar_float_baseline')}; "
+            f"int8 raw {ev.get('uar_int8_raw')}, baseline {ev.get('uar_int8_baseline')}"
+        )
+    anchor = ev.get("anchor")
+    if anchor:
+        print(
+            f"anchor ({anchor.get('name')}): raw {anchor.get('uar_raw')}, "
+            f"speaker-z {anchor.get('uar_speaker_z')}"
+        )
+    print(f"intended use: {raw.get('intended_use')}")
+    return 0

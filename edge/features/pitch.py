@@ -115,8 +115,9 @@ def _hann(n: int) -> np.ndarray:
 class _Workspace:
     """Scratch arrays for one ``analyze`` call, reused from block to block."""
 
-    def __init__(self, rows: int, n_fft: int, n_lags: int) -> None:
+    def __init__(self, rows: int, n_fft: int, n_lags: int, length: int) -> None:
         bins = n_fft // 2 + 1
+        self.smooth = tuple(np.empty((rows, length), np.float32) for _ in range(3))
         self.frames = np.zeros((rows, n_fft), np.float32)  # zero padding stays zero
         self.spec = np.empty((rows, bins), np.complex64)
         self.power = np.empty((rows, bins), np.float32)
@@ -167,7 +168,7 @@ class PitchTracker:
         voicing = np.zeros(n, np.float32)
         jitter = np.full(n, np.nan, np.float32)
         shimmer = np.full(n, np.nan, np.float32)
-        work = _Workspace(min(n, BLOCK), self._n_fft, self.tau_max - self.tau_min + 1)
+        work = _Workspace(min(n, BLOCK), self._n_fft, self.tau_max - self.tau_min + 1, length)
         for a in range(0, n, BLOCK):
             b = min(n, a + BLOCK)
             # Per-row pairwise sums (not a BLAS product): the same in any batch.
@@ -181,7 +182,7 @@ class PitchTracker:
             if voiced.any():
                 per_voiced = np.where(voiced, per, np.float32(np.nan))
                 jitter[a:b], shimmer[a:b] = jitter_shimmer(
-                    x[a:b], per_voiced, self.config.sample_rate
+                    x[a:b], per_voiced, self.config.sample_rate, work.smooth
                 )
         voiced = voicing >= thr
         f0 = np.full(n, np.nan, np.float32)

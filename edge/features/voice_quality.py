@@ -119,36 +119,52 @@ def cycle_peaks(x: np.ndarray, period: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return prow, pos + shift, amp
 
 
-def box_sum(x: np.ndarray, width: int) -> np.ndarray:
+def box_sum(x: np.ndarray, width: int, scratch: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
     """Sums of ``width`` consecutive samples along rows: shape (m, L - width + 1); element j
-    covers samples j .. j + width - 1. About 2 log2(width) vector additions, no cumulative sum."""
-    n_out = x.shape[1] - width + 1
-    out: np.ndarray | None = None
-    part, size, offset, rest = x, 1, 0, width  # part[:, j] = sum of x[:, j : j + size]
-    while rest:
+    covers samples j .. j + width - 1. About 2 log2(width) vector additions, no cumulative sum.
+
+    ``scratch``: three arrays of at least x's shape to work in (the result is a view of one of
+    them), so repeated calls allocate nothing."""
+    m, length = x.shape
+    n_out = length - width + 1
+    if scratch is None:
+        scratch = (np.empty_like(x), np.empty_like(x), np.empty_like(x))
+    out = scratch[2][:m, :n_out]
+    part, size, offset, rest, first, spare = x, 1, 0, width, True, 0
+    while rest:  # part[:, j] = sum of x[:, j : j + size]
         if rest & 1:
             piece = part[:, offset : offset + n_out]
-            out = piece.copy() if out is None else out + piece
+            if first:
+                np.copyto(out, piece)
+                first = False
+            else:
+                out += piece
             offset += size
         rest >>= 1
         if rest:
-            part = part[:, :-size] + part[:, size:]
-            size *= 2
-    assert out is not None
+            nxt = scratch[spare][:m, : part.shape[1] - size]
+            np.add(part[:, :-size], part[:, size:], out=nxt)
+            part, spare, size = nxt, 1 - spare, size * 2
     return out
 
 
-def jitter_shimmer(x: np.ndarray, period: np.ndarray, sample_rate: int = 16_000) -> tuple[F32, F32]:
+def jitter_shimmer(
+    x: np.ndarray,
+    period: np.ndarray,
+    sample_rate: int = 16_000,
+    scratch: tuple[np.ndarray, ...] | None = None,
+) -> tuple[F32, F32]:
     """Local jitter and shimmer (relative) of each row of ``x`` (m, L) with period (m,) samples.
 
     NaN where the frame has too few usable cycles or its period is NaN (unvoiced rows cost
     almost nothing). Frames need not be DC-free. Peaks are picked on the frames smoothed by a
-    ``SMOOTH_S`` moving average (symmetric, so peak times are not biased).
+    ``SMOOTH_S`` moving average (symmetric, so peak times are not biased). ``scratch``: see
+    :func:`box_sum` (lets a caller reuse buffers across calls).
     """
     m = x.shape[0]
     width = max(1, round(SMOOTH_S * sample_rate)) | 1
     if width > 1 and x.shape[1] > 4 * width:
-        x = box_sum(x, width)
+        x = box_sum(x, width, scratch)
     row, t, amp = cycle_peaks(x, period)
     if row.size == 0:
         nan = np.full(m, np.nan, np.float32)

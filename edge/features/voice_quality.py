@@ -19,7 +19,7 @@ peaks (two periods) for jitter and two peaks one period apart for shimmer, else 
 Frames span 3 periods of ``f0_min_hz`` (50 ms), so a 60 Hz voice gives only 2-3 cycles and often
 NaN; values from few cycles are noisy, summarise them over many frames (e.g. the median).
 
-Everything is vectorized over all (frame, cycle) windows at once with ragged index arrays.
+Everything is vectorized over all (frame, cycle) windows at once (fancy indexing).
 """
 
 from __future__ import annotations
@@ -88,18 +88,14 @@ def cycle_peaks(x: np.ndarray, period: np.ndarray) -> tuple[np.ndarray, np.ndarr
         return np.zeros(0, np.int64), empty, empty
     c = centre[prow, pk]
     h = half[prow]
-    # Search windows in block units, clipped to the frame.
-    lo = np.maximum(np.floor((c - h) / POOL), 0).astype(np.int64)
-    hi = np.minimum(np.floor((c + h) / POOL), n_blocks - 1).astype(np.int64)
-    sizes = hi - lo + 1
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    total = int(sizes.sum())
-    flat = np.arange(total) + np.repeat(prow * n_blocks + lo - starts, sizes)
-    vals = pooled.ravel()[flat]
-    seg_max = np.maximum.reduceat(vals, starts)
-    hit = np.flatnonzero(vals == np.repeat(seg_max, sizes))
-    first = hit[np.searchsorted(hit, starts)]  # first block reaching the window's maximum
-    block = flat[first] - prow * n_blocks
+    # Search windows in block units, clipped to the frame, padded to the call's widest one (the
+    # padding is masked, so the pick does not depend on the other rows).
+    lo = np.maximum((c - h) // POOL, 0).astype(np.int64)
+    hi = np.minimum((c + h) // POOL, n_blocks - 1).astype(np.int64)
+    idx = lo[:, None] + np.arange(int((hi - lo).max()) + 1)
+    vals = pooled[prow[:, None], np.minimum(idx, n_blocks - 1)]
+    vals[idx > hi[:, None]] = -np.inf
+    block = lo + vals.argmax(axis=1)  # first block reaching the window's maximum
     sgn = sign[prow]
     inside = (x[prow[:, None], block[:, None] * POOL + np.arange(POOL)] * sgn[:, None]).argmax(1)
     pos = np.minimum(np.maximum(block * POOL + inside, 1), length - 2)

@@ -117,6 +117,7 @@ class _Workspace:
 
     def __init__(self, rows: int, n_fft: int, n_lags: int, length: int) -> None:
         bins = n_fft // 2 + 1
+        self.voiced = np.empty((rows, length), np.float32)
         self.smooth = tuple(np.empty((rows, length), np.float32) for _ in range(3))
         self.frames = np.zeros((rows, n_fft), np.float32)  # zero padding stays zero
         self.spec = np.empty((rows, bins), np.complex64)
@@ -178,11 +179,11 @@ class PitchTracker:
             head *= self._window
             per, voi = self._periods(work, b - a)
             period[a:b], voicing[a:b] = per, voi
-            voiced = voi >= thr
-            if voiced.any():
-                per_voiced = np.where(voiced, per, np.float32(np.nan))
-                jitter[a:b], shimmer[a:b] = jitter_shimmer(
-                    x[a:b], per_voiced, self.config.sample_rate, work.smooth
+            rows = np.flatnonzero(voi >= thr)
+            if rows.size:  # jitter/shimmer on the voiced rows only, gathered into scratch
+                xv = np.take(x[a:b], rows, axis=0, out=work.voiced[: rows.size])
+                jitter[a + rows], shimmer[a + rows] = jitter_shimmer(
+                    xv, per[rows], self.config.sample_rate, work.smooth
                 )
         voiced = voicing >= thr
         f0 = np.full(n, np.nan, np.float32)

@@ -93,14 +93,19 @@ def cycle_peaks(x: np.ndarray, period: np.ndarray) -> tuple[np.ndarray, np.ndarr
     lo = np.maximum((c - h) // POOL, 0).astype(np.int64)
     hi = np.minimum((c + h) // POOL, n_blocks - 1).astype(np.int64)
     idx = lo[:, None] + np.arange(int((hi - lo).max()) + 1)
-    vals = pooled[prow[:, None], np.minimum(idx, n_blocks - 1)]
+    # Flat indices: np.take on a 1-D view is much faster than 2-D fancy indexing.
+    vals = np.take(pooled.reshape(-1), (prow * n_blocks)[:, None] + np.minimum(idx, n_blocks - 1))
     vals[idx > hi[:, None]] = -np.inf
     block = lo + vals.argmax(axis=1)  # first block reaching the window's maximum
     sgn = sign[prow]
-    inside = (x[prow[:, None], block[:, None] * POOL + np.arange(POOL)] * sgn[:, None]).argmax(1)
+    xf = np.ascontiguousarray(x).reshape(-1)
+    base = prow * length
+    inside = (np.take(xf, (base + block * POOL)[:, None] + np.arange(POOL)) * sgn[:, None]).argmax(
+        1
+    )
     pos = np.minimum(np.maximum(block * POOL + inside, 1), length - 2)
     # The peak sample and its neighbours about the frame mean, in the chosen polarity.
-    near = x[prow[:, None], pos[:, None] + np.arange(-1, 2)] - mean[prow, None]
+    near = np.take(xf, (base + pos)[:, None] + np.arange(-1, 2)) - mean[prow, None]
     near *= sgn[:, None]
     ya, yb, yc = near.astype(np.float64).T
     # A maximum on a (clipped) window edge that is not a local peak is no cycle peak.
@@ -115,6 +120,11 @@ def cycle_peaks(x: np.ndarray, period: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return prow, pos + shift, amp
 
 
+def _rows_view(buf: np.ndarray, m: int, width: int) -> np.ndarray:
+    """A C-contiguous (m, width) array in the memory of ``buf`` (which holds at least that)."""
+    return buf.reshape(-1)[: m * width].reshape(m, width)
+
+
 def box_sum(x: np.ndarray, width: int, scratch: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
     """Sums of ``width`` consecutive samples along rows: shape (m, L - width + 1); element j
     covers samples j .. j + width - 1. About 2 log2(width) vector additions, no cumulative sum.
@@ -125,7 +135,7 @@ def box_sum(x: np.ndarray, width: int, scratch: tuple[np.ndarray, ...] | None = 
     n_out = length - width + 1
     if scratch is None:
         scratch = (np.empty_like(x), np.empty_like(x), np.empty_like(x))
-    out = scratch[2][:m, :n_out]
+    out = _rows_view(scratch[2], m, n_out)
     part, size, offset, rest, first, spare = x, 1, 0, width, True, 0
     while rest:  # part[:, j] = sum of x[:, j : j + size]
         if rest & 1:
@@ -138,7 +148,7 @@ def box_sum(x: np.ndarray, width: int, scratch: tuple[np.ndarray, ...] | None = 
             offset += size
         rest >>= 1
         if rest:
-            nxt = scratch[spare][:m, : part.shape[1] - size]
+            nxt = _rows_view(scratch[spare], m, part.shape[1] - size)
             np.add(part[:, :-size], part[:, size:], out=nxt)
             part, spare, size = nxt, 1 - spare, size * 2
     return out

@@ -148,11 +148,11 @@ class PaceSettings(DetectorSettings):
 class StressSettings(DetectorSettings):
     """``stress``: model arousal (logit) minus the agent's baseline median arousal."""
 
-    enter: float = 4.5
-    """Arousal above baseline (logit units) that starts the drift. Tuned on EmoDB held-out
-    speech with prosody-v1: calm speech stayed below +3.8 (p99), anger/happiness above +4.7
-    (p10)."""
-    exit: float = 2.5
+    enter: float = 11.0
+    """Arousal above baseline (logit units of the shipped prosody-v1, whose logits span about
+    +-25; retune with bench/scenarios.py when the model changes). Calm espeak-ng and EmoDB
+    speech stayed below +9.2 (p99), EmoDB anger/happiness above +10 (p1)."""
+    exit: float = 6.0
     """Arousal above baseline below which the drift ends."""
     min_duration_s: float = 5.0
     """Seconds of raised arousal before the cue."""
@@ -250,9 +250,10 @@ class EmpathySettings(DetectorSettings):
     """``empathy``: customer distress = far-end arousal above its running median (logit) plus
     far-end loudness above its running median divided by ``level_db_per_unit``."""
 
-    enter: float = 1.5
-    """Distress score that starts the drift."""
-    exit: float = 0.75
+    enter: float = 8.0
+    """Distress score that starts the drift (prosody-v1 logit units: calm customers stayed below
+    +6 (p99), EmoDB anger above +9.7 (p10))."""
+    exit: float = 4.0
     """Distress score below which the drift ends."""
     min_duration_s: float = 3.0
     """Seconds of distress before the cue."""

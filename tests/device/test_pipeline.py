@@ -130,7 +130,7 @@ def _stress_pipe(policy: list[str], with_model: bool = True):
     agent, cust = conversation(150)
 
     def arousal(t: float) -> float:
-        return 6.0 if t > 100 else 0.0
+        return 14.0 if t > 100 else 0.0
 
     arousals = [arousal, lambda t: 0.0]  # agent model first, then the customer's
 
@@ -175,7 +175,7 @@ def test_empathy_from_customer_arousal_and_loudness():
     agent, cust = conversation(150)
     loud = hops(len(cust), vad=cust.vad, level=-8.0, seed=1)
     cust = _splice(cust, loud, 9000)
-    arousals = [lambda t: 0.0, lambda t: 1.5 if t > 90 else 0.0]
+    arousals = [lambda t: 0.0, lambda t: 7.5 if t > 90 else 0.0]
 
     def factory() -> ScriptedModel:
         return ScriptedModel(arousals.pop(0))
@@ -186,7 +186,7 @@ def test_empathy_from_customer_arousal_and_loudness():
         frontend_factory=scripted_factory(agent, cust),
     )
     on = [e for e in run(pipe, 150) if e.kind == "cue" and e.state == "on"]
-    # arousal +1.5 and +12 dB / 6 = +2 -> 3.5 > 2.0 after 3 s of customer speech
+    # arousal +7.5 and +12 dB / 6 = +2 -> 9.5 > 8 after 3 s of customer speech
     assert [e.cue for e in on] == ["empathy"] and 90 < on[0].t < 115
 
 

@@ -138,7 +138,7 @@ class PaceSettings(DetectorSettings):
     """Rate / baseline at or above which the agent counts as fast."""
     exit: float = 1.12
     """Rate / baseline below which the drift ends."""
-    min_duration_s: float = 4.0
+    min_duration_s: float = 6.0
     """Seconds of fast speech before the cue."""
     priority: int = 60
     """Priority among cues."""

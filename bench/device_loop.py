@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -50,16 +51,24 @@ def measure(wav: str, use_model: bool) -> dict[str, Any]:
     pipe = Pipeline(settings, model_factory=model)
     rss_start = peak_rss_mb()
     times = []
+    cpu = []
     audio_s = 0.0
     n_events = 0
     for block in src.blocks():
         t0 = time.perf_counter()
+        c0 = time.thread_time()
         n_events += len(pipe.step(block))
+        cpu.append(time.thread_time() - c0)
         times.append(time.perf_counter() - t0)
         audio_s += block.duration_s
     n_events += len(pipe.flush())
     ms = np.asarray(times) * 1e3
+    cpu_ms = np.asarray(cpu) * 1e3
     return {
+        "cpu_p50_ms": round(float(np.percentile(cpu_ms, 50)), 2),
+        "cpu_p99_ms": round(float(np.percentile(cpu_ms, 99)), 2),
+        "cpu_max_ms": round(float(cpu_ms.max()), 2),
+        "load_average": list(os.getloadavg()),
         "audio_s": round(audio_s, 1),
         "blocks": len(times),
         "block_ms": 100.0,
@@ -108,6 +117,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{r['audio_s']:7.0f}s {('yes' if r['model'] else 'no'):>6s} {r['p50_ms']:6.2f}ms "
         f"{r['p90_ms']:6.2f}ms {r['p99_ms']:6.2f}ms {r['max_ms']:6.2f}ms "
         f"{r['realtime_factor']:9.3f} {r['peak_rss_mb']:7.1f}MB"
+    )
+    print(
+        "CPU time of this thread per block (not inflated by other processes): "
+        f"p50 {r['cpu_p50_ms']:.2f} ms, p99 {r['cpu_p99_ms']:.2f} ms, max {r['cpu_max_ms']:.2f} ms"
+        f"; load average {r['load_average'][0]:.1f} on {os.cpu_count()} cores"
     )
     print(
         f"p99 <= 20 ms per 100 ms block: {'PASS' if ok_t else 'FAIL'}; "

@@ -27,7 +27,7 @@ B = npt.NDArray[np.bool_]
 # The three constants below were chosen on EmoDB dev speakers 03 and 08 only (as
 # ``bench/emodb_syllables.py`` splits) against the corpus' syllable marks: De Jong's 2 dB dip with
 # 50 ms smoothing undercounts fast emotional speech by ~2 syllables per 2 s file. Held-out
-# speakers: count r 0.75, mean absolute error 13.5 % (see the bench for current figures).
+# speakers: count r 0.75, mean absolute error 13.8 % (see the bench and docs/features.md).
 
 #: Window of the intensity smoothing, centred (seconds); 0: the 25 ms frame level itself.
 SMOOTH_S = 0.0

@@ -1,0 +1,207 @@
+"""Detector settings: one table per detector under ``[detectors]`` (re-exported by edge.settings).
+
+Every detector shares :class:`DetectorSettings` (hysteresis thresholds, minimum duration, exit
+hold, refractory period, priority, longest display); subclasses change the defaults and add what
+only that detector needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Every detector, in the order tables and reports list them.
+DETECTOR_NAMES = ("pace", "stress", "flat", "overtalk", "monologue", "dead_air", "empathy")
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    """Shared shape of every detector: a signal compared with enter/exit thresholds."""
+
+    enter: float = 1.0
+    """The signal must pass this (above, or below for ``flat``) to start a drift."""
+
+    exit: float = 0.5
+    """The drift ends when the signal falls back past this (hysteresis: between exit and enter
+    nothing changes)."""
+
+    min_duration_s: float = 2.0
+    """The signal must stay elevated this long before the drift starts: never back past
+    ``exit``, past ``enter`` in at least half of the ticks and at the end."""
+
+    exit_hold_s: float = 3.0
+    """The signal must stay back past ``exit`` this long before the drift ends (a momentary dip
+    at a turn start does not end it)."""
+
+    refractory_s: float = 120.0
+    """After a drift ends, the same detector stays quiet this long."""
+
+    priority: int = 50
+    """When cues compete, the higher priority wins (and may replace a lower one being shown)."""
+
+    max_on_s: float = 30.0
+    """A shown cue is cleared after this long even if the drift goes on (the agent has seen it)."""
+
+    def __post_init__(self) -> None:
+        if min(self.min_duration_s, self.exit_hold_s, self.refractory_s) < 0 or self.max_on_s <= 0:
+            raise ValueError("durations must not be negative (max_on_s positive)")
+
+
+@dataclass(frozen=True)
+class PaceSettings(DetectorSettings):
+    """``pace``: articulation rate relative to the agent's baseline median (ratio)."""
+
+    enter: float = 1.25
+    """Rate / baseline at or above which the agent counts as fast."""
+    exit: float = 1.12
+    """Rate / baseline below which the drift ends."""
+    min_duration_s: float = 6.0
+    """Seconds of fast speech before the cue."""
+    priority: int = 60
+    """Priority among cues."""
+
+
+@dataclass(frozen=True)
+class StressSettings(DetectorSettings):
+    """``stress``: model arousal (logit) minus the agent's baseline median arousal."""
+
+    enter: float = 11.0
+    """Arousal above baseline (logit units of the shipped prosody-v1, whose logits span about
+    +-25; retune with bench/scenarios.py when the model changes). Calm espeak-ng and EmoDB
+    speech stayed below +9.2 (p99), EmoDB anger/happiness above +10 (p1)."""
+    exit: float = 6.0
+    """Arousal above baseline below which the drift ends."""
+    min_duration_s: float = 5.0
+    """Seconds of raised arousal before the cue."""
+    priority: int = 55
+    """Priority among cues."""
+
+
+@dataclass(frozen=True)
+class FlatSettings(DetectorSettings):
+    """``flat``: pitch variability (SD in semitones) relative to the baseline median (ratio);
+    this detector fires when the signal is BELOW ``enter``."""
+
+    enter: float = 0.6
+    """Pitch SD / baseline at or below which the voice counts as flat."""
+    exit: float = 0.75
+    """Pitch SD / baseline above which the drift ends."""
+    min_duration_s: float = 6.0
+    """Seconds of flat speech before the cue."""
+    refractory_s: float = 300.0
+    """Quiet time after a flat drift ends."""
+    priority: int = 20
+    """Priority among cues."""
+
+
+@dataclass(frozen=True)
+class OvertalkSettings(DetectorSettings):
+    """``overtalk``: fraction of the last second in which both sides speak at once."""
+
+    enter: float = 0.6
+    """Overlap fraction that starts the drift."""
+    exit: float = 0.2
+    """Overlap fraction below which the drift ends."""
+    min_duration_s: float = 1.0
+    """Seconds of overlap before the cue."""
+    exit_hold_s: float = 0.5
+    """Seconds below ``exit`` before the drift ends."""
+    refractory_s: float = 60.0
+    """Quiet time after an overtalk drift ends."""
+    priority: int = 80
+    """Priority among cues."""
+    max_on_s: float = 5.0
+    """Longest time an overtalk cue is shown."""
+
+
+@dataclass(frozen=True)
+class MonologueSettings(DetectorSettings):
+    """``monologue``: length in seconds of the agent's current turn (the customer silent, the
+    agent's pauses shorter than ``turn_gap_s``)."""
+
+    enter: float = 60.0
+    """Turn length (seconds) that starts the drift."""
+    exit: float = 1.0
+    """Turn length below which the drift ends (the turn was handed over)."""
+    min_duration_s: float = 0.0
+    """Extra seconds past ``enter`` before the cue."""
+    exit_hold_s: float = 0.0
+    """Seconds below ``exit`` before the drift ends."""
+    refractory_s: float = 60.0
+    """Quiet time after a monologue drift ends."""
+    priority: int = 40
+    """Priority among cues."""
+    max_on_s: float = 10.0
+    """Longest time a monologue cue is shown."""
+    turn_gap_s: float = 3.0
+    """An agent silence at least this long ends the turn."""
+    customer_takeover_s: float = 1.0
+    """Customer speech at least this long (backchannels are shorter) ends the turn."""
+
+
+@dataclass(frozen=True)
+class DeadAirSettings(DetectorSettings):
+    """``dead_air``: seconds during which neither side has spoken."""
+
+    enter: float = 10.0
+    """Silence (seconds) that starts the drift."""
+    exit: float = 0.3
+    """Silence below which the drift ends (someone spoke)."""
+    min_duration_s: float = 0.0
+    """Extra seconds past ``enter`` before the cue."""
+    exit_hold_s: float = 0.0
+    """Seconds below ``exit`` before the drift ends."""
+    refractory_s: float = 60.0
+    """Quiet time after a dead-air drift ends."""
+    priority: int = 30
+    """Priority among cues."""
+    max_on_s: float = 10.0
+    """Longest time a dead-air cue is shown."""
+    call_memory_s: float = 120.0
+    """Silence only counts as dead air when both sides spoke within this many seconds (a call
+    is in progress), so the idle headset between calls stays quiet."""
+
+
+@dataclass(frozen=True)
+class EmpathySettings(DetectorSettings):
+    """``empathy``: customer distress = far-end arousal above its running median (logit) plus
+    far-end loudness above its running median divided by ``level_db_per_unit``."""
+
+    enter: float = 8.0
+    """Distress score that starts the drift (prosody-v1 logit units: calm customers stayed below
+    +6 (p99), EmoDB anger above +9.7 (p10))."""
+    exit: float = 4.0
+    """Distress score below which the drift ends."""
+    min_duration_s: float = 3.0
+    """Seconds of distress before the cue."""
+    refractory_s: float = 180.0
+    """Quiet time after an empathy drift ends."""
+    priority: int = 70
+    """Priority among cues."""
+    level_db_per_unit: float = 6.0
+    """Decibels of extra loudness worth one unit of distress."""
+
+
+@dataclass(frozen=True)
+class DetectorsSettings:
+    """One table per detector."""
+
+    pace: PaceSettings = field(default_factory=PaceSettings)
+    """Speaking faster than usual."""
+    stress: StressSettings = field(default_factory=StressSettings)
+    """Vocal arousal above the agent's own baseline (needs the model)."""
+    flat: FlatSettings = field(default_factory=FlatSettings)
+    """Monotone delivery."""
+    overtalk: OvertalkSettings = field(default_factory=OvertalkSettings)
+    """Talking over the customer."""
+    monologue: MonologueSettings = field(default_factory=MonologueSettings)
+    """A long uninterrupted agent turn."""
+    dead_air: DeadAirSettings = field(default_factory=DeadAirSettings)
+    """Both sides silent too long."""
+    empathy: EmpathySettings = field(default_factory=EmpathySettings)
+    """The customer sounds distressed (needs the model)."""
+
+    def get(self, name: str) -> DetectorSettings:
+        if name not in DETECTOR_NAMES:
+            raise KeyError(name)
+        value: DetectorSettings = getattr(self, name)
+        return value

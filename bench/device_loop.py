@@ -95,8 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.measure:
         print(json.dumps(measure(args.measure, not args.no_model)))
         return 0
+    from bench.call_builder import Call
     from bench.scenario_audio import write_wav
-    from bench.scenarios import Call
 
     call = Call(seed=42)
     call.calm(args.minutes * 60)

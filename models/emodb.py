@@ -37,9 +37,7 @@ def corpus_dir(path: str | os.PathLike[str] | None = None) -> Path:
     """The corpus directory: ``path``, else ``$POISE_EMODB_DIR``, else the shared default."""
     p = Path(path or os.environ.get("POISE_EMODB_DIR") or DEFAULT_DIR)
     if not (p / "wav").is_dir():
-        raise InputError(
-            f"EmoDB not found at {p} (expected a wav/ folder); set POISE_EMODB_DIR"
-        )
+        raise InputError(f"EmoDB not found at {p} (expected a wav/ folder); set POISE_EMODB_DIR")
     return p
 
 

@@ -6,22 +6,19 @@ when complete, so a failure never leaves half a file (an existing file stays as 
 
 from __future__ import annotations
 
-import contextlib
 import io
 import itertools
 import json
 import logging
-import math
 import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
 from edge.analyze import CallAnalysis
 from edge.errors import InputError
+from edge.fileio import atomic_write, json_safe
 
 log = logging.getLogger(__name__)
 
@@ -58,46 +55,9 @@ def check_writable(path: str | Path) -> Path:
     return p
 
 
-@contextlib.contextmanager
-def atomic_write(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
-    """Open a temporary sibling of ``path``; rename it over ``path`` only if the block succeeds."""
-    p = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or Path("."))
-    mask = os.umask(0)
-    os.umask(mask)
-    try:
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; give the usual permissions
-        binary = "b" in mode
-        fh: IO[Any]
-        with os.fdopen(
-            fd, mode, newline=None if binary else "", encoding=None if binary else "utf-8"
-        ) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _no_nan(obj: Any) -> Any:
-    """Replace NaN/inf floats by None, recursively (JSON has no NaN)."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _no_nan(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_no_nan(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return _no_nan(obj.item())
-    return obj
-
-
 def write_json(path: str | Path, doc: dict[str, Any]) -> None:
     """Strict JSON (NaN refused after mapping it to null), written atomically."""
-    text = json.dumps(_no_nan(doc), indent=2, allow_nan=False)
+    text = json.dumps(json_safe(doc), indent=2, allow_nan=False)
     with atomic_write(path) as fh:
         fh.write(text + "\n")
 

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TextIO
 
 from edge.agent_baseline import BaselineStore
 from edge.cues.base import CueOutput
 from edge.detectors.arbiter import Event
+from edge.fileio import json_safe
 from edge.pipeline import Pipeline
 from edge.protocols import AudioSource, Clock
 from edge.sdnotify import SdNotifier
@@ -45,20 +45,9 @@ class RunStats:
     """Ended by :meth:`Runner.stop` rather than by the end of the source."""
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe: NaN/inf become null, recursively."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
-
-
 def event_line(event: Event) -> str:
     """One JSON line (no trailing newline) for ``event``."""
-    return json.dumps(_clean(event.to_json()), allow_nan=False, separators=(",", ":"))
+    return json.dumps(json_safe(event.to_json()), allow_nan=False, separators=(",", ":"))
 
 
 class Runner:

@@ -13,7 +13,6 @@ import hashlib
 import importlib
 import logging
 import multiprocessing
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from tqdm import tqdm
 
 from edge.features.config import FeatureConfig
 from edge.features.frames import FrameBatch
+from edge.fileio import atomic_write
 from edge.model.inputs import InputSpec, fit_stats, raw_rows, stack, windows_from_batch
 from models.augment import AUGMENT_VERSION, AugmentSettings, augment, seed_for
 from models.emodb import REPO_ROOT, Utterance
@@ -74,10 +74,9 @@ def read_16k(utt: Utterance, sample_rate: int) -> npt.NDArray[np.float32]:
 
 def save_batch(path: Path, batch: FrameBatch) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
     cols: dict[str, Any] = batch.columns()
-    np.savez_compressed(tmp, **cols)
-    os.replace(tmp, path)
+    with atomic_write(path, "wb") as fh:
+        np.savez_compressed(fh, **cols)
 
 
 def load_batch(path: Path) -> FrameBatch:

@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from edge.config import to_mapping
 from edge.features.config import FeatureConfig
+from edge.fileio import write_bytes_atomic, write_text_atomic
 from edge.model.baseline import score_relative
 from edge.model.inputs import InputSpec, stack, windows_from_batch
 from edge.model.runtime import ArousalModel
@@ -287,9 +288,7 @@ def run(
     fixtures = make_fixtures(model, q, corpus, spec)
     out.parent.mkdir(parents=True, exist_ok=True)
     tflite_path = out.with_suffix(".tflite")
-    tmp = tflite_path.with_suffix(".tflite.tmp")
-    tmp.write_bytes(blob)
-    os.replace(tmp, tflite_path)
+    write_bytes_atomic(tflite_path, blob)
     card = export.build_card(
         tflite_name=tflite_path.name,
         blob=blob,
@@ -312,7 +311,7 @@ def run(
         invoke_ms=round(median_invoke_ms(q, ws.x), 4),
     )
     card_path = out.with_suffix(".json")
-    card_path.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+    write_text_atomic(card_path, json.dumps(card, indent=1) + "\n")
     log.info("wrote %s (%d bytes) and %s", tflite_path, len(blob), card_path)
     return card
 

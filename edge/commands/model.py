@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ def register(sub: Any) -> None:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from edge.features.config import FeatureConfig
+    from edge.fileio import json_safe, write_text_atomic
     from edge.model.evaluate import evaluate, read_manifest
     from edge.model.runtime import ArousalModel
 
@@ -62,10 +62,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if res["files_without_speech"]:
         print(f"{res['files_without_speech']} file(s) had no speech window (scored low)")
     if args.json:
-        out = Path(args.json)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp, out)
+        write_text_atomic(Path(args.json), json.dumps(json_safe(res), indent=1) + "\n")
     return 0
 
 

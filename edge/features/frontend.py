@@ -185,10 +185,11 @@ class FrontEnd:
             return None
         cfg = self.config
         hops = np.arange(start, stop)
-        centres = hops * self.hop + self._centre - self._buf_start
-        spec_frames = _centred_frames(self._buf, centres, self._spectral.frame_length, self.hop)
-        pitch_frames = _centred_frames(self._buf, centres, int(self.pitch.frame_length), self.hop)
-        inten_frames = _centred_frames(self._buf, centres, self._nuclei.frame_length, self.hop)
+        first = start * self.hop + self._centre - self._buf_start  # buffer index of 1st centre
+        count = stop - start
+        spec_frames = self._frames(first, count, self._spectral.frame_length)
+        pitch_frames = self._frames(first, count, int(self.pitch.frame_length))
+        inten_frames = self._frames(first, count, self._nuclei.frame_length)
         spectral = self._spectral.analyze(_remove_dc(spec_frames))
         pitch = self.pitch.analyze(_remove_dc(pitch_frames))
         intensity = self._nuclei.intensity(_remove_dc(inten_frames))
@@ -196,8 +197,8 @@ class FrontEnd:
         voicing = np.asarray(pitch.voicing, np.float32)
         voiced = (voicing >= cfg.voicing_threshold) & np.isfinite(f0) & (f0 > 0)
         f0 = np.where(voiced, f0, np.float32(np.nan)).astype(np.float32)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            f0_st = (12.0 * np.log2(f0 / np.float32(SEMITONE_REF_HZ))).astype(np.float32)
+        # Only NaN or positive finite F0 here: log2 raises no floating-point warning.
+        f0_st = (12.0 * np.log2(f0 / np.float32(SEMITONE_REF_HZ))).astype(np.float32)
         vad = self._vad.update(spectral.mean_square, spectral.level_dbfs)
         nucleus_now = self._nuclei.push(intensity, voiced, vad)
         self._next_hop = stop
@@ -220,6 +221,15 @@ class FrontEnd:
             "_nucleus": nucleus_now,
         }
         return early
+
+    def _frames(self, first: int, count: int, length: int) -> F32:
+        """Rows ``buf[c - length//2 : c - length//2 + length]`` for ``count`` centres ``c`` from
+        buffer index ``first`` on, ``hop`` apart, as a strided view (no copy)."""
+        lo = first - length // 2
+        hi = lo + (count - 1) * self.hop + length
+        if lo < 0 or hi > len(self._buf):
+            raise AssertionError("analysis window outside the buffer")
+        return windows(self._buf[lo:hi], length, self.hop)
 
     def _emit(self, early: dict[str, np.ndarray] | None, final: bool) -> FrameBatch:
         """Queue new hops; emit those whose nucleus decision is in (all of them when final)."""
@@ -252,18 +262,12 @@ class FrontEnd:
         )
 
 
-def _centred_frames(buf: F32, centres: npt.NDArray[np.int64], length: int, hop: int) -> F32:
-    """Rows ``buf[c - length//2 : c - length//2 + length]`` for each centre (evenly spaced by hop),
-    as a strided view (no copy)."""
-    first = int(centres[0]) - length // 2
-    if first < 0 or int(centres[-1]) - length // 2 + length > len(buf):
-        raise AssertionError("analysis window outside the buffer")
-    return windows(buf[first : first + (len(centres) - 1) * hop + length], length, hop)
-
-
 def _remove_dc(frames: F32) -> F32:
     """Each row minus its own mean: a DC offset (cheap sound cards, some headsets) must not raise
     the level, the VAD's noise floor or the spectrum's lowest bins. Per frame, so it stays exactly
     block-size invariant and does not smear an impulse beyond the frames that contain it."""
-    mean = frames.mean(axis=1, dtype=np.float64, keepdims=True)
-    return np.asarray(frames - mean.astype(np.float32), np.float32)
+    # np.add.reduce + divide is exactly what ``frames.mean(dtype=float64)`` does, without the
+    # wrapper's per-call cost.
+    mean = np.add.reduce(frames, axis=1, dtype=np.float64, keepdims=True)
+    mean /= frames.shape[1]
+    return np.subtract(frames, mean.astype(np.float32), dtype=np.float32)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,6 +118,7 @@ class _Workspace:
 
     def __init__(self, rows: int, n_fft: int, n_lags: int, length: int) -> None:
         bins = n_fft // 2 + 1
+        self.rows = rows
         self.voiced = np.empty((rows, length), np.float32)
         self.smooth = tuple(np.empty((rows, length), np.float32) for _ in range(3))
         self.frames = np.zeros((rows, n_fft), np.float32)  # zero padding stays zero
@@ -157,6 +159,21 @@ class PitchTracker:
         self._octave_bonus = (OCTAVE_COST * np.log2(sr / config.f0_min_hz / taus)).astype(
             np.float32
         )
+        self._rate = np.float32(sr)
+        self._row_index = np.arange(BLOCK)
+        self._three = np.arange(3)
+        self._local = threading.local()
+        """Per-thread scratch (:class:`_Workspace`), grown on demand and kept between calls."""
+
+    def _workspace(self, rows: int) -> _Workspace:
+        """Scratch for ``rows`` frames (at least), reused: fresh arrays per call cost more than
+        the small batches of a stream. Results do not depend on the workspace size."""
+        work: _Workspace | None = getattr(self._local, "work", None)
+        if work is None or work.rows < rows:
+            n_lags = self.tau_max - self.tau_min + 1
+            work = _Workspace(rows, self._n_fft, n_lags, self.frame_length)
+            self._local.work = work
+        return work
 
     def analyze(self, frames: np.ndarray) -> PitchFrames:
         """F0, voicing, jitter and shimmer of each row of ``frames`` (n, frame_length)."""
@@ -165,11 +182,11 @@ class PitchTracker:
             raise ValueError(f"frames must have shape (n, {self.frame_length}), got {x.shape}")
         n, length = x.shape
         thr = self.config.voicing_threshold
-        period = np.full(n, np.nan, np.float32)
-        voicing = np.zeros(n, np.float32)
+        period = np.empty(n, np.float32)  # every row is set below
+        voicing = np.empty(n, np.float32)
         jitter = np.full(n, np.nan, np.float32)
         shimmer = np.full(n, np.nan, np.float32)
-        work = _Workspace(min(n, BLOCK), self._n_fft, self.tau_max - self.tau_min + 1, length)
+        work = self._workspace(min(n, BLOCK))
         for a in range(0, n, BLOCK):
             b = min(n, a + BLOCK)
             # Per-row pairwise sums (not a BLAS product): the same in any batch.
@@ -181,13 +198,13 @@ class PitchTracker:
             period[a:b], voicing[a:b] = per, voi
             rows = np.flatnonzero(voi >= thr)
             if rows.size:  # jitter/shimmer on the voiced rows only, gathered into scratch
-                xv = np.take(x[a:b], rows, axis=0, out=work.voiced[: rows.size])
+                xv = x[a:b].take(rows, axis=0, out=work.voiced[: rows.size])
                 jitter[a + rows], shimmer[a + rows] = jitter_shimmer(
                     xv, per[rows], self.config.sample_rate, work.smooth
                 )
         voiced = voicing >= thr
         f0 = np.full(n, np.nan, np.float32)
-        f0[voiced] = np.float32(self.config.sample_rate) / period[voiced]
+        np.divide(self._rate, period, out=f0, where=voiced)
         return PitchFrames(f0_hz=f0, voicing=voicing, jitter=jitter, shimmer=shimmer)
 
     def _periods(self, work: _Workspace, m: int) -> tuple[F32, F32]:
@@ -218,10 +235,11 @@ class PitchTracker:
         strength += self._octave_bonus
         np.putmask(strength, not_peak, np.float32(-np.inf))
         best = strength.argmax(axis=1)
-        rows = np.arange(m)
+        rows = self._row_index[:m]
         found = ~not_peak[rows, best] & ~silent
-        # Parabolic refinement of the chosen peak only.
-        ya, yb, yc = seg[rows, best], seg[rows, best + 1], seg[rows, best + 2]
+        # Parabolic refinement of the chosen peak only: seg[row, best + 0..2], one flat gather.
+        start = rows * r.shape[1] + (tmin - 1) + best
+        ya, yb, yc = r.reshape(-1).take(start[:, None] + self._three).T
         curv = np.minimum(ya - 2.0 * yb + yc, np.float32(-1e-12))
         shift = np.minimum(np.maximum(np.float32(0.5) * (ya - yc) / curv, -0.5), 0.5)
         height = yb - np.float32(0.25) * (ya - yc) * shift

@@ -116,11 +116,14 @@ class SpectralAnalyzer:
                 mean_square, level, np.zeros((0, self.config.n_mels), np.float32), empty, empty
             )
         spec = np.fft.rfft(frames * self._window, n=self.n_fft, axis=1)
-        power = (spec.real * spec.real + spec.imag * spec.imag).astype(np.float32)
-        mel_power = np.add.reduceat(
+        square = spec.real * spec.real
+        square += spec.imag * spec.imag
+        power: F32 = square.astype(np.float32, copy=False)  # no copy for float32 frames
+        mel = np.add.reduceat(
             power[:, self._mel_bins] * self._mel_weights, self._mel_starts, axis=1
         )
-        mel = np.log(mel_power + np.float32(MEL_EPS)).astype(np.float32)
+        mel += np.float32(MEL_EPS)
+        np.log(mel, out=mel)
         alpha = _band_ratio_db(
             _masked_sum(power, self._alpha_hi), _masked_sum(power, self._alpha_lo), n
         )

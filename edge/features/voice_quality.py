@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 
 import numpy as np
 
@@ -49,6 +50,10 @@ MAX_PERIOD_FACTOR = 1.3
 
 #: Consecutive amplitudes further apart than this ratio are not compared (Praat's 1.6).
 MAX_AMPLITUDE_FACTOR = 1.6
+
+#: Offsets of the samples of a pooled block, and of a sample's neighbours (built once).
+_IN_BLOCK = np.arange(POOL)
+_NEIGHBOURS = np.arange(-1, 2)
 
 
 def cycle_peaks(x: np.ndarray, period: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -78,7 +83,7 @@ def cycle_peaks(x: np.ndarray, period: np.ndarray) -> tuple[np.ndarray, np.ndarr
     pooled = np.where(flip[:, None], -bottom, top)  # block maxima of the flipped frame
     anchor = (pooled.argmax(axis=1) + 0.5) * POOL  # in samples
     half = SEARCH * t0
-    kmax = int(np.ceil(length / t0.min())) if m else 0
+    kmax = math.ceil(length / float(t0.min())) if m else 0
     ks = np.arange(-kmax, kmax + 1, dtype=np.float64)
     centre = anchor[:, None] + ks[None, :] * t0[:, None]
     valid = (centre >= POOL) & (centre <= length - POOL) & ok[:, None]
@@ -93,30 +98,32 @@ def cycle_peaks(x: np.ndarray, period: np.ndarray) -> tuple[np.ndarray, np.ndarr
     lo = np.maximum((c - h) // POOL, 0).astype(np.int64)
     hi = np.minimum((c + h) // POOL, n_blocks - 1).astype(np.int64)
     idx = lo[:, None] + np.arange(int((hi - lo).max()) + 1)
-    # Flat indices: np.take on a 1-D view is much faster than 2-D fancy indexing.
-    vals = np.take(pooled.reshape(-1), (prow * n_blocks)[:, None] + np.minimum(idx, n_blocks - 1))
-    vals[idx > hi[:, None]] = -np.inf
+    # Flat indices: take on a 1-D view is much faster than 2-D fancy indexing (and the method
+    # spares np.take's Python wrapper).
+    vals = pooled.reshape(-1).take((prow * n_blocks)[:, None] + np.minimum(idx, n_blocks - 1))
+    np.putmask(vals, idx > hi[:, None], -np.inf)
     block = lo + vals.argmax(axis=1)  # first block reaching the window's maximum
     sgn = sign[prow]
     xf = np.ascontiguousarray(x).reshape(-1)
     base = prow * length
-    inside = (np.take(xf, (base + block * POOL)[:, None] + np.arange(POOL)) * sgn[:, None]).argmax(
-        1
-    )
-    pos = np.minimum(np.maximum(block * POOL + inside, 1), length - 2)
+    first = block * POOL
+    inside = (xf.take((base + first)[:, None] + _IN_BLOCK) * sgn[:, None]).argmax(1)
+    pos = np.minimum(np.maximum(first + inside, 1), length - 2)
     # The peak sample and its neighbours about the frame mean, in the chosen polarity.
-    near = np.take(xf, (base + pos)[:, None] + np.arange(-1, 2)) - mean[prow, None]
+    near = xf.take((base + pos)[:, None] + _NEIGHBOURS) - mean[prow, None]
     near *= sgn[:, None]
-    ya, yb, yc = near.astype(np.float64).T
+    near64 = near.astype(np.float64)
     # A maximum on a (clipped) window edge that is not a local peak is no cycle peak.
-    keep = (yb >= ya) & (yb >= yc)
-    prow, pos, ya, yb, yc = prow[keep], pos[keep], ya[keep], yb[keep], yc[keep]
+    keep = (near64[:, 1] >= near64[:, 0]) & (near64[:, 1] >= near64[:, 2])
+    prow, pos = prow[keep], pos[keep]
+    ya, yb, yc = near64[keep].T
     # Parabolic interpolation of the peak time and height.
     den = ya - 2.0 * yb + yc
     safe = den < 0
-    shift = np.where(safe, 0.5 * (ya - yc) / np.where(safe, den, -1.0), 0.0)
+    diff = ya - yc
+    shift = np.where(safe, 0.5 * diff / np.where(safe, den, -1.0), 0.0)
     shift = np.minimum(np.maximum(shift, -0.5), 0.5)
-    amp = yb - 0.25 * (ya - yc) * shift
+    amp = yb - 0.25 * diff * shift
     return prow, pos + shift, amp
 
 
@@ -193,13 +200,11 @@ def jitter_shimmer(
     values = np.concatenate(
         [per[ok_p], np.abs(per[1:] - per[:-1])[use_p], amp, np.abs(a1 - a0)[use_a]]
     )
-    count = np.bincount(index, minlength=4 * m).reshape(4, m)
-    total = np.bincount(index, weights=values, minlength=4 * m).reshape(4, m)
+    # Axis 0: (jitter, shimmer); axis 1: (mean period or amplitude, mean absolute difference).
+    count = np.bincount(index, minlength=4 * m).reshape(2, 2, m)
+    total = np.bincount(index, weights=values, minlength=4 * m).reshape(2, 2, m)
     mean = total / np.maximum(count, 1)
-    jit = np.where(
-        (count[0] >= 2) & (count[1] >= 1), mean[1] / np.where(mean[0] > 0, mean[0], 1), np.nan
-    )
-    shim = np.where(
-        (count[2] >= 2) & (count[3] >= 1), mean[3] / np.where(mean[2] > 0, mean[2], 1), np.nan
-    )
-    return jit.astype(np.float32), shim.astype(np.float32)
+    ok = (count[:, 0] >= 2) & (count[:, 1] >= 1)
+    ref = mean[:, 0]
+    both = np.where(ok, mean[:, 1] / np.where(ref > 0, ref, 1), np.nan).astype(np.float32)
+    return both[0], both[1]

@@ -1,15 +1,20 @@
 """The agent's own baseline: robust per-metric references that calibrate, then follow slowly.
 
-Agent-side metrics (articulation rate, robust pitch spread, model arousal) are fed per hop of agent
-speech. Every ``summary_speech_s`` seconds of speech each metric is reduced to its median over
-that stretch (one *summary*). The baseline of a metric is the median of its summaries over the
-last ``follow_speech_s`` seconds of speech, with a robust spread (1.4826 x MAD). It is *ready*
-once ``calibration_speech_s`` seconds of speech were summarised. While ``frozen`` (a drift is
-active) nothing is collected, so a drift never becomes the agent's new normal.
+Agent-side metrics (articulation rate, robust pitch spread, model arousal) are fed per tick of agent
+speech. Every ``summary_speech_s`` seconds of speech the articulation rate and the pitch spread are
+each reduced to their median over that stretch (one *summary*); the baseline of such a metric is
+the median of its summaries over the last ``follow_speech_s`` seconds of speech, with a robust
+spread (1.4826 x MAD). Model arousal is kept exactly as the model was evaluated: every agent
+speech window's logit goes into an :class:`edge.model.baseline.ArousalBaseline` (the speaker's
+last 600 windows; midhinge centre, IQR/1.349 spread floored at ``min_spread``), and ``stress``
+is that baseline's :meth:`~edge.model.baseline.ArousalBaseline.relative` score. The baseline is
+*ready* once ``calibration_speech_s`` seconds of speech were summarised. While ``frozen`` (a drift
+is active) nothing is collected, so a drift never becomes the agent's new normal.
 
 :class:`BaselineStore` keeps the state across restarts: written atomically (temp file, fsync,
 rename, fsync of the directory); a missing file starts calibration, a corrupt one is logged as a
-warning and calibration restarts (never a crash).
+warning and calibration restarts (never a crash). A state file from before the arousal baseline
+(version 1) keeps its rate and pitch references and only recalibrates arousal (with a warning).
 """
 
 from __future__ import annotations
@@ -27,13 +32,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from edge.model.baseline import ArousalBaseline
 from edge.settings import BaselineSettings
 
 log = logging.getLogger(__name__)
 
-#: Metrics the baseline keeps.
-METRICS = ("articulation_rate_sps", "pitch_spread_st", "arousal")
-STATE_VERSION = 1
+#: Metrics reduced to per-stretch summaries.
+SUMMARY_METRICS = ("articulation_rate_sps", "pitch_spread_st")
+#: Metrics the baseline keeps (``arousal`` in an :class:`ArousalBaseline`, the others summarised).
+METRICS = (*SUMMARY_METRICS, "arousal")
+STATE_VERSION = 2
+#: Older state files still accepted (version 1: arousal as summaries, dropped on load).
+_OLD_VERSIONS = (1,)
 #: A summary needs at least this fraction of finite values over its stretch to count.
 _MIN_FINITE = 0.2
 
@@ -43,11 +53,12 @@ class Reference:
     """Where the agent usually is on one metric."""
 
     median: float
-    """Median of the summaries."""
+    """Median of the summaries (``arousal``: the midhinge of the window logits)."""
     spread: float
-    """1.4826 x median absolute deviation of the summaries (a robust SD)."""
+    """1.4826 x median absolute deviation of the summaries, a robust SD (``arousal``: the
+    :class:`ArousalBaseline` spread, IQR / 1.349 floored at its ``min_spread``)."""
     n: int
-    """Number of summaries behind it."""
+    """Number of summaries behind it (``arousal``: model windows)."""
 
 
 class AgentBaseline:
@@ -57,8 +68,10 @@ class AgentBaseline:
         settings = settings if settings is not None else BaselineSettings()
         self.settings = settings
         cap = max(1, math.ceil(settings.follow_speech_s / settings.summary_speech_s))
-        self._summaries: dict[str, deque[float]] = {m: deque(maxlen=cap) for m in METRICS}
-        self._pending: dict[str, list[npt.NDArray[np.float64]]] = {m: [] for m in METRICS}
+        self._summaries: dict[str, deque[float]] = {m: deque(maxlen=cap) for m in SUMMARY_METRICS}
+        self._pending: dict[str, list[npt.NDArray[np.float64]]] = {m: [] for m in SUMMARY_METRICS}
+        self.arousal = ArousalBaseline()
+        """The agent's model-arousal baseline: every speech window's logit while not frozen."""
         self._pending_speech_s = 0.0
         self.speech_s = 0.0
         """Seconds of agent speech summarised since calibration started."""
@@ -72,12 +85,25 @@ class AgentBaseline:
         return self.speech_s >= self.settings.calibration_speech_s - 1e-6
 
     @property
+    def arousal_ready(self) -> bool:
+        """Calibrated and the arousal baseline holds enough windows for relative scores."""
+        return self.ready and self.arousal.ready
+
+    def arousal_relative(self, logit: float) -> float | None:
+        """``logit`` in the agent's arousal spread units (``ArousalBaseline.relative``), or None
+        before :attr:`arousal_ready`."""
+        if not self.arousal_ready:
+            return None
+        return self.arousal.relative(logit)
+
+    @property
     def calibration_progress(self) -> float:
         """0..1 share of the calibration speech collected."""
         return min(1.0, self.speech_s / self.settings.calibration_speech_s)
 
     def observe(self, speech_s: float, values: dict[str, npt.ArrayLike]) -> bool:
-        """Feed ``speech_s`` seconds of agent speech and the metric values seen during it.
+        """Feed ``speech_s`` seconds of agent speech and the metric values seen during it
+        (``arousal``: the logits of the model windows that completed during it).
 
         Returns True when this call completed the calibration.
         """
@@ -85,10 +111,14 @@ class AgentBaseline:
             return False
         was_ready = self.ready
         for name, v in values.items():
-            if name not in self._pending:
+            if name not in METRICS:
                 raise KeyError(f"unknown baseline metric {name!r}")
             arr = np.asarray(v, dtype=np.float64).ravel()
-            if arr.size:
+            if name == "arousal":
+                for x in arr:
+                    self.arousal.add(float(x))  # non-finite values are ignored
+                self._cache.pop(name, None)
+            elif arr.size:
                 self._pending[name].append(arr)
         self._pending_speech_s += speech_s
         if self._pending_speech_s >= self.settings.summary_speech_s - 1e-6:
@@ -112,6 +142,11 @@ class AgentBaseline:
         """The metric's reference, or None before calibration or with too few summaries."""
         if not self.ready:
             return None
+        if metric == "arousal":
+            if not self.arousal.ready:
+                return None
+            centre, spread = self.arousal.centre_spread()
+            return Reference(centre, spread, len(self.arousal))
         if metric not in self._cache:
             s = np.fromiter(self._summaries[metric], dtype=np.float64)
             if s.size < 3:
@@ -129,21 +164,39 @@ class AgentBaseline:
             "version": STATE_VERSION,
             "speech_s": self.speech_s,
             "summaries": {m: list(q) for m, q in self._summaries.items()},
+            "arousal": self.arousal.state(),
         }
 
     @classmethod
     def from_dict(cls, data: Any, settings: BaselineSettings | None = None) -> AgentBaseline:
-        """Rebuild from :meth:`to_dict` output; raises ValueError on anything malformed."""
-        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
-            raise ValueError("not a version-1 baseline state")
+        """Rebuild from :meth:`to_dict` output; raises ValueError on anything malformed in the
+        rate and pitch state. A missing or unusable arousal baseline (e.g. a version-1 file)
+        only restarts the arousal baseline, with a warning."""
+        version = data.get("version") if isinstance(data, dict) else None
+        if version != STATE_VERSION and version not in _OLD_VERSIONS:
+            raise ValueError(f"not a version-{STATE_VERSION} baseline state")
         speech = data.get("speech_s")
         summaries = data.get("summaries")
         if not isinstance(speech, int | float) or not math.isfinite(speech) or speech < 0:
             raise ValueError("speech_s missing or invalid")
-        if not isinstance(summaries, dict) or set(summaries) != set(METRICS):
+        expected = set(METRICS) if version == 1 else set(SUMMARY_METRICS)
+        if not isinstance(summaries, dict) or set(summaries) != expected:
             raise ValueError("summaries missing or with unexpected metrics")
         out = cls(settings)
-        for m in METRICS:
+        try:
+            arousal = data.get("arousal")
+            if not isinstance(arousal, dict):
+                raise ValueError("no arousal baseline in the state")
+            out.arousal = ArousalBaseline.from_state(arousal)
+        except (ValueError, TypeError) as exc:
+            log.warning(
+                "baseline state has no usable arousal baseline (%s): recalibrating arousal "
+                "(stress waits for %d agent speech windows)",
+                exc,
+                out.arousal.settings.min_windows,
+            )
+            out.arousal = ArousalBaseline()
+        for m in SUMMARY_METRICS:
             vals = summaries[m]
             if not isinstance(vals, list) or not all(
                 isinstance(x, int | float) and math.isfinite(x) for x in vals

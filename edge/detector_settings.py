@@ -62,14 +62,22 @@ class PaceSettings(DetectorSettings):
 
 @dataclass(frozen=True)
 class StressSettings(DetectorSettings):
-    """``stress``: model arousal (logit) minus the agent's baseline median arousal."""
+    """``stress``: the agent's model arousal relative to their own arousal baseline, exactly as
+    the model was evaluated: the median of the last 4 window logits scored by the agent's
+    :class:`edge.model.baseline.ArousalBaseline` (``(logit - midhinge) / spread``). Thresholds
+    are in the agent's spread units (z-like, IQR / 1.349 floored at 0.5 logit), not logits, so
+    they survive a change of the model's logit scale."""
 
-    enter: float = 11.0
-    """Arousal above baseline (logit units of the shipped prosody-v1, whose logits span about
-    +-25; retune with bench/scenarios.py when the model changes). Calm espeak-ng and EmoDB
-    speech stayed below +9.2 (p99), EmoDB anger/happiness above +10 (p1)."""
-    exit: float = 6.0
-    """Arousal above baseline below which the drift ends."""
+    enter: float = 2.5
+    """Relative arousal (spread units) that starts the drift. Evidence (``python -m
+    bench.scenarios``, shipped prosody-v1, 2026-11-24): after calibration, calm speech peaked
+    at 2.33 (p99.9 2.22, p99 1.95; calm_varied, the worst scenario) over 67 min of calm audio;
+    the EmoDB anger/happiness stretch scored median 3.34 (p25 3.01) in its first 30 s. At 2.5 /
+    1.0: detection delay 6.4 s, 0 false cues (2.0 and below sit under the calm peak for at most
+    0.5 s less delay; 3.0 would give 8.4 s)."""
+    exit: float = 1.0
+    """Relative arousal (spread units) below which the drift ends (calm speech: p99 1.65-1.95,
+    so a return to the agent's usual level ends it)."""
     min_duration_s: float = 5.0
     """Seconds of raised arousal before the cue."""
     priority: int = 55

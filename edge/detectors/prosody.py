@@ -9,8 +9,10 @@
   voiced F0 (semitones) over the trailing ``PITCH_WINDOW_HOPS`` hops: unlike an SD it ignores the
   odd octave error of the pitch tracker. Caps: above ``flat_max_st`` never flat; the signal is at
   most ``spread / flat_always_st * enter``, so below ``flat_always_st`` always flat.
-* ``stress``: median of the last ``AROUSAL_SMOOTH_WINDOWS`` agent arousal logits minus the baseline
-  median arousal (needs calibration).
+* ``stress``: the median of the last ``AROUSAL_SMOOTH_WINDOWS`` agent arousal logits scored
+  against the agent's :class:`~edge.model.baseline.ArousalBaseline` exactly as the model was
+  evaluated: ``(logit - midhinge) / spread`` (``ArousalBaseline.relative``), so the thresholds are
+  in the agent's own spread units, independent of the model's logit scale (needs calibration).
 
 While the agent is not speaking the signals are NaN (no change).
 """
@@ -128,7 +130,5 @@ class ProsodySignals:
     def stress(self, tick: Tick) -> float:
         if not tick.agent_speaking or math.isnan(self.last_arousal):
             return NAN
-        ref = self.baseline.reference("arousal")
-        if ref is None:
-            return NAN
-        return self.last_arousal - ref.median
+        rel = self.baseline.arousal_relative(self.last_arousal)
+        return NAN if rel is None else rel

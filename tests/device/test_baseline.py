@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from edge.agent_baseline import AgentBaseline, BaselineStore
+from edge.model.baseline import ArousalBaseline
 from edge.settings import BaselineSettings
 
 S = BaselineSettings(calibration_speech_s=60.0, summary_speech_s=5.0, follow_speech_s=120.0)
@@ -141,3 +142,74 @@ def test_corrupt_file_warns_and_recalibrates(tmp_path, caplog, content):
         b = BaselineStore(path, S).load()
     assert not b.ready and b.speech_s == 0
     assert any("corrupt" in r.message and "recalibrating" in r.message for r in caplog.records)
+
+
+def feed_arousal(b: AgentBaseline, logits, rate: float = 5.0):
+    """One 0.1 s tick of speech per logit (every tick carries one model window)."""
+    for x in logits:
+        b.observe(0.1, {"articulation_rate_sps": [rate], "pitch_spread_st": [2.0], "arousal": [x]})
+
+
+def test_arousal_reference_is_the_models_arousal_baseline_and_freezes():
+    rng = np.random.default_rng(3)
+    calm = rng.normal(-4.0, 2.0, 700)
+    b = AgentBaseline(S)
+    feed_arousal(b, calm)
+    model = ArousalBaseline()
+    for x in calm:
+        model.add(float(x))
+    assert b.ready and b.arousal.state() == model.state()  # the last 600 windows, as the model
+    centre, spread = model.centre_spread()
+    ref = b.reference("arousal")
+    assert ref is not None and (ref.median, ref.spread, ref.n) == (centre, spread, 600)
+    assert b.arousal_relative(3.0) == model.relative(3.0)
+    b.frozen = True
+    feed_arousal(b, np.full(200, 20.0))
+    assert b.arousal.state() == model.state()
+
+
+def test_arousal_needs_calibration_and_enough_windows():
+    b = AgentBaseline(S)
+    feed_arousal(b, np.zeros(10))
+    assert b.arousal_relative(1.0) is None  # neither calibrated nor 20 windows
+    b2 = AgentBaseline(S)
+    feed(b2, 60.0, 5.0)  # calibrated, but no arousal windows yet
+    assert b2.ready and b2.arousal_relative(1.0) is None
+    feed_arousal(b2, np.zeros(20))
+    assert b2.arousal_relative(1.0) == pytest.approx(1.0 / ArousalBaseline().settings.min_spread)
+
+
+def test_store_roundtrip_keeps_the_arousal_baseline(tmp_path):
+    store = BaselineStore(tmp_path / "baseline.json", S)
+    b = AgentBaseline(S)
+    feed_arousal(b, np.random.default_rng(4).normal(0.0, 3.0, 700))
+    store.save(b)
+    again = store.load()
+    assert again.to_dict() == b.to_dict()
+    assert again.arousal_relative(5.0) == pytest.approx(b.arousal_relative(5.0), abs=1e-3)
+
+
+def test_old_state_without_arousal_baseline_recalibrates_only_arousal(tmp_path, caplog):
+    old = {
+        "version": 1,
+        "speech_s": 600.0,
+        "summaries": {
+            "articulation_rate_sps": [5.0] * 20,
+            "pitch_spread_st": [2.0] * 20,
+            "arousal": [3.0] * 20,  # raw-logit summaries of the old scoring: dropped
+        },
+    }
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps(old))
+    with caplog.at_level(logging.WARNING):
+        b = BaselineStore(path, S).load()
+    assert b.ready and med(b) == 5.0 and med(b, "pitch_spread_st") == 2.0
+    assert len(b.arousal) == 0 and b.reference("arousal") is None
+    assert any("recalibrating arousal" in r.message for r in caplog.records)
+    feed_arousal(b, np.zeros(20))
+    assert b.arousal_relative(0.0) == 0.0
+    # a current file whose arousal part is unusable: the same, not a full recalibration
+    bad = b.to_dict() | {"arousal": {"version": 99}}
+    path.write_text(json.dumps(bad))
+    b2 = BaselineStore(path, S).load()
+    assert b2.ready and len(b2.arousal) == 0

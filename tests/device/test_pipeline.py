@@ -8,8 +8,11 @@ import logging
 import numpy as np
 import pytest
 
+from edge.detectors.prosody import AROUSAL_SMOOTH_WINDOWS
+from edge.detectors.tick import Tick
 from edge.errors import InputError
 from edge.features.frames import FrameBatch
+from edge.model.baseline import ArousalBaseline
 from edge.pipeline import Pipeline
 from edge.protocols import AudioBlock
 from edge.settings import load_settings
@@ -126,11 +129,16 @@ def test_overtalk_monologue_dead_air_from_vad():
     assert any(c == "overtalk" and 136 <= t0 <= 137.5 for t0, c in ons)
 
 
-def _stress_pipe(policy: list[str], with_model: bool = True):
+def _noisy(t: float) -> float:
+    """A deterministic, noisy calm logit around 0 (SD ~1) as a function of time."""
+    return float(np.sin(12.9898 * t) * 1.7 + np.cos(78.233 * t) * 0.6)
+
+
+def _stress_pipe(policy: list[str], with_model: bool = True, until: float = 1e9):
     agent, cust = conversation(150)
 
     def arousal(t: float) -> float:
-        return 14.0 if t > 100 else 0.0
+        return _noisy(t) + (14.0 if 100 < t <= until else 0.0)
 
     arousals = [arousal, lambda t: 0.0]  # agent model first, then the customer's
 
@@ -153,6 +161,55 @@ def test_stress_agent_only_cues_but_is_never_published():
     on = [e for e in events if e.kind == "cue" and e.state == "on"]
     assert [e.cue for e in on] == ["stress"] and 105 <= on[0].t <= 108
     assert on[0].detail["publish"] is False
+
+
+def test_stress_is_relative_to_the_agents_arousal_baseline_clears_and_freezes():
+    pipe = _stress_pipe([], until=125.0)
+    events = run(pipe, 150)
+    on = [e for e in events if e.kind == "cue" and e.state == "on"]
+    assert [e.cue for e in on] == ["stress"] and 105 <= on[0].t <= 108
+    off = [e.t for e in events if e.kind == "drift" and e.cue == "stress" and e.state == "off"]
+    assert off and 125 < off[0] <= 132  # back at the agent's own baseline: the drift ends
+    # frozen while the drift was active: only the windows before the drift started (the 5 s
+    # min_duration, ~10 windows) entered the agent's arousal baseline, not the other ~30 raised
+    raised = [v for v in pipe.baseline.arousal.state()["logits"] if v > 8.0]
+    assert 0 < len(raised) <= 14
+    assert pipe.baseline.reference("arousal") is not None
+
+
+def test_device_stress_score_is_arousal_baseline_relative():
+    """The "exactly as the device" property: the stress signal is ``ArousalBaseline.relative``
+    of the median of the last few windows, with the baseline fed every agent speech window."""
+    pipe = _stress_pipe(["detectors.stress.enter=1000", "detectors.stress.exit=999"])
+    seen: list[tuple[Tick, float]] = []
+    compute = pipe._signals["stress"]
+
+    def spy(tick: Tick) -> float:
+        v = compute(tick)
+        seen.append((tick, v))
+        return v
+
+    pipe._signals["stress"] = spy
+    run(pipe, 150)
+    ref = ArousalBaseline()
+    recent: list[float] = []
+    speech = 0.0
+    checked = 0
+    for tick, v in seen:
+        recent = (recent + [float(a) for a in tick.agent_arousal])[-AROUSAL_SMOOTH_WINDOWS:]
+        ready = speech >= 30.0 - 1e-6 and ref.ready  # FAST calibration: 30 s of speech
+        if tick.agent_speaking and recent and ready:
+            expected = ref.relative(float(np.median(recent)))
+            assert expected is not None and v == pytest.approx(expected, abs=1e-9)
+            checked += 1
+        else:
+            assert np.isnan(v)
+        if tick.agent.vad.any():
+            for a in tick.agent_arousal:
+                ref.add(float(a))
+            speech += float(tick.agent.vad.sum()) * 0.01
+    assert checked > 500
+    assert len(ref) == len(pipe.baseline.arousal)
 
 
 def test_stress_off_never_computes_stress():

@@ -17,7 +17,7 @@ def test_example_file_is_current_with_the_source(repo_root):
 
     text = (repo_root / "docs" / "device.example.toml").read_text()
     assert text == render(), "regenerate: python -m edge.settings_doc > docs/device.example.toml"
-    assert "# Arousal above baseline (logit units" in text  # field docstrings made it in
+    assert "# Relative arousal (spread units) that starts" in text  # field docstrings made it in
 
 
 def test_example_file_documents_every_detector(repo_root):

@@ -22,8 +22,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import tempfile
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from edge.fileio import write_bytes_atomic
 from edge.model.baseline import ArousalBaseline
 from edge.settings import BaselineSettings
 
@@ -241,21 +240,7 @@ class BaselineStore:
         """Write atomically: a reader sees the old file or the new one, never half of one."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         blob = json.dumps(baseline.to_dict(), separators=(",", ":")).encode()
-        fd, tmp = tempfile.mkstemp(prefix=".baseline-", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_bytes_atomic(self.path, blob, sync_dir=True)
 
     def reset(self) -> None:
         """Forget the baseline: the next run calibrates again."""

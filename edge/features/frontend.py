@@ -171,7 +171,7 @@ class FrontEnd:
             raise InputError(f"expected mono samples (1-D), got shape {a.shape}")
         if a.dtype == np.int16:
             return a.astype(np.float32) * np.float32(1.0 / 32768.0)
-        if not np.issubdtype(a.dtype, np.floating):
+        if a.dtype.kind != "f":  # np.floating (float16 .. longdouble)
             raise InputError(f"expected int16 or float samples, got {a.dtype}")
         x = a.astype(np.float32)
         if not np.isfinite(x).all():
@@ -196,9 +196,9 @@ class FrontEnd:
         f0 = np.asarray(pitch.f0_hz, np.float32)
         voicing = np.asarray(pitch.voicing, np.float32)
         voiced = (voicing >= cfg.voicing_threshold) & np.isfinite(f0) & (f0 > 0)
-        f0 = np.where(voiced, f0, np.float32(np.nan)).astype(np.float32)
+        f0 = np.where(voiced, f0, np.float32(np.nan)).astype(np.float32, copy=False)
         # Only NaN or positive finite F0 here: log2 raises no floating-point warning.
-        f0_st = (12.0 * np.log2(f0 / np.float32(SEMITONE_REF_HZ))).astype(np.float32)
+        f0_st = (12.0 * np.log2(f0 / np.float32(SEMITONE_REF_HZ))).astype(np.float32, copy=False)
         vad = self._vad.update(spectral.mean_square, spectral.level_dbfs)
         nucleus_now = self._nuclei.push(intensity, voiced, vad)
         self._next_hop = stop

@@ -160,6 +160,7 @@ class PitchTracker:
             np.float32
         )
         self._rate = np.float32(sr)
+        self._length32 = np.float32(length)
         self._row_index = np.arange(BLOCK)
         self._three = np.arange(3)
         self._local = threading.local()
@@ -190,13 +191,13 @@ class PitchTracker:
         for a in range(0, n, BLOCK):
             b = min(n, a + BLOCK)
             # Per-row pairwise sums (not a BLAS product): the same in any batch.
-            mean = np.add.reduce(x[a:b], axis=1) / np.float32(length)
+            mean = np.add.reduce(x[a:b], axis=1) / self._length32
             head = work.frames[: b - a, :length]
             np.subtract(x[a:b], mean[:, None], out=head)
             head *= self._window
             per, voi = self._periods(work, b - a)
             period[a:b], voicing[a:b] = per, voi
-            rows = np.flatnonzero(voi >= thr)
+            rows = (voi >= thr).nonzero()[0]
             if rows.size:  # jitter/shimmer on the voiced rows only, gathered into scratch
                 xv = x[a:b].take(rows, axis=0, out=work.voiced[: rows.size])
                 jitter[a + rows], shimmer[a + rows] = jitter_shimmer(

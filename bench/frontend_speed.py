@@ -188,6 +188,14 @@ def main(argv: list[str] | None = None) -> int:
     if "praat_pitch" in rtf:
         summary["frontend_over_praat_pitch"] = rtf["frontend"] / rtf["praat_pitch"]
     summary["pitch_share"] = 1.0 - rtf["frontend_no_pitch"] / rtf["frontend"]
+    # Fixed cost per process() call: 100 ms blocks make 10x the calls of 1 s blocks.
+    calls_100ms, calls_1s = -(-len(x) // BLOCK), -(-len(x) // (10 * BLOCK))
+    extra_s = (rtf["frontend"] - rtf["frontend_1s_blocks"]) * dur
+    summary["per_call_overhead_us"] = 1e6 * extra_s / (calls_100ms - calls_1s)
+    print(
+        f"per-call overhead (100 ms vs 1 s blocks): {summary['per_call_overhead_us']:.0f} us"
+        f" per process() call"
+    )
     print(f"pitch tracker share of front-end time: {summary['pitch_share']:.0%}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = {

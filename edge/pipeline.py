@@ -10,6 +10,7 @@ audio, never the wall clock, so a WAV file replayed at any speed gives the same 
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Callable
@@ -50,10 +51,10 @@ class FrontEndLike(Protocol):
     def flush(self) -> FrameBatch: ...
 
 
-def default_frontend(config: FeatureConfig) -> FrontEndLike:
+def default_frontend(config: FeatureConfig, min_batch_hops: int = 1) -> FrontEndLike:
     from edge.features.frontend import FrontEnd
 
-    fe: FrontEndLike = FrontEnd(config)
+    fe: FrontEndLike = FrontEnd(config, min_batch_hops=min_batch_hops)
     return fe
 
 
@@ -96,7 +97,7 @@ class Pipeline:
         settings: DeviceSettings | None = None,
         baseline: AgentBaseline | None = None,
         model_factory: Callable[[], ArousalModel] | None = None,
-        frontend_factory: Callable[[FeatureConfig], FrontEndLike] = default_frontend,
+        frontend_factory: Callable[[FeatureConfig], FrontEndLike] | None = None,
         metrics_every_s: float = 10.0,
     ) -> None:
         settings = settings if settings is not None else DeviceSettings()
@@ -104,6 +105,9 @@ class Pipeline:
         self.baseline = baseline if baseline is not None else AgentBaseline(settings.baseline)
         fc = settings.features
         self.hop_s = fc.hop_s
+        if frontend_factory is None:
+            batch_hops = max(1, round(settings.audio.analysis_batch_s / fc.hop_s))
+            frontend_factory = functools.partial(default_frontend, min_batch_hops=batch_hops)
         self.metrics_every_s = metrics_every_s
         self._channels = [
             _Channel(

@@ -204,3 +204,39 @@ def test_sigterm_under_systemd_notify(monologue_wav, tmp_path):
                 proc.kill()
     assert rc == 0, proc.stderr.read() if proc.stderr else ""
     assert (tmp_path / "b.json").exists()
+
+
+@needs_espeak
+@pytest.mark.parametrize("batch", ["0.0", "0.5"])
+def test_analysis_batch_does_not_change_cues(monologue_wav, tmp_path, batch):
+    """Batching front-end calls only saves CPU: the cue timeline is the one of per-block calls."""
+
+    def cues(analysis_batch_s: str) -> list[tuple[float, str, str]]:
+        out = tmp_path / f"events-{analysis_batch_s}.jsonl"
+        rc = main(
+            [
+                "edge",
+                "run",
+                "--source",
+                f"wav:{monologue_wav}",
+                "--cue",
+                "none",
+                "--events",
+                str(out),
+                "--set",
+                "detectors.monologue.enter=8",
+                "--set",
+                f'baseline.state_file="{tmp_path / analysis_batch_s / "b.json"}"',
+                "--set",
+                "model.enabled=false",
+                "--set",
+                f"audio.analysis_batch_s={analysis_batch_s}",
+            ]
+        )
+        assert rc == 0
+        lines = [json.loads(x) for x in out.read_text().splitlines()]
+        return [(ev["t"], ev["cue"], ev["state"]) for ev in lines if ev["kind"] == "cue"]
+
+    reference = cues("0.1")
+    assert any(c == "monologue" for _, c, _ in reference)
+    assert cues(batch) == reference

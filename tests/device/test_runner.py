@@ -46,30 +46,24 @@ def monologue_wav(tmp_path_factory):
     return write_wav(tmp_path_factory.mktemp("wav") / "call.wav", stereo(agent, customer))
 
 
+def run_monologue_call(wav, events, state, *settings: str) -> list[dict]:
+    """``poise edge run`` on ``wav`` (no cue output, no model, monologue after 8 s); the events."""
+    args = ["edge", "run", "--source", f"wav:{wav}", "--cue", "none", "--events", str(events)]
+    for setting in (
+        "detectors.monologue.enter=8",
+        f'baseline.state_file="{state}"',
+        "model.enabled=false",
+        *settings,
+    ):
+        args += ["--set", setting]
+    assert main(args) == 0
+    return [json.loads(x) for x in events.read_text().splitlines()]
+
+
 @needs_espeak
 def test_cli_run_writes_event_lines_with_monologue_on_then_off(monologue_wav, tmp_path):
-    out = tmp_path / "events.jsonl"
     state = tmp_path / "state" / "baseline.json"
-    rc = main(
-        [
-            "edge",
-            "run",
-            "--source",
-            f"wav:{monologue_wav}",
-            "--cue",
-            "none",
-            "--events",
-            str(out),
-            "--set",
-            "detectors.monologue.enter=8",
-            "--set",
-            f'baseline.state_file="{state}"',
-            "--set",
-            "model.enabled=false",
-        ]
-    )
-    assert rc == 0
-    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    lines = run_monologue_call(monologue_wav, tmp_path / "events.jsonl", state)
     assert lines, "no events"
     for ev in lines:
         assert set(ev) >= {"t", "kind", "cue", "state"}
@@ -212,29 +206,12 @@ def test_analysis_batch_does_not_change_cues(monologue_wav, tmp_path, batch):
     """Batching front-end calls only saves CPU: the cue timeline is the one of per-block calls."""
 
     def cues(analysis_batch_s: str) -> list[tuple[float, str, str]]:
-        out = tmp_path / f"events-{analysis_batch_s}.jsonl"
-        rc = main(
-            [
-                "edge",
-                "run",
-                "--source",
-                f"wav:{monologue_wav}",
-                "--cue",
-                "none",
-                "--events",
-                str(out),
-                "--set",
-                "detectors.monologue.enter=8",
-                "--set",
-                f'baseline.state_file="{tmp_path / analysis_batch_s / "b.json"}"',
-                "--set",
-                "model.enabled=false",
-                "--set",
-                f"audio.analysis_batch_s={analysis_batch_s}",
-            ]
+        lines = run_monologue_call(
+            monologue_wav,
+            tmp_path / f"events-{analysis_batch_s}.jsonl",
+            tmp_path / analysis_batch_s / "baseline.json",
+            f"audio.analysis_batch_s={analysis_batch_s}",
         )
-        assert rc == 0
-        lines = [json.loads(x) for x in out.read_text().splitlines()]
         return [(ev["t"], ev["cue"], ev["state"]) for ev in lines if ev["kind"] == "cue"]
 
     reference = cues("0.1")

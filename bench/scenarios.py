@@ -46,6 +46,33 @@ class Scenario:
     note: str = ""
 
 
+def _interleave(
+    call: Call,
+    calm: F32,
+    hot: F32,
+    speak: Callable[[F32], None],
+    reply: Callable[[float], None],
+    turn_s: tuple[float, float],
+    reply_s: tuple[float, float],
+    rng: np.random.Generator,
+) -> float:
+    """Play ``calm`` then ``hot`` speech in turns of ``turn_s`` seconds, each followed by a reply
+    of ``reply_s`` seconds from the other side; return the time the hot stretch starts."""
+    onset = 0.0
+    for x in (calm, hot):
+        if x is hot:
+            onset = call.now
+        pos = 0
+        while pos < x.size:
+            n = min(x.size - pos, round(float(rng.uniform(*turn_s)) * SR))
+            speak(x[pos : pos + n])
+            pos += n
+            call.pause(0.5)
+            reply(float(rng.uniform(*reply_s)))
+            call.pause(0.5)
+    return onset
+
+
 def build(name: str, calm_minutes: float) -> Scenario:
     call = Call(seed=sum(map(ord, name)))
     warm = 300.0  # calm stretch before episodes: calibrates the baseline (~3.5 min of speech)
@@ -141,17 +168,9 @@ def build(name: str, calm_minutes: float) -> Scenario:
         spk, seen = heldout_speaker(("11", "15", "12", "10", "03"))
         calm_a = emodb_stretch(spk, "NL", warm, seed=1)
         hot_a = emodb_stretch(spk, "WF", 120.0, seed=2)
-        for x in (calm_a, hot_a):
-            pos = 0
-            while pos < x.size:
-                n = min(x.size - pos, round(float(rng.uniform(12, 20)) * SR))
-                call.agent_audio(x[pos : pos + n])
-                pos += n
-                call.pause(0.5)
-                call.customer_says(float(rng.uniform(2, 4)))
-                call.pause(0.5)
-            if x is calm_a:
-                t0 = call.now
+        t0 = _interleave(
+            call, calm_a, hot_a, call.agent_audio, call.customer_says, (12, 20), (2, 4), rng
+        )
         return Scenario(
             name,
             name,
@@ -167,17 +186,9 @@ def build(name: str, calm_minutes: float) -> Scenario:
         spk, seen = heldout_speaker(("16", "13", "14", "09", "08"))
         calm_c = emodb_stretch(spk, "NL", 150.0, seed=3)
         hot_c = emodb_stretch(spk, "W", 90.0, seed=4)
-        for x in (calm_c, hot_c):
-            pos = 0
-            while pos < x.size:
-                n = min(x.size - pos, round(float(rng.uniform(8, 14)) * SR))
-                call.customer_audio(x[pos : pos + n])
-                pos += n
-                call.pause(0.5)
-                call.agent_says(float(rng.uniform(4, 8)))
-                call.pause(0.5)
-            if x is calm_c:
-                t0 = call.now
+        t0 = _interleave(
+            call, calm_c, hot_c, call.customer_audio, call.agent_says, (8, 14), (4, 8), rng
+        )
         return Scenario(
             name,
             name,

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from bench.results import write_results
 
 
 def peak_rss_mb() -> float:
@@ -127,9 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         f"p99 <= 20 ms per 100 ms block: {'PASS' if ok_t else 'FAIL'}; "
         f"peak RSS <= 100 MB: {'PASS' if ok_m else 'FAIL'}"
     )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "device_loop.json").write_text(json.dumps(r, indent=1))
-    print(f"wrote {RESULTS / 'device_loop.json'}")
+    write_results("device_loop", r, indent=1)
     return 0
 
 

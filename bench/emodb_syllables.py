@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import itertools
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from typing import Any
 import numpy as np
 import soxr
 
+from bench.results import write_results
 from edge.features.config import FeatureConfig
 from edge.features.frames import FrameBatch
 from edge.features.frontend import FrontEnd
@@ -50,7 +50,6 @@ from models.emodb import EMOTIONS, Utterance, corpus_dir, utterances
 
 log = logging.getLogger(__name__)
 
-RESULTS = Path(__file__).resolve().parent / "results"
 CLIP_S = 2.0
 TAIL_S = 0.05
 DEV_SPEAKERS = ("03", "08")
@@ -272,9 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     report["tune_trials"] = trials
     report["wall_s"] = time.perf_counter() - t0
     report["config_digest"] = cfg.digest()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "emodb_syllables.json").write_text(json.dumps(report, indent=2))
-    print(f"\nwrote {RESULTS / 'emodb_syllables.json'} ({report['wall_s']:.0f} s)")
+    print(f"\n{report['wall_s']:.0f} s")
+    write_results("emodb_syllables", report)
     return 0
 
 

@@ -24,19 +24,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
 import soxr
 
+from bench.results import write_results
 from edge.features.config import FeatureConfig
 from edge.features.pitch import PitchTracker
 from models.emodb import FEMALE_SPEAKERS, utterances
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SR = 16_000
 SWEEP = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
 
@@ -232,7 +230,6 @@ def main(argv: list[str] | None = None) -> int:
         f"{1e6 * t_pitch / frames_total:.1f} us/hop); Praat to_pitch_ac {t_praat:.2f} s"
         + (f"; FrontEnd total {t_frontend:.2f} s" if t_frontend else "")
     )
-    RESULTS.mkdir(exist_ok=True)
     out = {
         "files": len(utts),
         "audio_s": audio_s,
@@ -253,9 +250,7 @@ def main(argv: list[str] | None = None) -> int:
             "frontend_s": t_frontend,
         },
     }
-    path = RESULTS / "f0_vs_praat.json"
-    path.write_text(json.dumps(out, indent=2))
-    print(f"wrote {path}")
+    write_results("f0_vs_praat", out)
     return 0
 
 

@@ -18,19 +18,17 @@ Reported per condition:
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 import soxr
 
+from bench.results import write_results
 from edge.features.config import FeatureConfig
 from edge.features.frames import FrameBatch
 from edge.features.frontend import FrontEnd
 from models.emodb import utterances
 
-RESULTS = Path(__file__).resolve().parent / "results"
 LEAD_S = 1.0
 SNRS_DB = (None, 30.0, 20.0, 10.0)
 
@@ -103,10 +101,8 @@ def main() -> None:
     print("  ".join(f"{k:>15s}" for k in keys))
     for row in rows:
         print("  ".join(f"{row[k]!s:>15s}" for k in keys))
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "features_noise.json"
-    path.write_text(json.dumps({"files": len(signals), "rows": rows}, indent=2))
-    print(f"wrote {path} ({time.perf_counter() - t0:.0f} s)")
+    print(f"{time.perf_counter() - t0:.0f} s")
+    write_results("features_noise", {"files": len(signals), "rows": rows})
 
 
 if __name__ == "__main__":

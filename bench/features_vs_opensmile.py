@@ -15,19 +15,17 @@ speed have their own benches (``emodb_syllables``, ``frontend_speed``).
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 import soxr
 
+from bench.results import write_results
 from edge.features.config import FeatureConfig
 from edge.features.frames import FrameBatch
 from edge.features.frontend import FrontEnd
 from models.emodb import utterances
 
-RESULTS = Path(__file__).resolve().parent / "results"
 #: (our column, openSMILE column): compared after the same smoothing.
 PAIRS = {
     "alpha_ratio_db": "alphaRatio_sma3",
@@ -104,10 +102,7 @@ def main() -> None:
             f" {row['median_abs_diff']:>14.3f} {row['mean_diff']:>10.3f}"
         )
     print("(level vs 10*log10(openSMILE loudness): only r is meaningful; diffs are in dB)")
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "features_vs_opensmile.json"
-    path.write_text(json.dumps(result, indent=2))
-    print(f"wrote {path}")
+    write_results("features_vs_opensmile", result)
 
 
 if __name__ == "__main__":

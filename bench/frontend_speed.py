@@ -34,23 +34,21 @@ for _var in (
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import soxr  # noqa: E402
 
+from bench.results import write_results  # noqa: E402
 from edge.features.config import FeatureConfig  # noqa: E402
 from edge.features.frames import FrameBatch  # noqa: E402
 from edge.features.frontend import FrontEnd  # noqa: E402
 from models.emodb import utterances  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SR = 16_000
 BLOCK = 1_600
 
@@ -197,7 +195,6 @@ def main(argv: list[str] | None = None) -> int:
         f" per process() call"
     )
     print(f"pitch tracker share of front-end time: {summary['pitch_share']:.0%}")
-    RESULTS.mkdir(parents=True, exist_ok=True)
     out = {
         "audio_s": dur,
         "runs": runs,
@@ -209,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         "summary": summary,
         "config_digest": cfg.digest(),
     }
-    (RESULTS / "frontend_speed.json").write_text(json.dumps(out, indent=2))
+    write_results("frontend_speed", out)
     return 0
 
 

@@ -12,20 +12,17 @@ this run. Writes ``bench/results/model_bench.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bench.results import write_results
 from edge.model.card import DEFAULT_MODEL
 from edge.model.runtime import ArousalModel
-
-RESULTS = Path(__file__).resolve().parent / "results" / "model_bench.json"
 
 TARGETS = {
     "uar_int8_raw": 0.90,
@@ -127,9 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         "checks": checks,
         "backend": model.runner.backend,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {RESULTS}")
+    write_results("model_bench", out, indent=1)
     return 0 if all(checks.values()) else 1
 
 

@@ -13,17 +13,15 @@ same audio (the front-end's budget is 0.2 x that, and pitch is its largest part)
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 
+from bench.results import write_results
 from edge.errors import InputError
 from edge.features.config import FeatureConfig
 from edge.features.pitch import PitchTracker
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SR = 16_000
 SECONDS = 600
 
@@ -125,7 +123,6 @@ def main(argv: list[str] | None = None) -> int:
             f"{'openSMILE eGeMAPS LLD':26s} {smile_s:12.3f} {'':8s} {smile_s / (len(x) / SR):8.5f}"
             f"   -> pitch (one call) = {t_all / smile_s:.3f} x openSMILE"
         )
-    RESULTS.mkdir(exist_ok=True)
     out = {
         "source": source,
         "seconds": len(x) / SR,
@@ -135,9 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         "opensmile_egemaps_lld_cpu_s": smile_s,
         "pitch_over_opensmile": t_all / smile_s if np.isfinite(smile_s) else None,
     }
-    path = RESULTS / "pitch_speed.json"
-    path.write_text(json.dumps(out, indent=2))
-    print(f"wrote {path}")
+    write_results("pitch_speed", out)
     return 0
 
 

@@ -15,24 +15,21 @@ Writes bench/results/scenarios.json. No audio is kept.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bench.call_builder import Call, emodb_stretch, heldout_speaker
+from bench.results import write_results
 from bench.scenario_audio import F32, SR
 from edge.arousal import ArousalModel, load_arousal_model
 from edge.pipeline import Pipeline
 from edge.protocols import AudioBlock
 from edge.settings import DETECTOR_NAMES, DeviceSettings, load_settings
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 @dataclass
@@ -334,7 +331,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {n:10s} {false_by[n] / hours if hours else 0.0:6.2f}  ({false_by[n]})")
     total_false = sum(false_by.values())
     print(f"  {'all':10s} {total_false / hours if hours else 0.0:6.2f}  ({total_false})")
-    RESULTS.mkdir(parents=True, exist_ok=True)
     out = {
         "scenarios": results,
         "calm_hours": hours,
@@ -344,8 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         "false_cues_per_hour_all": total_false / hours if hours else None,
         "overrides": args.overrides,
     }
-    (RESULTS / "scenarios.json").write_text(json.dumps(out, indent=1))
-    print(f"wrote {RESULTS / 'scenarios.json'}")
+    write_results("scenarios", out, indent=1)
     return 0
 
 

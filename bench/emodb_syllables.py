@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soxr
 
 from bench.results import write_results
 from edge.features.config import FeatureConfig
@@ -120,8 +119,7 @@ def load_items(cfg: FeatureConfig) -> list[Item]:
         if not u.syllable_times:
             log.info("%s: no syllable marks, skipped", u.stem)
             continue
-        raw, sr = u.read()
-        x = soxr.resample(raw, sr, cfg.sample_rate).astype(np.float32)
+        x = u.read_16k(cfg.sample_rate)
         marks = np.asarray(u.syllable_times)
         cuts: dict[float | str, int] = {
             c: int((marks < c).sum()) for c in (CLIP_S - 0.10, CLIP_S - TAIL_S, CLIP_S)

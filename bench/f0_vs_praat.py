@@ -28,7 +28,6 @@ import time
 from collections import defaultdict
 
 import numpy as np
-import soxr
 
 from bench.results import write_results
 from edge.features.config import FeatureConfig
@@ -137,8 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     frames_total = 0
     tracker = PitchTracker(cfg)
     for u in utts:
-        x, sr = u.read()
-        x = soxr.resample(x, sr, SR, quality="HQ").astype(np.float32)
+        x = u.read_16k(SR)
         audio_s += len(x) / SR
         frames = centred_frames(x, tracker.frame_length, cfg.hop).astype(np.float32)
         frames_total += len(frames)

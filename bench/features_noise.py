@@ -21,7 +21,6 @@ import argparse
 import time
 
 import numpy as np
-import soxr
 
 from bench.results import write_results
 from edge.features.config import FeatureConfig
@@ -54,9 +53,8 @@ def main() -> None:
         utts = utts[:: max(1, len(utts) // args.limit)][: args.limit]
     signals = []
     for u in utts:
-        raw, sr = u.read()
-        x = soxr.resample(raw, sr, sr16).astype(np.float64)
-        span = (u.syllable_times[0], min(float(u.end_time or 2.0), len(raw) / sr))
+        x = u.read_16k(sr16).astype(np.float64)
+        span = (u.syllable_times[0], min(float(u.end_time or 2.0), len(x) / sr16))
         a, b = int(span[0] * sr16), int(span[1] * sr16)
         speech_power = float(np.mean(x[a:b] ** 2))
         labelled = int((np.asarray(u.syllable_times) < 1.95).sum())

@@ -18,7 +18,6 @@ import argparse
 import time
 
 import numpy as np
-import soxr
 
 from bench.results import write_results
 from edge.features.config import FeatureConfig
@@ -60,8 +59,7 @@ def main() -> None:
     refs: dict[str, list[np.ndarray]] = {k: [] for k in PAIRS}
     t0 = time.perf_counter()
     for u in utts:
-        raw, sr = u.read()
-        x = soxr.resample(raw, sr, cfg.sample_rate).astype(np.float32)
+        x = u.read_16k(cfg.sample_rate)
         out = FrameBatch.concat([fe.process(x), fe.flush()])
         df = smile.process_signal(x, cfg.sample_rate)
         start = df.index.get_level_values("start").total_seconds().to_numpy()

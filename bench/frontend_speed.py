@@ -41,7 +41,6 @@ from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
 import numpy as np  # noqa: E402
-import soxr  # noqa: E402
 
 from bench.results import write_results  # noqa: E402
 from edge.features.config import FeatureConfig  # noqa: E402
@@ -80,8 +79,7 @@ def load_signal(seconds: float) -> np.ndarray:
     utts = utterances()
     while total < seconds * SR:
         for u in utts:
-            x, sr = u.read()
-            y = soxr.resample(x, sr, SR).astype(np.float32)
+            y = u.read_16k(SR)
             parts.append(y)
             total += len(y)
             if total >= seconds * SR:

@@ -28,14 +28,11 @@ SECONDS = 600
 
 def speech(seconds: int) -> tuple[np.ndarray, str]:
     try:
-        import soxr
-
         from models.emodb import utterances
 
         parts, total = [], 0
         for u in utterances():
-            x, sr = u.read()
-            y = soxr.resample(x, sr, SR, quality="HQ").astype(np.float32)
+            y = u.read_16k(SR)
             parts.append(y)
             total += len(y)
             if total >= seconds * SR:

@@ -13,13 +13,15 @@ import os
 import shutil
 import subprocess
 import tempfile
-import wave
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import soxr
+
+from edge.audio.wav import read_wav
+from edge.audio.wav import write_wav as write_pcm_wav
 
 SR = 16_000
 F32 = npt.NDArray[np.float32]
@@ -123,12 +125,8 @@ def espeak(
 
 
 def read_wav_mono(path: Path) -> tuple[F32, int]:
-    with wave.open(str(path), "rb") as w:
-        sr = w.getframerate()
-        ch = w.getnchannels()
-        raw = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
-    x = raw.reshape(-1, ch).mean(axis=1).astype(np.float32) / 32768.0
-    return x, sr
+    x, sr = read_wav(path)
+    return x.mean(axis=1, dtype=np.float32), sr
 
 
 def resample(x: F32, sr: int) -> F32:
@@ -180,10 +178,5 @@ def stereo(agent: F32, customer: F32, noise_dbfs: float = -70.0, seed: int = 1) 
 
 def write_wav(path: Path, x: F32) -> Path:
     """Write float (n, channels) as 16-bit PCM at 16 kHz."""
-    pcm = np.clip(np.round(x * 32767.0), -32768, 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(x.shape[1])
-        w.setsampwidth(2)
-        w.setframerate(SR)
-        w.writeframes(pcm.tobytes())
+    write_pcm_wav(path, np.clip(np.round(x * 32767.0), -32768, 32767).astype(np.int16), SR)
     return path

@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import soxr
 from tqdm import tqdm
 
 from edge.features.config import FeatureConfig
@@ -64,14 +63,6 @@ def frontend_source_hash() -> str:
     return h.hexdigest()
 
 
-def read_16k(utt: Utterance, sample_rate: int) -> npt.NDArray[np.float32]:
-    """The utterance as float32 at the front-end rate."""
-    x, sr = utt.read()
-    if sr != sample_rate:
-        x = np.asarray(soxr.resample(x, sr, sample_rate), np.float32)
-    return x
-
-
 def save_batch(path: Path, batch: FrameBatch) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     cols: dict[str, Any] = batch.columns()
@@ -99,7 +90,7 @@ class CacheJob:
 
 def _run_job(job: CacheJob) -> str:
     analyze = load_analyzer(job.frontend)
-    x = read_16k(job.utt, job.config.sample_rate)
+    x = job.utt.read_16k(job.config.sample_rate)
     rng = np.random.default_rng(seed_for(job.utt.stem, job.variant, job.seed))
     y = augment(x, job.config.sample_rate, job.variant, rng, job.settings)
     save_batch(job.out, analyze(y, job.config))

@@ -7,13 +7,14 @@ beside the checkout. File names are ``SSTTTEV.wav``: speaker, text, emotion lett
 from __future__ import annotations
 
 import os
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import soxr
 
+from edge.audio.wav import read_wav
 from edge.errors import InputError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -70,12 +71,17 @@ class Utterance:
 
     def read(self) -> tuple[npt.NDArray[np.float32], int]:
         """Samples as float32 in [-1, 1) and the sample rate."""
-        with wave.open(str(self.path), "rb") as w:
-            sr = w.getframerate()
-            raw = w.readframes(w.getnframes())
-            if w.getsampwidth() != 2 or w.getnchannels() != 1:
-                raise InputError(f"{self.path}: expected 16-bit mono")
-        return np.frombuffer(raw, "<i2").astype(np.float32) / 32768.0, sr
+        x, sr = read_wav(self.path)
+        if x.shape[1] != 1:
+            raise InputError(f"{self.path}: expected mono, got {x.shape[1]} channels")
+        return x[:, 0], sr
+
+    def read_16k(self, sample_rate: int = 16_000) -> npt.NDArray[np.float32]:
+        """Samples as float32 at ``sample_rate`` (soxr HQ resampling), as every consumer uses."""
+        x, sr = self.read()
+        if sr != sample_rate:
+            x = np.asarray(soxr.resample(x, sr, sample_rate, quality="HQ"), np.float32)
+        return x
 
 
 def _read_silb(path: Path) -> tuple[tuple[float, ...], float | None]:

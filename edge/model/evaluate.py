@@ -78,14 +78,11 @@ def read_manifest(path: str | Path) -> list[ManifestRow]:
 
 def read_mono_16k(path: Path, sample_rate: int) -> npt.NDArray[np.float32]:
     """First channel of a WAV, resampled to ``sample_rate``."""
-    from edge.audio.resample import StreamResampler
+    from edge.audio.resample import resample
     from edge.audio.wav import read_wav
 
     x, sr = read_wav(path)
-    mono = np.ascontiguousarray(x[:, :1], np.float32)
-    rs = StreamResampler(sr, sample_rate, 1)
-    y = np.concatenate([rs.process(mono), rs.flush()])
-    return np.asarray(y[:, 0], np.float32)
+    return resample(np.ascontiguousarray(x[:, 0]), sr, sample_rate)
 
 
 def file_window_logits(path: Path, model: ArousalModel, config: FeatureConfig) -> list[float]:

@@ -1,31 +1,26 @@
-"""Syllable-nucleus counts of the front-end against EmoDB's syllable labels, per file.
+"""Syllable counts of the front-end against EmoDB's syllable labels, per file.
 
-Run: ``.venv/bin/python -m bench.emodb_syllables [--tune] [--set NAME=VALUE ...]``.
+Run: ``.venv/bin/python -m bench.emodb_syllables [--no-loso] [--tune] [--set NAME=VALUE ...]``
+(``make bench-syllables``; ~10 min, most of it the ten LOSO fits; train extra).
 
-Every EmoDB file (2.0 s at 22,050 Hz, read in place) is resampled to 16 kHz with soxr and run
-through :func:`FrontEnd` (process + flush). Per file we compare
+Every EmoDB file with marks (534; 2.0 s at 22,050 Hz, read in place) is resampled to 16 kHz with
+soxr. **Labelled**: syllables whose nucleus (vowel midpoint, see :mod:`models.syllable_labels`)
+lies in the 2.0 s copy. Two counters are scored against it:
 
-* **detected**: nuclei flagged in the 2.0 s, with
-* **labelled**: syllables whose *nucleus* lies in the 2.0 s copy. The ``silb/`` marks are syllable
-  onsets (each coincides with the start of the syllable's first phone in ``lablaut/``, whose times
-  start the segment named on their line), so the onset says nothing about whether the vowel
-  survived the truncation. The nucleus of syllable ``k`` is the midpoint of the longest vowel phone
-  whose midpoint lies in ``[mark_k, mark_k+1)`` (the last syllable ends at the ``.`` mark); without
-  a vowel (syllabic nasal or lateral, ``haben`` = ``ha bm``) the longest ``m n N l`` phone; without
-  either (a few misaligned marks) the middle of the span, capped at 0.3 s. A syllable counts when
-  that midpoint is < 2.0 s, i.e. more than half of its vowel is in the audio. The one file without
-  marks is skipped. The table also shows the older onset cut-offs (marks at t < 1.90 / 1.95 /
-  2.00 s), to show how much the rule matters.
+* **learned counter, LOSO** (what the device reports as ``syllables`` and rates): for each of the
+  ten speakers the network is fitted on the other nine (``models.train_syllables.loso``: the
+  shipped recipe) and the held-out speaker's files are counted with the device's streaming numpy
+  code: the density summed over the file. Also on telephone-band and noisy copies of the
+  held-out files. The shipped network itself saw all speakers, so only these figures are scores.
+* **intensity peaks (De Jong)**: ``nucleus`` flags in the 2.0 s, the detector whose constants were
+  tuned on ``DEV_SPEAKERS`` (03, 08) only; split dev / held-out. The older onset cut-off rules
+  (marks at t < 1.90 / 1.95 / 2.00 s) are shown for it, to show how much the rule matters.
 
-Reported: Pearson r of detected vs labelled counts over files (target >= 0.90), mean absolute
-count error as % of the mean label count (target <= 10%), mean signed error, and per emotion the
-mean detected vs labelled syllable rate (per second of the 2.0 s file).
-
-Tuning honesty: ``--tune`` grid-searches the nucleus detector's module constants on the *dev*
-speakers only (``DEV_SPEAKERS``, one male and one female) and reports the best setting on the dev
-and on the held-out speakers separately. Without ``--tune`` the committed defaults are scored on
-all files and split dev / held-out as well. ``--set edge.features.nuclei.MIN_DIP_DB=2`` overrides
-a module constant before the front-ends are built. Writes ``bench/results/emodb_syllables.json``.
+Reported: Pearson r over files (target >= 0.90), mean absolute count error as % of the mean label
+(target <= 10%), mean signed error, and per emotion the labelled and detected syllable rates (per
+second of the 2.0 s file). ``--tune`` grid-searches the peak detector's module constants on the dev
+speakers; ``--set edge.features.nuclei.MIN_DIP_DB=2`` overrides one. Writes
+``bench/results/emodb_syllables.json``.
 """
 
 from __future__ import annotations
@@ -36,7 +31,6 @@ import itertools
 import logging
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,18 +40,14 @@ from edge.features.config import FeatureConfig
 from edge.features.frames import FrameBatch
 from edge.features.frontend import FrontEnd
 from models.emodb import EMOTIONS, Utterance, corpus_dir, utterances
+from models.syllable_labels import CLIP_S, nucleus_times
 
 log = logging.getLogger(__name__)
 
-CLIP_S = 2.0
 TAIL_S = 0.05
 DEV_SPEAKERS = ("03", "08")
 #: Key of the vowel-nucleus rule in :attr:`Item.labels` (the onset cut-offs are keyed by seconds).
 VOWEL_RULE = "vowel"
-#: Phone labels (EmoDB SAMPA) that start with one of these are vowels (incl. diphthongs, ``6``).
-VOWEL_START = frozenset("aeiouyAEIOUY2986@")
-#: Phones that can carry a syllable without a vowel (``bm``, ``gN``, ``n``).
-SYLLABIC_START = frozenset("mnNl")
 #: Grid for ``--tune`` (module constants of edge.features.nuclei that exist at run time).
 TUNE_GRID: dict[str, tuple[float, ...]] = {
     "MIN_DIP_DB": (1.0, 1.5, 2.0, 3.0),
@@ -74,42 +64,6 @@ class Item:
     x16: np.ndarray
     labels: dict[float | str, int]
     """Label count for each onset cut-off in seconds, and for :data:`VOWEL_RULE`."""
-
-
-def read_phones(stem: str, root: Path) -> list[tuple[float, float, str]]:
-    """``lablaut/`` segments (start, end, phone) of one file; each time starts its line's segment,
-    the next line's time ends it (the final ``.`` line only ends the last one)."""
-    paths = sorted(root.glob(f"{stem}*.lablaut"))
-    if not paths:
-        return []
-    marks: list[tuple[float, str]] = []
-    started = False
-    for line in paths[0].read_text(encoding="latin-1").splitlines():
-        if not started:
-            started = line.startswith("#")
-            continue
-        parts = line.split()
-        if len(parts) >= 3:
-            marks.append((float(parts[0]), parts[2]))
-    return [(marks[i][0], marks[i + 1][0], marks[i][1]) for i in range(len(marks) - 1)]
-
-
-def nucleus_times(utt: Utterance, root: Path) -> np.ndarray:
-    """Time (s) of each labelled syllable's nucleus: midpoint of its longest vowel, else of its
-    longest syllabic consonant, else of its span (capped at 0.3 s); see the module docstring."""
-    phones = read_phones(utt.stem, root)
-    marks = list(utt.syllable_times)
-    ends = [*marks[1:], utt.end_time if utt.end_time is not None else np.inf]
-    out = []
-    for a, b in zip(marks, ends, strict=True):
-        mine = [(e - s, (s + e) / 2, ph) for s, e, ph in phones if a - 1e-3 <= (s + e) / 2 < b]
-        vowel = [(dur, mid) for dur, mid, ph in mine if ph[0] in VOWEL_START]
-        cons = [(dur, mid) for dur, mid, ph in mine if ph[0] in SYLLABIC_START]
-        if vowel or cons:
-            out.append(max(vowel or cons)[1])
-        else:
-            out.append((a + min(b, a + 0.3)) / 2)
-    return np.asarray(out)
 
 
 def load_items(cfg: FeatureConfig) -> list[Item]:
@@ -130,7 +84,7 @@ def load_items(cfg: FeatureConfig) -> list[Item]:
 
 
 def count_nuclei(items: list[Item], cfg: FeatureConfig) -> np.ndarray:
-    fe = FrontEnd(cfg)
+    fe = FrontEnd(cfg, learned_syllables=False)
     counts = []
     for it in items:
         out = FrameBatch.concat([fe.process(it.x16), fe.flush()])
@@ -195,11 +149,38 @@ def tune(items: list[Item], cfg: FeatureConfig) -> tuple[dict[str, float], list[
     return best[2], trials
 
 
+def learned_loso(items: list[Item], epochs: int) -> tuple[np.ndarray, dict[str, Any]]:
+    """Held-out counts of the learned counter: ten fits, each scored on the speaker it left out
+    (``models.train_syllables.loso``; train extra)."""
+    from dataclasses import replace
+
+    from models.train_syllables import TrainSettings, build_examples, loso
+
+    settings = replace(TrainSettings(), epochs=epochs)
+    report = loso(build_examples([it.utt for it in items]), settings)
+    clean = report["counts"]["clean"]
+    return np.asarray([clean[it.utt.stem] for it in items]), report
+
+
+def _table(title: str, rows: dict[str, dict[str, float]]) -> None:
+    print(f"\n{title}")
+    print(f"{'subset':<34}{'files':>6}{'r':>8}{'MAE %':>8}{'bias':>8}{'det':>7}{'lab':>7}")
+    for name, s in rows.items():
+        print(
+            f"{name:<34}{s['files']:>6}{s['pearson_r']:>8.3f}{s['mae_pct']:>8.1f}"
+            f"{s['mean_signed_error']:>8.2f}{s['mean_detected']:>7.2f}{s['mean_labelled']:>7.2f}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--tune", action="store_true", help="grid-search on the dev speakers first")
     ap.add_argument("--set", action="append", default=[], metavar="MODULE.CONST=VALUE")
     ap.add_argument("--limit", type=int, default=0, help="every k-th file, about N files (smoke)")
+    ap.add_argument(
+        "--no-loso", action="store_true", help="skip the learned counter's LOSO fits (~8 min)"
+    )
+    ap.add_argument("--epochs", type=int, default=20, help="epochs of each LOSO fit")
     args = ap.parse_args(argv)
     cfg = FeatureConfig()
     overrides = apply_overrides(args.set)
@@ -215,10 +196,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"best on dev speakers {DEV_SPEAKERS}: {tuned}")
     det = count_nuclei(items, cfg)
     is_dev = np.asarray([it.utt.speaker in DEV_SPEAKERS for it in items])
+    lab = np.asarray([it.labels[VOWEL_RULE] for it in items])
     report: dict[str, Any] = {
         "rule": (
             f"labels: syllables whose vowel midpoint (lablaut) is < {CLIP_S:.2f} s; "
-            f"detected: nuclei at t < {CLIP_S:.2f} s"
+            f"detected: nuclei at t < {CLIP_S:.2f} s; learned: density summed over the file"
         ),
         "overrides": overrides,
         "tuned_on_dev": tuned,
@@ -226,45 +208,53 @@ def main(argv: list[str] | None = None) -> int:
         "by_cutoff": {},
         "by_emotion": {},
     }
-    print(f"\n{len(items)} files; detected nuclei vs silb labels (count per file)")
-    print(f"{'subset':<26}{'files':>6}{'r':>8}{'MAE %':>8}{'bias':>8}{'det':>7}{'lab':>7}")
+    learned: np.ndarray | None = None
+    if not args.no_loso:
+        learned, loso_report = learned_loso(items, args.epochs)
+        report["learned_loso"] = {k: v for k, v in loso_report.items() if k != "counts"}
+        rows = {"learned counter, LOSO": scores(learned, lab)}
+        for variant in ("phone", "noisy"):
+            got = loso_report["counts"][variant]
+            rows[f"learned, LOSO, {variant} copies"] = scores(
+                np.asarray([got[it.utt.stem] for it in items]), lab
+            )
+        report["learned"] = rows
+        _table(f"{len(items)} files; learned counter (held-out speaker each time)", rows)
+
     keys: list[float | str] = [VOWEL_RULE]
     keys += sorted(k for k in items[0].labels if not isinstance(k, str))
     for cut in keys:
-        lab = np.asarray([it.labels[cut] for it in items])
+        lab_cut = np.asarray([it.labels[cut] for it in items])
         rows = {
-            "all": scores(det, lab),
-            "dev": scores(det[is_dev], lab[is_dev]),
-            "held-out": scores(det[~is_dev], lab[~is_dev]),
+            "all": scores(det, lab_cut),
+            "dev": scores(det[is_dev], lab_cut[is_dev]),
+            "held-out": scores(det[~is_dev], lab_cut[~is_dev]),
         }
         key = cut if isinstance(cut, str) else f"onset<{cut:.2f}"
         report["by_cutoff"][key] = rows
-        for name, s in rows.items():
-            tag = f"{name} ({key})"
-            print(
-                f"{tag:<26}{s['files']:>6}{s['pearson_r']:>8.3f}{s['mae_pct']:>8.1f}"
-                f"{s['mean_signed_error']:>8.2f}{s['mean_detected']:>7.2f}{s['mean_labelled']:>7.2f}"
-            )
-    lab = np.asarray([it.labels[VOWEL_RULE] for it in items])
+        _table(f"intensity peaks (De Jong), labels: {key}", rows)
+
     print("\nper emotion (syllables/s over the 2.0 s files, vowel-midpoint rule)")
-    print(f"{'emotion':<12}{'files':>6}{'detected':>10}{'labelled':>10}{'r':>8}")
+    print(f"{'emotion':<12}{'files':>6}{'labelled':>10}{'learned':>10}{'peaks':>10}")
     emo = np.asarray([it.utt.emotion for it in items])
     for letter, name in EMOTIONS.items():
         m = emo == letter
         if not m.any():
             continue
-        s = scores(det[m], lab[m])
         row = {
             "files": int(m.sum()),
-            "detected_sps": float(det[m].mean() / CLIP_S),
             "labelled_sps": float(lab[m].mean() / CLIP_S),
-            "pearson_r": s["pearson_r"],
-            "mae_pct": s["mae_pct"],
+            "learned_sps": float(learned[m].mean() / CLIP_S) if learned is not None else None,
+            "detected_sps": float(det[m].mean() / CLIP_S),
+            "learned_mae_pct": scores(learned[m], lab[m])["mae_pct"]
+            if learned is not None
+            else None,
+            "peaks_mae_pct": scores(det[m], lab[m])["mae_pct"],
         }
         report["by_emotion"][name] = row
+        lr = f"{row['learned_sps']:>10.2f}" if learned is not None else f"{'-':>10}"
         print(
-            f"{name:<12}{row['files']:>6}{row['detected_sps']:>10.2f}{row['labelled_sps']:>10.2f}"
-            f"{row['pearson_r']:>8.3f}"
+            f"{name:<12}{row['files']:>6}{row['labelled_sps']:>10.2f}{lr}{row['detected_sps']:>10.2f}"
         )
     report["tune_trials"] = trials
     report["wall_s"] = time.perf_counter() - t0

@@ -9,7 +9,9 @@ plain JSON-ready values (``None`` where a value is undefined, never NaN).
 
 Per-channel summary definitions (hops are 10 ms; "speech" = front-end VAD):
 
-* ``speech_s``: speech time; ``syllables``: detected syllable nuclei;
+* ``speech_s``: speech time; ``syllables``: the learned counter's syllables (its density summed,
+  rounded to 0.1; ``edge.features.syllables``); ``peak_nuclei``: intensity-peak (De Jong)
+  nuclei, for comparison;
 * ``articulation_rate_sps`` = syllables / speech time;
 * ``speech_rate_sps`` = syllables / (speech time + pauses), where pauses are silences inside
   speech from ``FeatureConfig.min_pause_s`` up to ``SummaryConfig.max_pause_s`` (longer silences
@@ -142,14 +144,15 @@ def channel_summary(
     vad = b.vad
     voiced = vad & np.isfinite(b.f0_hz)
     speech_s = float(vad.sum()) * hop
-    syllables = int(b.nucleus.sum())
+    syllables = float(b.syllables.sum(dtype=np.float64))
     p = b.pause_s[(b.pause_s > 0) & (b.pause_s <= cfg.max_pause_s)].astype(np.float64)
     pause_total = float(p.sum())
     f0_st = b.f0_st[voiced].astype(np.float64)
     return {
         "duration_s": _num(len(b) * hop),
         "speech_s": _num(speech_s),
-        "syllables": syllables,
+        "syllables": _num(syllables, 1),
+        "peak_nuclei": int(b.nucleus.sum()),
         "speech_rate_sps": _num(syllables / (speech_s + pause_total)) if speech_s else None,
         "articulation_rate_sps": _num(syllables / speech_s) if speech_s else None,
         "f0_median_hz": _num(_median(b.f0_hz[voiced]), 1),

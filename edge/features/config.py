@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 #: Bumped whenever the front-end's computations change in a way that changes its output for the
 #: same settings. It is part of :meth:`FeatureConfig.digest`, so a model trained on older features
-#: is refused by the device instead of silently fed different numbers (train/serve skew).
+#: is refused by the device instead of silently fed different numbers (train/serve skew). The
+#: learned syllable count (``syllables`` and the rates built on it) is versioned by its own network
+#: file instead: it reads these features, and its card records this digest.
 FEATURE_CODE_VERSION = 1
 
 

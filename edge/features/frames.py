@@ -48,9 +48,14 @@ class FrameBatch:
     shimmer: F32
     """Local amplitude shimmer (relative, 0..1); NaN when unvoiced."""
     nucleus: B
-    """True at hops where a syllable nucleus was detected."""
+    """True at hops where the intensity-peak detector (De Jong & Wempe) found a nucleus."""
+    syllables: F32
+    """Syllables in this hop: the learned counter's density (0 outside speech); its sum over any
+    stretch is the syllable count there (``edge.features.syllables``). Equals ``nucleus`` when
+    the front-end runs without the learned counter."""
     speech_rate_sps: F32
-    """Syllables per second over the trailing ``rate_window_s`` including pauses."""
+    """Syllables (``syllables`` summed) per second over the trailing ``rate_window_s`` including
+    pauses."""
     articulation_rate_sps: F32
     """Syllables per second of speech (VAD) time in the trailing window; NaN without speech."""
     pitch_sd_st: F32

@@ -2,8 +2,9 @@
 
 Hop ``i`` covers samples ``[i*hop, (i+1)*hop)``; its time is the hop centre. Every analysis window
 is centred on the hop centre and zero-padded before the stream start. A hop is emitted once all
-of its fields are final: its windows are complete and the syllable-nucleus look-ahead (3 hops)
-has passed; :attr:`FrontEnd.latency_hops` has the total. :meth:`FrontEnd.flush` ends the stream,
+of its fields are final: its windows are complete, the syllable-nucleus look-ahead (3 hops) has
+passed and so has the learned syllable counter's (10 hops, :mod:`edge.features.syllables`);
+:attr:`FrontEnd.latency_hops` has the total. :meth:`FrontEnd.flush` ends the stream,
 zero-padding after the last sample, so a stream of ``N`` samples yields exactly ``ceil(N/hop)``
 hops. The output does not depend on how the stream is cut into blocks.
 """
@@ -17,7 +18,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from edge.errors import InputError
+from edge.errors import InputError, ModelError
 from edge.features.config import FeatureConfig
 from edge.features.frames import SEMITONE_REF_HZ, FrameBatch
 from edge.features.nuclei import NucleusDetector
@@ -25,6 +26,7 @@ from edge.features.rates import TempoTracker
 from edge.features.spectral import SpectralAnalyzer
 from edge.features.speech_gate import SpeechGate
 from edge.features.strided import windows
+from edge.features.syllables import MICRO, SyllableCounter, SyllableNet, default_net
 from edge.features.vad import VoiceActivityDetector
 
 log = logging.getLogger(__name__)
@@ -85,11 +87,19 @@ class FrontEnd:
         config: FeatureConfig | None = None,
         pitch: PitchAnalyzer | None = None,
         min_batch_hops: int = 1,
+        syllable_net: SyllableNet | None = None,
+        learned_syllables: bool | None = None,
     ) -> None:
         """``min_batch_hops``: analyse only once at least this many hops are complete (flush
         takes the rest). Each call costs a fixed ~0.5 ms of numpy overhead on a desktop core, so
         a caller that reads 10-20 ms blocks saves most of the CPU with e.g. 10 (100 ms) at the
-        price of that much extra latency. The output is the same for any value."""
+        price of that much extra latency. The output is the same for any value.
+
+        ``syllable_net``: the learned syllable counter's network (default: the shipped one).
+        ``learned_syllables``: True requires the network (:class:`~edge.errors.ModelError` if it
+        was trained on other settings); False counts the intensity-peak nuclei instead (used to
+        make the network's own training data); None (default) uses the network when it fits
+        ``config`` and otherwise counts peaks, with a warning."""
         if min_batch_hops < 1:
             raise ValueError("min_batch_hops must be at least 1")
         self.min_batch_hops = min_batch_hops
@@ -100,6 +110,20 @@ class FrontEnd:
         self._nuclei = NucleusDetector(self.config)
         self._tempo = TempoTracker(self.config)
         self._gate = SpeechGate(self.config, ahead=self._nuclei.lookahead)
+        self._counter: SyllableCounter | None = None
+        if learned_syllables or learned_syllables is None:
+            net = syllable_net if syllable_net is not None else default_net()
+            try:
+                net.check_features(self.config)
+            except ModelError:
+                if learned_syllables:
+                    raise
+                log.warning(
+                    "the syllable network does not fit these front-end settings: syllables are "
+                    "intensity-peak nuclei (retrain with models.train_syllables)"
+                )
+            else:
+                self._counter = SyllableCounter(net)
         self.hop = self.config.hop
         self._centre = self.hop // 2
         lengths = (
@@ -113,8 +137,11 @@ class FrontEnd:
         """Samples each window reaches before the hop centre (at most)."""
         self._right = max(n - n // 2 for n in lengths)
         """Samples each window reaches from the hop centre on (at most)."""
-        self.latency_hops = self._nuclei.lookahead + math.ceil(
-            (self._right - (self.hop - self._centre)) / self.hop
+        counter_ahead = self._counter.lookahead if self._counter is not None else 0
+        self.latency_hops = (
+            self._nuclei.lookahead
+            + counter_ahead
+            + math.ceil((self._right - (self.hop - self._centre)) / self.hop)
         )
         """Hops a sample waits, beyond its own, before its hop is emitted (while streaming)."""
         self.reset()
@@ -127,6 +154,10 @@ class FrontEnd:
         self._received = 0
         self._next_hop = 0
         self._pending: dict[str, np.ndarray] | None = None
+        self._held: dict[str, np.ndarray] | None = None
+        """Rows final but for the learned syllable count."""
+        if self._counter is not None:
+            self._counter.reset()
         self._vad.reset()
         self._nuclei.reset()
         self._tempo.reset()
@@ -232,7 +263,8 @@ class FrontEnd:
         return windows(self._buf[lo:hi], length, self.hop)
 
     def _emit(self, early: dict[str, np.ndarray] | None, final: bool) -> FrameBatch:
-        """Queue new hops; emit those whose nucleus decision is in (all of them when final)."""
+        """Queue new hops; emit those whose nucleus decision and syllable count are in (all of
+        them when final)."""
         decided = [] if early is None else [early.pop("_nucleus")]
         if early is not None:
             self._pending = (
@@ -244,22 +276,59 @@ class FrontEnd:
             decided.append(self._nuclei.finish())
         nucleus = np.concatenate(decided) if decided else np.zeros(0, np.bool_)
         k = len(nucleus)
-        if k == 0 or self._pending is None:
+        if self._pending is None or (k == 0 and not final):
             return FrameBatch.empty(self.config.n_mels)
         rows = {name: arr[:k] for name, arr in self._pending.items()}
         self._pending = {name: arr[k:] for name, arr in self._pending.items()}
         # Energy VAD -> speech only near voiced energetic hops (clicks and noise bursts are not).
         later = self._pending["vad"] & np.isfinite(self._pending["f0_hz"])
         rows["vad"] = self._gate.gate(rows["vad"], np.isfinite(rows["f0_hz"]), later)
-        tempo = self._tempo.update(nucleus, rows["vad"], rows["f0_st"])
+        rows["nucleus"] = nucleus
+        counted, micro = self._count(rows, final)
+        if counted is None:
+            return FrameBatch.empty(self.config.n_mels)
+        rows = counted
+        tempo = self._tempo.update(micro, rows["vad"], rows["f0_st"])
         return FrameBatch(
             **{name: rows[name] for name in _EARLY_FIELDS},
-            nucleus=nucleus,
+            nucleus=rows["nucleus"],
+            syllables=(micro / MICRO).astype(np.float32),
             speech_rate_sps=tempo.speech_rate_sps,
             articulation_rate_sps=tempo.articulation_rate_sps,
             pitch_sd_st=tempo.pitch_sd_st,
             pause_s=tempo.pause_s,
         )
+
+    def _count(
+        self, rows: dict[str, np.ndarray], final: bool
+    ) -> tuple[dict[str, np.ndarray] | None, npt.NDArray[np.int64]]:
+        """Micro-syllables of the rows the counter has decided, and those rows (the others wait
+        in ``self._held``)."""
+        if self._counter is None:
+            return rows, rows["nucleus"].astype(np.int64) * MICRO
+        micro = [
+            self._counter.push(
+                rows["mel"],
+                rows["level_dbfs"],
+                rows["voicing"],
+                rows["vad"],
+                rows["f0_hz"],
+                rows["nucleus"],
+            )
+        ]
+        if final:
+            micro.append(self._counter.finish())
+        got = np.concatenate(micro)
+        held = (
+            rows
+            if self._held is None
+            else {k: np.concatenate([self._held[k], rows[k]]) for k in rows}
+        )
+        k = len(got)
+        self._held = {name: arr[k:] for name, arr in held.items()}
+        if k == 0:
+            return None, got
+        return {name: arr[:k] for name, arr in held.items()}, got
 
 
 def _remove_dc(frames: F32) -> F32:

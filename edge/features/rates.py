@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.features.config import FeatureConfig
+from edge.features.syllables import MICRO
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -28,9 +29,9 @@ class TempoFrames:
     """Window statistics for ``n`` hops."""
 
     speech_rate_sps: F32
-    """Nuclei per second of window (pauses included)."""
+    """Syllables per second of window (pauses included)."""
     articulation_rate_sps: F32
-    """Nuclei per second of speech (VAD) time in the window; NaN without speech."""
+    """Syllables per second of speech (VAD) time in the window; NaN without speech."""
     pitch_sd_st: F32
     """Population SD of voiced F0 (semitones) in the window; NaN below the voiced minimum."""
     pause_s: F32
@@ -48,7 +49,7 @@ class TempoTracker:
 
     def reset(self) -> None:
         self._hist = np.zeros((self._window, 5), np.float64)
-        """The previous ``window`` hops: nucleus, vad, voiced, centred F0, its square (zeros
+        """The previous ``window`` hops: micro-syllables, vad, voiced, centred F0, its square (zeros
         before the stream)."""
         self._sums = np.zeros(5, np.float64)
         """Window sums at the last hop."""
@@ -57,14 +58,16 @@ class TempoTracker:
         self._last_speech: int | None = None
         """Stream index of the last speech hop, if any."""
 
-    def update(self, nucleus: B, vad: B, f0_st: F32) -> TempoFrames:
-        """Statistics for the next hops."""
-        n = len(nucleus)
+    def update(self, micro_syllables: npt.NDArray[np.int64], vad: B, f0_st: F32) -> TempoFrames:
+        """Statistics for the next hops, from their syllables in integer millionths
+        (``edge.features.syllables.MICRO``; a detected nucleus is one million), speech flags
+        and F0 in semitones."""
+        n = len(micro_syllables)
         w = self._window
         hop_s = self.config.hop_s
         voiced = np.isfinite(f0_st)
         cols = np.empty((n, 5), np.float64)
-        cols[:, 0] = nucleus
+        cols[:, 0] = micro_syllables
         cols[:, 1] = vad
         cols[:, 2] = voiced
         st = cols[:, 3]
@@ -76,7 +79,7 @@ class TempoTracker:
         # Running sums: each hop adds its row and drops the one ``w`` hops back.
         sums = np.cumsum(cols - x[:n], axis=0)
         sums += self._sums
-        # The counts are integers: round them so they never drift.
+        # The counts are integers (float64 holds them exactly): round them so they never drift.
         np.rint(sums[:, :3], out=sums[:, :3])
         if n:
             self._sums = sums[-1].copy()
@@ -84,6 +87,7 @@ class TempoTracker:
         nuc, sp, nv, s1, s2 = sums.T
 
         idx = np.arange(self._seen, self._seen + n)
+        nuc = nuc / MICRO
         speech_rate = nuc / (np.minimum(idx + 1, w) * hop_s)
         has_speech = sp > 0
         artic = np.where(has_speech, nuc / (np.where(has_speech, sp, 1.0) * hop_s), np.nan)

@@ -81,9 +81,10 @@ def test_json_schema_and_known_dynamics(call):
     doc = _strict_json(call["json"])
     assert set(doc) >= {"summary", "dynamics", "timeline"}
     keys = {
-        "duration_s", "speech_s", "syllables", "speech_rate_sps", "articulation_rate_sps",
-        "f0_median_hz", "pitch_sd_st", "level_median_dbfs", "pause_count", "pause_mean_s",
-        "jitter_median", "shimmer_median", "alpha_ratio_median_db", "hammarberg_median_db",
+        "duration_s", "speech_s", "syllables", "peak_nuclei", "speech_rate_sps",
+        "articulation_rate_sps", "f0_median_hz", "pitch_sd_st", "level_median_dbfs",
+        "pause_count", "pause_mean_s", "jitter_median", "shimmer_median",
+        "alpha_ratio_median_db", "hammarberg_median_db",
     }  # fmt: skip
     assert set(doc["summary"]) == {"agent", "customer"}
     for ch in ("agent", "customer"):

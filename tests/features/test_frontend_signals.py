@@ -227,18 +227,25 @@ def test_rates_rise_with_espeak_words_per_minute(tmp_path: Path) -> None:
         x = np.concatenate([noise(0.3, -65.0), espeak(tmp_path, wpm), noise(0.3, -65.0)])
         out = analyze(x, 1600)
         speech_s = out.vad.sum() * CFG.hop_s
-        n = int(out.nucleus.sum())
-        results[wpm] = (n, n / speech_s, n / (len(x) / SR))
-    counts = [r[0] for r in results.values()]
-    artic = [r[1] for r in results.values()]
-    overall = [r[2] for r in results.values()]
-    assert artic == sorted(artic) and artic[0] < artic[-1] * 0.8, results
-    assert overall == sorted(overall) and overall[0] < overall[-1] * 0.8, results
-    # Same text each time: the count should be near the true syllable count at every speed.
-    assert all(abs(c - TEXT_SYLLABLES) <= 0.25 * TEXT_SYLLABLES for c in counts), results
-    # Speaking rate in syllables/s scales roughly with wpm (about 1.4 syllables per word here).
-    ratio = artic[-1] / artic[0]
-    assert 1.3 < ratio < 2.6, results
+        for name, n in (
+            ("peaks", float(out.nucleus.sum())),
+            ("learned", float(out.syllables.sum())),
+        ):
+            results[name, wpm] = (n, n / speech_s, n / (len(x) / SR))
+    for name in ("peaks", "learned"):
+        counts = [r[0] for (who, _), r in results.items() if who == name]
+        artic = [r[1] for (who, _), r in results.items() if who == name]
+        overall = [r[2] for (who, _), r in results.items() if who == name]
+        assert artic == sorted(artic) and artic[0] < artic[-1] * 0.8, results
+        assert overall == sorted(overall) and overall[0] < overall[-1] * 0.8, results
+        # Speaking rate in syllables/s scales roughly with wpm (about 1.4 syllables per word here).
+        ratio = artic[-1] / artic[0]
+        assert 1.3 < ratio < 2.6, results
+        # Same text each time: the count should be near the true syllable count at every speed.
+        # The learned counter (trained on German acted speech only) over-counts slow synthetic
+        # English: 58 for 45 at 120 wpm (docs/features.md); it must not get worse than +35 %.
+        low, high = (0.75, 1.25) if name == "peaks" else (0.9, 1.35)
+        assert all(low * TEXT_SYLLABLES <= c <= high * TEXT_SYLLABLES for c in counts), results
 
 
 def test_pause_is_reported_where_speech_resumes(tmp_path: Path) -> None:

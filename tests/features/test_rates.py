@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from edge.features.config import FeatureConfig
 from edge.features.rates import MIN_VOICED_HOPS_FOR_SD, TempoFrames, TempoTracker
+from edge.features.syllables import MICRO
 
 CFG = FeatureConfig()
 WINDOW = round(CFG.rate_window_s / CFG.hop_s)
@@ -18,7 +19,8 @@ WINDOW = round(CFG.rate_window_s / CFG.hop_s)
 def run(nuc: np.ndarray, vad: np.ndarray, f0_st: np.ndarray, cuts: list[int] | None = None):
     tr = TempoTracker(CFG)
     bounds = [0, *(cuts or []), len(nuc)]
-    parts = [tr.update(nuc[a:b], vad[a:b], f0_st[a:b]) for a, b in itertools.pairwise(bounds)]
+    micro = np.asarray(nuc).astype(np.int64) * MICRO  # a flag is one syllable
+    parts = [tr.update(micro[a:b], vad[a:b], f0_st[a:b]) for a, b in itertools.pairwise(bounds)]
     return TempoFrames(
         *(
             np.concatenate([getattr(p, name) for p in parts])

@@ -1,0 +1,85 @@
+"""Training the learned syllable counter: smoke fit, Keras vs the device's numpy code, file
+round trip; the full leave-one-speaker-out run against the accuracy targets (slow)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge.features.syllables import MICRO, SyllableCounter, SyllableNet
+from models.emodb import utterances
+from models.train_syllables import (
+    TrainSettings,
+    build_examples,
+    count,
+    fit,
+    keras_from_net,
+    loso,
+    save,
+)
+
+pytest.importorskip("keras")
+
+SMOKE = TrainSettings(epochs=2, filters=8)
+
+
+@pytest.fixture(scope="module")
+def examples(emodb_dir: Path) -> list:
+    utts = [u for u in utterances(emodb_dir) if u.speaker in ("03", "08")][::8]
+    return build_examples(utts, variants=(("clean", 1.0), ("fast", 1.12)))
+
+
+def test_examples_carry_labels_and_unit_mass_targets(examples: list) -> None:
+    assert len(examples) >= 20
+    for e in examples:
+        assert e.raw.shape == (len(e.vad), 46) and np.isfinite(e.raw).all()
+        assert e.target.sum() == pytest.approx(e.label, abs=1e-3)
+    fast = {e.utt.stem: e for e in examples if e.variant == "fast"}
+    for e in examples:
+        if e.variant == "clean":
+            f = fast[e.utt.stem]
+            assert f.label == e.label and len(f.raw) < len(e.raw)  # same syllables, less time
+
+
+def test_numpy_streaming_matches_keras_and_survives_the_file(
+    examples: list, tmp_path: Path
+) -> None:
+    net = save(fit(examples, SMOKE), tmp_path / "net", {"note": "smoke"})
+    card = json.loads((tmp_path / "net.json").read_text())
+    assert card["sha256"] == net.sha256 and card["note"] == "smoke"
+    assert SyllableNet.load(tmp_path / "net.npz").sha256 == net.sha256
+
+    model = keras_from_net(net, SMOKE)
+    e = examples[0]
+    x = np.zeros((1, len(e.raw) + net.lookahead, e.raw.shape[1]), np.float32)
+    x[0, : len(e.raw)] = (e.raw - net.mean) / net.std
+    want = model.predict(x, verbose=0)[0, net.lookahead :] * e.vad
+    counter = SyllableCounter(net)
+    got = np.concatenate(
+        [counter.push_rows(e.raw[i : i + 7], e.vad[i : i + 7]) for i in range(0, len(e.raw), 7)]
+        + [counter.finish()]
+    )
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got / MICRO, want, atol=2e-5)
+    assert count(net, e, block_hops=1) == count(net, e, block_hops=1000) == got.sum() / MICRO
+
+
+def test_smoke_loso_scores_each_held_out_speaker(examples: list) -> None:
+    report = loso(examples, replace(SMOKE, epochs=1))
+    assert report["speakers"] == ["03", "08"]
+    clean = report["by_variant"]["clean"]
+    assert clean["files"] == sum(e.variant == "clean" for e in examples)
+    assert np.isfinite(clean["mae_pct"])
+
+
+@pytest.mark.slow
+def test_full_loso_meets_the_syllable_targets(emodb_dir: Path) -> None:
+    report = loso(build_examples(utterances(emodb_dir)), TrainSettings())
+    clean = report["by_variant"]["clean"]
+    assert clean["files"] == 534
+    assert clean["pearson_r"] >= 0.90
+    assert clean["mae_pct"] <= 10.0

@@ -51,10 +51,14 @@ class FrontEndLike(Protocol):
     def flush(self) -> FrameBatch: ...
 
 
-def default_frontend(config: FeatureConfig, min_batch_hops: int = 1) -> FrontEndLike:
+def default_frontend(
+    config: FeatureConfig, min_batch_hops: int = 1, learned_syllables: bool = False
+) -> FrontEndLike:
     from edge.features.frontend import FrontEnd
 
-    fe: FrontEndLike = FrontEnd(config, min_batch_hops=min_batch_hops)
+    fe: FrontEndLike = FrontEnd(
+        config, min_batch_hops=min_batch_hops, learned_syllables=learned_syllables
+    )
     return fe
 
 
@@ -107,7 +111,11 @@ class Pipeline:
         self.hop_s = fc.hop_s
         if frontend_factory is None:
             batch_hops = max(1, round(settings.audio.analysis_batch_s / fc.hop_s))
-            frontend_factory = functools.partial(default_frontend, min_batch_hops=batch_hops)
+            frontend_factory = functools.partial(
+                default_frontend,
+                min_batch_hops=batch_hops,
+                learned_syllables=self.settings.audio.learned_syllables,
+            )
         self.metrics_every_s = metrics_every_s
         self._channels = [
             _Channel(

@@ -81,6 +81,16 @@ class AudioSettings:
     every 100 ms block saves ~40 % CPU for at most this much extra latency before a hop is
     final, far below the detectors' minimum durations)."""
 
+    learned_syllables: bool = False
+    """Count syllables (speech and articulation rate, so the ``pace`` cue and the agent's rate
+    baseline) with the learned counter instead of intensity peaks. Off on the device for now:
+    the learned counter is far better on held-out EmoDB speakers (count r 0.93 vs 0.76), but on
+    the scripted espeak-ng calls of ``bench.scenarios`` it compresses rate changes, so ``pace``
+    either cued 4.5 times per hour of calm speech (safety cap 6.5 syl/s) or took over 20 s to
+    notice 260 wpm (cap 7-8 syl/s), against 0.9 per hour and 8 s with peaks (2026-11-24). Turn
+    it on once it has been checked on real agents' speech (retune ``baseline.pace_fast_sps``).
+    ``poise analyze`` always uses the learned counter."""
+
     def __post_init__(self) -> None:
         if self.agent_channel < 0 or self.customer_channel < 0:
             raise ValueError("channels are numbered from 0")

@@ -270,3 +270,13 @@ def test_metrics_events_carry_every_running_signal():
     assert len(metrics) == 2
     assert set(metrics[0].detail["signals"]) == set(pipe.running)
     assert metrics[0].state == "calibrating"
+
+
+def test_device_counts_peaks_unless_the_learned_counter_is_switched_on() -> None:
+    from edge.features.syllables import default_net
+
+    extra = default_net().lookahead
+    plain = Pipeline(load_settings(None, []))
+    learned = Pipeline(load_settings(None, ["audio.learned_syllables=true"]))
+    lat = [[ch.fe.latency_hops for ch in p._channels] for p in (plain, learned)]  # type: ignore[attr-defined]
+    assert lat[1] == [n + extra for n in lat[0]]

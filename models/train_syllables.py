@@ -165,7 +165,7 @@ def build_examples(
                 y = add_noise(y, float(rng.uniform(12.0, 30.0)), rng)
             b = FrameBatch.concat([fe.process(y), fe.flush()])
             inputs.reset()
-            raw = inputs.push(b.mel, b.level_dbfs, b.voicing, b.vad, b.f0_hz, b.nucleus)
+            raw = inputs.push(b.columns())
             dur = len(y) / cfg.sample_rate
             taus = nuclei[nuclei < CLIP_S] / speed
             target = _bumps(b.t, taus, dur, sigma_hops)

@@ -306,16 +306,7 @@ class FrontEnd:
         in ``self._held``)."""
         if self._counter is None:
             return rows, rows["nucleus"].astype(np.int64) * MICRO
-        micro = [
-            self._counter.push(
-                rows["mel"],
-                rows["level_dbfs"],
-                rows["voicing"],
-                rows["vad"],
-                rows["f0_hz"],
-                rows["nucleus"],
-            )
-        ]
+        micro = [self._counter.push(rows)]
         if final:
             micro.append(self._counter.finish())
         got = np.concatenate(micro)

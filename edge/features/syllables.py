@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -182,19 +183,12 @@ class SyllableInputs:
         self._mel_level: F64 = np.full(past, -np.inf)
         self._level_db: F64 = np.full(past, -np.inf)
 
-    def push(
-        self,
-        mel: npt.NDArray[np.floating[Any]],
-        level_dbfs: npt.NDArray[np.floating[Any]],
-        voicing: npt.NDArray[np.floating[Any]],
-        vad: B,
-        f0_hz: npt.NDArray[np.floating[Any]],
-        peak: B,
-    ) -> F64:
+    def push(self, hops: Mapping[str, npt.NDArray[Any]]) -> F64:
         """Rows for the next hops: band shape (mel minus its band mean), the band-mean level and
         ``level_dbfs`` relative to their maxima over the last second (clipped), voicing, speech,
-        voiced and De Jong peak flags."""
-        m = np.asarray(mel, np.float64)
+        voiced and De Jong peak flags. ``hops``: front-end columns (a ``FrameBatch.columns()``)
+        with at least ``mel``, ``level_dbfs``, ``voicing``, ``vad``, ``f0_hz`` and ``nucleus``."""
+        m = np.asarray(hops["mel"], np.float64)
         if m.ndim != 2 or m.shape[1] != self.n_mels:
             raise ValueError(f"mel must have shape (n, {self.n_mels})")
         n = m.shape[0]
@@ -204,12 +198,12 @@ class SyllableInputs:
         c = self.n_mels
         out[:, c] = self._relative(lvl, "_mel_level", MEL_LEVEL_CLIP)
         out[:, c + 1] = self._relative(
-            np.asarray(level_dbfs, np.float64), "_level_db", LEVEL_DB_CLIP
+            np.asarray(hops["level_dbfs"], np.float64), "_level_db", LEVEL_DB_CLIP
         )
-        out[:, c + 2] = np.nan_to_num(np.asarray(voicing, np.float64))
-        out[:, c + 3] = vad
-        out[:, c + 4] = np.isfinite(f0_hz)
-        out[:, c + 5] = peak
+        out[:, c + 2] = np.nan_to_num(np.asarray(hops["voicing"], np.float64))
+        out[:, c + 3] = hops["vad"]
+        out[:, c + 4] = np.isfinite(hops["f0_hz"])
+        out[:, c + 5] = hops["nucleus"]
         return out
 
     def _relative(self, x: F64, attr: str, clip: float) -> F64:
@@ -247,17 +241,10 @@ class SyllableCounter:
         """Speech flags of the hops pushed but not yet answered for."""
         self._ended = False
 
-    def push(
-        self,
-        mel: npt.NDArray[np.floating[Any]],
-        level_dbfs: npt.NDArray[np.floating[Any]],
-        voicing: npt.NDArray[np.floating[Any]],
-        vad: B,
-        f0_hz: npt.NDArray[np.floating[Any]],
-        peak: B,
-    ) -> I64:
-        """Add hops; return micro-syllables for the hops that became decided, oldest first."""
-        return self.push_rows(self._inputs.push(mel, level_dbfs, voicing, vad, f0_hz, peak), vad)
+    def push(self, hops: Mapping[str, npt.NDArray[Any]]) -> I64:
+        """Add hops (front-end columns, see :meth:`SyllableInputs.push`); return
+        micro-syllables for the hops that became decided, oldest first."""
+        return self.push_rows(self._inputs.push(hops), hops["vad"])
 
     def push_rows(self, raw: F64, vad: B) -> I64:
         """Like :meth:`push`, from :class:`SyllableInputs` rows already made (training code)."""

@@ -40,7 +40,7 @@ from edge.features.config import FeatureConfig
 from edge.features.frames import FrameBatch
 from edge.features.frontend import FrontEnd
 from models.emodb import EMOTIONS, Utterance, corpus_dir, utterances
-from models.syllable_labels import CLIP_S, nucleus_times
+from models.syllable_labels import CLIP_S, nucleus_times, scores
 
 log = logging.getLogger(__name__)
 
@@ -90,20 +90,6 @@ def count_nuclei(items: list[Item], cfg: FeatureConfig) -> np.ndarray:
         out = FrameBatch.concat([fe.process(it.x16), fe.flush()])
         counts.append(int(out.nucleus[out.t < CLIP_S].sum()))
     return np.asarray(counts)
-
-
-def scores(det: np.ndarray, lab: np.ndarray) -> dict[str, float]:
-    lab = lab.astype(np.float64)
-    det = det.astype(np.float64)
-    r = float(np.corrcoef(det, lab)[0, 1]) if det.std() > 0 and lab.std() > 0 else float("nan")
-    return {
-        "files": len(det),
-        "pearson_r": r,
-        "mae_pct": float(np.abs(det - lab).mean() / lab.mean() * 100.0),
-        "mean_signed_error": float((det - lab).mean()),
-        "mean_detected": float(det.mean()),
-        "mean_labelled": float(lab.mean()),
-    }
 
 
 def apply_overrides(pairs: list[str]) -> dict[str, float]:

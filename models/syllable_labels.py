@@ -67,3 +67,19 @@ def nucleus_times(utt: Utterance, root: Path) -> np.ndarray:
         else:
             out.append((a + min(b, a + 0.3)) / 2)
     return np.asarray(out)
+
+
+def scores(det: np.ndarray, lab: np.ndarray) -> dict[str, float]:
+    """Detected vs labelled counts per file: Pearson r (NaN if either is constant), mean
+    absolute error as % of the mean label, mean signed error, and both means."""
+    lab = lab.astype(np.float64)
+    det = det.astype(np.float64)
+    r = float(np.corrcoef(det, lab)[0, 1]) if det.std() > 0 and lab.std() > 0 else float("nan")
+    return {
+        "files": len(det),
+        "pearson_r": r,
+        "mae_pct": float(np.abs(det - lab).mean() / lab.mean() * 100.0),
+        "mean_signed_error": float((det - lab).mean()),
+        "mean_detected": float(det.mean()),
+        "mean_labelled": float(lab.mean()),
+    }

@@ -46,7 +46,7 @@ from edge.features.syllables import (
 from edge.fileio import write_bytes_atomic, write_text_atomic
 from models.augment import add_noise, change_speed, change_tempo, gain, seed_for, telephone
 from models.emodb import REPO_ROOT, Utterance, corpus_dir, utterances
-from models.syllable_labels import CLIP_S, nucleus_times
+from models.syllable_labels import CLIP_S, nucleus_times, scores
 
 log = logging.getLogger(__name__)
 
@@ -282,16 +282,6 @@ def count(net: SyllableNet, e: Example, block_hops: int = 25) -> float:
     ]
     got.append(counter.finish())
     return float(np.concatenate(got).sum()) / MICRO
-
-
-def scores(det: F64, lab: F64) -> dict[str, float]:
-    """Pearson r, MAE as % of the mean label, mean signed error."""
-    return {
-        "files": len(det),
-        "pearson_r": float(np.corrcoef(det, lab)[0, 1]),
-        "mae_pct": float(np.abs(det - lab).mean() / lab.mean() * 100.0),
-        "mean_signed_error": float((det - lab).mean()),
-    }
 
 
 def loso(examples: list[Example], s: TrainSettings) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Device-loop cost: time per 100 ms block and peak memory, two channels, model if present.
 
 A few minutes of synthetic two-channel call audio (espeak-ng turn-taking) are written to a temp
-WAV; a fresh child process then streams it through :class:`~edge.pipeline.Pipeline` block by
+WAV; a fresh child process then streams it through :class:`~edge.device.pipeline.Pipeline` block by
 block (as ``poise edge run`` does, minus the sleeps) and reports per-block processing time
 percentiles and the peak resident set (VmHWM). Targets: p99 <= 20 ms per 100 ms block,
 RSS <= 100 MB.
@@ -40,9 +40,9 @@ def peak_rss_mb() -> float:
 
 
 def measure(wav: str, use_model: bool) -> dict[str, Any]:
-    from edge.arousal import load_arousal_model
     from edge.audio.wav_source import WavFileSource
-    from edge.pipeline import Pipeline
+    from edge.device.arousal import load_arousal_model
+    from edge.device.pipeline import Pipeline
     from edge.settings import load_settings
 
     settings = load_settings(None, [] if use_model else ["model.enabled=false"])

@@ -26,8 +26,8 @@ import numpy as np
 from bench.call_builder import Call, emodb_stretch, heldout_speaker
 from bench.results import write_results
 from bench.scenario_audio import F32, SR
-from edge.arousal import ArousalModel, load_arousal_model
-from edge.pipeline import Pipeline
+from edge.device.arousal import ArousalModel, load_arousal_model
+from edge.device.pipeline import Pipeline
 from edge.protocols import AudioBlock
 from edge.settings import DETECTOR_NAMES, DeviceSettings, load_settings
 

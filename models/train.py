@@ -24,12 +24,12 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
-from edge.config import to_mapping
 from edge.features.config import FeatureConfig
 from edge.fileio import write_bytes_atomic, write_text_atomic
 from edge.model.baseline import score_relative
 from edge.model.inputs import InputSpec, stack, windows_from_batch
 from edge.model.runtime import ArousalModel
+from edge.settings.loader import to_mapping
 from models import export
 from models.augment import VARIANTS
 from models.dataset import (

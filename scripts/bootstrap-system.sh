@@ -25,6 +25,7 @@ need_cmd sox sox
 need_cmd mosquitto mosquitto  # MQTT tests start a real broker on loopback
 need_cmd chromium chromium    # dashboard tests drive headless Chromium
 need_cmd chromedriver chromium-driver
+need_pkg postgresql           # collector tests start a real PostgreSQL server on loopback
 need_cmd node nodejs          # firmware tests run MicroPython's WebAssembly port under node
 need_cmd npm npm
 for p in "$@"; do need_pkg "$p"; done

@@ -55,9 +55,9 @@ def _split(text: str, what: str) -> list[str]:
 
 
 def _load_configs(path: str | None) -> tuple[Any, Any]:
-    from edge.config import from_mapping, load_toml
-    from edge.dynamics import DynamicsConfig
+    from edge.conversation.dynamics import DynamicsConfig
     from edge.features.config import FeatureConfig
+    from edge.settings.loader import from_mapping, load_toml
 
     if path is None:
         return FeatureConfig(), DynamicsConfig()
@@ -68,9 +68,9 @@ def _load_configs(path: str | None) -> tuple[Any, Any]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from edge.analyze import analyze_source, report
-    from edge.analyze_output import check_writable, format_summary, write_frames_csv, write_json
     from edge.audio.wav_source import WavFileSource
+    from edge.recording.analyze import analyze_source, report
+    from edge.recording.output import check_writable, format_summary, write_frames_csv, write_json
 
     outputs = {k: getattr(args, k) for k in ("json", "frames", "plot") if getattr(args, k)}
     for path in outputs.values():
@@ -122,7 +122,7 @@ def _run(args: argparse.Namespace) -> int:
     if "frames" in outputs:
         write_frames_csv(outputs["frames"], call)
     if "plot" in outputs:
-        from edge.analyze_plot import write_plot
+        from edge.recording.plot import write_plot
 
         write_plot(outputs["plot"], call, title)
     for kind, path in outputs.items():

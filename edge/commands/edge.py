@@ -92,14 +92,14 @@ def make_source(spec: str, settings: Any) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from edge.agent_baseline import BaselineStore
-    from edge.arousal import load_arousal_model
     from edge.cues.factory import make_cue_output
+    from edge.device.arousal import load_arousal_model
+    from edge.device.baseline import BaselineStore
+    from edge.device.pipeline import Pipeline
+    from edge.device.runner import Runner
+    from edge.device.sdnotify import SdNotifier
     from edge.errors import ConfigError
-    from edge.pipeline import Pipeline
     from edge.protocols import MonotonicClock
-    from edge.runner import Runner
-    from edge.sdnotify import SdNotifier
 
     settings = _settings(args)
     clock = MonotonicClock()
@@ -146,7 +146,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _recalibrate(args: argparse.Namespace) -> int:
-    from edge.agent_baseline import BaselineStore
+    from edge.device.baseline import BaselineStore
 
     settings = _settings(args)
     BaselineStore(settings.baseline.state_file, settings.baseline).reset()

@@ -25,8 +25,8 @@ from collections import deque
 import numpy as np
 import numpy.typing as npt
 
-from edge.agent_baseline import AgentBaseline
 from edge.detectors.tick import Tick
+from edge.device.baseline import AgentBaseline
 from edge.settings import BaselineSettings, DetectorsSettings
 
 NAN = float("nan")

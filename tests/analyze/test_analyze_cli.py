@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from edge.analyze_output import FRAME_COLUMNS, atomic_write
 from edge.audio.resample import resample, to_int16
 from edge.audio.wav import read_wav, write_wav
 from edge.cli import main
+from edge.recording.output import FRAME_COLUMNS, atomic_write
 from tests.audio import wavgen
 
 REPO = Path(__file__).resolve().parents[2]
@@ -232,11 +232,11 @@ def test_plot_of_a_long_call_is_decimated(tmp_path):
     """Ten minutes of hops: the plot path that decimates lines and merges speech spans."""
     import dataclasses
 
-    from edge.analyze import CallAnalysis
-    from edge.analyze_plot import _decimate, _spans, write_plot
-    from edge.dynamics import dynamics_from_vad
+    from edge.conversation.dynamics import dynamics_from_vad
     from edge.features.config import FeatureConfig
     from edge.features.frames import FrameBatch
+    from edge.recording.analyze import CallAnalysis
+    from edge.recording.plot import _decimate, _spans, write_plot
 
     n = 60_000
     rng = np.random.default_rng(1)
@@ -268,8 +268,8 @@ def test_plot_of_a_long_call_is_decimated(tmp_path):
 
 @needs_espeak
 def test_result_does_not_depend_on_block_size(call):
-    from edge.analyze import analyze_source, report
     from edge.audio.wav_source import WavFileSource
+    from edge.recording.analyze import analyze_source, report
 
     docs = [
         report(analyze_source(WavFileSource(call["wav"], block_frames=bf), ["agent", "customer"]))

@@ -8,9 +8,15 @@ from typing import Literal
 
 import pytest
 
-from edge.config import from_mapping, load_toml, merge_overrides, parse_override, to_mapping
 from edge.errors import ConfigError
 from edge.features.config import FeatureConfig
+from edge.settings.loader import (
+    from_mapping,
+    load_toml,
+    merge_overrides,
+    parse_override,
+    to_mapping,
+)
 
 
 @dataclass(frozen=True)

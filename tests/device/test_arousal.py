@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.arousal import load_arousal_model
+from edge.device.arousal import load_arousal_model
 from edge.features.frames import FrameBatch
 from edge.settings import ModelSettings
 from tests.device.fakes import hops
@@ -18,7 +18,7 @@ MODEL = Path(__file__).resolve().parents[2] / "models" / "prosody-v1.tflite"
 
 
 def test_disabled_or_missing_model_gives_none(tmp_path, caplog):
-    with caplog.at_level(logging.INFO, logger="edge.arousal"):
+    with caplog.at_level(logging.INFO, logger="edge.device.arousal"):
         assert load_arousal_model(ModelSettings(enabled=False)) is None
         assert load_arousal_model(ModelSettings(path=tmp_path / "nope.tflite")) is None
     text = " ".join(r.message for r in caplog.records)
@@ -28,7 +28,7 @@ def test_disabled_or_missing_model_gives_none(tmp_path, caplog):
 def test_unusable_model_is_logged_not_raised(tmp_path, caplog):
     bad = tmp_path / "m.tflite"
     bad.write_bytes(b"not a model")
-    with caplog.at_level(logging.WARNING, logger="edge.arousal"):
+    with caplog.at_level(logging.WARNING, logger="edge.device.arousal"):
         assert load_arousal_model(ModelSettings(path=bad)) is None
     assert any("unusable" in r.message for r in caplog.records)
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from edge.agent_baseline import AgentBaseline, BaselineStore
+from edge.device.baseline import AgentBaseline, BaselineStore
 from edge.model.baseline import ArousalBaseline
 from edge.settings import BaselineSettings
 

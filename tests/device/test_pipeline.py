@@ -10,10 +10,10 @@ import pytest
 
 from edge.detectors.prosody import AROUSAL_SMOOTH_WINDOWS
 from edge.detectors.tick import Tick
+from edge.device.pipeline import Pipeline
 from edge.errors import InputError
 from edge.features.frames import FrameBatch
 from edge.model.baseline import ArousalBaseline
-from edge.pipeline import Pipeline
 from edge.protocols import AudioBlock
 from edge.settings import load_settings
 from tests.device.fakes import ScriptedModel, blocks, hops, scripted_factory
@@ -220,7 +220,7 @@ def test_stress_off_never_computes_stress():
 
 
 def test_without_model_stress_and_empathy_are_disabled(caplog):
-    with caplog.at_level(logging.INFO, logger="edge.pipeline"):
+    with caplog.at_level(logging.INFO, logger="edge.device.pipeline"):
         pipe = _stress_pipe([], with_model=False)
     assert "stress" not in pipe.running and "empathy" not in pipe.running
     assert "pace" in pipe.running

@@ -22,12 +22,12 @@ from bench.scenario_audio import (
     stereo,
     write_wav,
 )
-from edge.agent_baseline import BaselineStore
 from edge.cli import main
 from edge.cues.base import NullCue
-from edge.pipeline import Pipeline
+from edge.device.baseline import BaselineStore
+from edge.device.pipeline import Pipeline
+from edge.device.runner import Runner
 from edge.protocols import AudioBlock, FakeClock
-from edge.runner import Runner
 from edge.settings import load_settings
 from tests.device.fakes import hops, scripted_factory
 

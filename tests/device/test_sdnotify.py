@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 
-from edge.sdnotify import SdNotifier
+from edge.device.sdnotify import SdNotifier
 
 
 def test_ready_watchdog_and_stopping_reach_the_socket(tmp_path):

@@ -13,10 +13,10 @@ def test_example_file_loads_and_equals_defaults(repo_root):
 
 
 def test_example_file_is_current_with_the_source(repo_root):
-    from edge.settings_doc import render
+    from edge.settings.docs import render
 
     text = (repo_root / "docs" / "device.example.toml").read_text()
-    assert text == render(), "regenerate: python -m edge.settings_doc > docs/device.example.toml"
+    assert text == render(), "regenerate: python -m edge.settings.docs > docs/device.example.toml"
     assert "# Relative arousal (spread units) that starts" in text  # field docstrings made it in
 
 

@@ -3,7 +3,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.dynamics import DynamicsConfig, DynamicsTracker, SpurtSmoother, dynamics_from_vad
+from edge.conversation.dynamics import (
+    DynamicsConfig,
+    DynamicsTracker,
+    SpurtSmoother,
+    dynamics_from_vad,
+)
 
 HOP = 0.01
 

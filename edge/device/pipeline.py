@@ -19,14 +19,14 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from edge.agent_baseline import METRICS, AgentBaseline
-from edge.arousal import ArousalModel, empty_scores
 from edge.detectors.arbiter import Arbiter, Event
 from edge.detectors.conversation import DeadAirSignal, MonologueSignal, OvertalkSignal
 from edge.detectors.empathy import EmpathySignal
 from edge.detectors.hysteresis import Drift, Transition
 from edge.detectors.prosody import ProsodySignals
 from edge.detectors.tick import Lane, Tick
+from edge.device.arousal import ArousalModel, empty_scores
+from edge.device.baseline import METRICS, AgentBaseline
 from edge.errors import InputError
 from edge.features.config import FeatureConfig
 from edge.features.frames import FrameBatch

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from edge.analyze import CallAnalysis
 from edge.errors import InputError
 from edge.fileio import atomic_write, json_safe
+from edge.recording.analyze import CallAnalysis
 
 log = logging.getLogger(__name__)
 

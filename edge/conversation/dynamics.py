@@ -36,7 +36,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from edge.spurts import SpurtSmoother, runs
+from edge.conversation.spurts import SpurtSmoother, runs
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
-from edge.config import from_mapping, load_toml, merge_overrides
-from edge.detector_settings import (
+from edge.errors import ConfigError
+from edge.features.config import FeatureConfig
+from edge.settings.detectors import (
     DETECTOR_NAMES,
     DeadAirSettings,
     DetectorSettings,
@@ -26,8 +27,7 @@ from edge.detector_settings import (
     PaceSettings,
     StressSettings,
 )
-from edge.errors import ConfigError
-from edge.features.config import FeatureConfig
+from edge.settings.loader import from_mapping, load_toml, merge_overrides
 
 Pattern = Literal["steady", "pulse", "blink"]
 Buzz = Literal["none", "short", "double"]

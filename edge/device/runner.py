@@ -1,4 +1,4 @@
-"""Runs the device loop: audio source -> :class:`~edge.pipeline.Pipeline` -> cues, events file.
+"""Runs the device loop: audio source -> :class:`~edge.device.pipeline.Pipeline` -> sinks.
 
 All I/O lives here (and in the objects passed in): the source, the cue output, the events
 stream, the baseline store, systemd notification and the clock. A WAV source is replayed as fast
@@ -17,13 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from edge.agent_baseline import BaselineStore
 from edge.cues.base import CueOutput
 from edge.detectors.arbiter import Event
+from edge.device.baseline import BaselineStore
+from edge.device.pipeline import Pipeline
+from edge.device.sdnotify import SdNotifier
 from edge.fileio import json_safe
-from edge.pipeline import Pipeline
 from edge.protocols import AudioSource, Clock
-from edge.sdnotify import SdNotifier
 from edge.settings import CueStylesSettings
 
 log = logging.getLogger(__name__)

@@ -3,9 +3,9 @@
 The core is I/O-free: :func:`analyze_source` pulls blocks from any
 :class:`~edge.protocols.AudioSource` (a WAV file in ``poise analyze``), runs one streaming
 :class:`~edge.features.frontend.FrontEnd` per channel and, for two channels, the streaming
-:class:`~edge.dynamics.DynamicsTracker` (the first channel plays the agent role, the second the
-customer). :func:`channel_summary`, :func:`timeline` and :func:`report` turn the result into
-plain JSON-ready values (``None`` where a value is undefined, never NaN).
+:class:`~edge.conversation.dynamics.DynamicsTracker` (the first channel plays the agent
+role, the second the customer). :func:`channel_summary`, :func:`timeline` and
+:func:`report` turn the result into plain JSON-ready values (``None`` where a value is undefined, never NaN).
 
 Per-channel summary definitions (hops are 10 ms; "speech" = front-end VAD):
 
@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from edge.dynamics import DynamicsConfig, DynamicsEvent, DynamicsTracker
+from edge.conversation.dynamics import DynamicsConfig, DynamicsEvent, DynamicsTracker
 from edge.features.config import FeatureConfig
 from edge.features.frames import FrameBatch
 from edge.protocols import AudioSource

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from edge.analyze import CallAnalysis
-from edge.analyze_output import atomic_write
 from edge.errors import ConfigError
+from edge.recording.analyze import CallAnalysis
+from edge.recording.output import atomic_write
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Conversation dynamics: talk spurts, turns, overlap, interruptions, monologues, dead air."""

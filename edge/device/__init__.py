@@ -1,0 +1,1 @@
+"""The on-device loop: pipeline, runner, event sinks, agent baseline, arousal, systemd."""

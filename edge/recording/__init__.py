@@ -1,0 +1,1 @@
+"""Analysis of a recorded call (`poise analyze`): summary, outputs and plot."""

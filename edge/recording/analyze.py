@@ -5,7 +5,8 @@ The core is I/O-free: :func:`analyze_source` pulls blocks from any
 :class:`~edge.features.frontend.FrontEnd` per channel and, for two channels, the streaming
 :class:`~edge.conversation.dynamics.DynamicsTracker` (the first channel plays the agent
 role, the second the customer). :func:`channel_summary`, :func:`timeline` and
-:func:`report` turn the result into plain JSON-ready values (``None`` where a value is undefined, never NaN).
+:func:`report` turn the result into plain JSON-ready values (``None`` where a value is
+undefined, never NaN).
 
 Per-channel summary definitions (hops are 10 ms; "speech" = front-end VAD):
 

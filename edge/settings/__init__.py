@@ -341,9 +341,10 @@ class DeviceSettings:
     """Cue output and styles."""
     model: ModelSettings = field(default_factory=ModelSettings)
     """Arousal model."""
-    conversation: DynamicsConfig = field(default_factory=DynamicsConfig)
+    dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
     """Talk spurts, turns, overlap, interruptions, dead air: the definitions ``poise analyze``
-    and the device share (``docs/dynamics.md``)."""
+    and the device share (``docs/dynamics.md``; ``poise analyze --config`` reads this table
+    too)."""
     calls: CallSettings = field(default_factory=CallSettings)
     """Where a call starts and ends (``edge.conversation.calls``)."""
     metrics_window_s: float = 10.0

@@ -124,7 +124,7 @@ class OvertalkSettings(DetectorSettings):
 @dataclass(frozen=True)
 class MonologueSettings(DetectorSettings):
     """``monologue``: length in seconds of the agent's current turn (turns as defined in
-    ``docs/dynamics.md``; thresholds under ``conversation``)."""
+    ``docs/dynamics.md``; thresholds under ``dynamics``)."""
 
     enter: float = 60.0
     """Turn length (seconds) that starts the drift."""

@@ -28,6 +28,7 @@ from edge.settings.detectors import (
     StressSettings,
 )
 from edge.settings.loader import from_mapping, load_toml, merge_overrides
+from edge.telemetry.settings import TelemetrySettings
 
 Pattern = Literal["steady", "pulse", "blink"]
 Buzz = Literal["none", "short", "double"]
@@ -55,6 +56,7 @@ __all__ = [
     "Pattern",
     "PolicySettings",
     "StressSettings",
+    "TelemetrySettings",
     "load_settings",
 ]
 
@@ -339,6 +341,8 @@ class DeviceSettings:
     """Cue output and styles."""
     model: ModelSettings = field(default_factory=ModelSettings)
     """Arousal model."""
+    telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
+    """MQTT publisher (off unless ``broker`` is set)."""
 
 
 def load_settings(

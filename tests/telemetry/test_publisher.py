@@ -55,7 +55,7 @@ def test_birth_and_last_will_are_retained_and_correct(mosquitto: Broker, tmp_pat
             "--count",
             "3",
             "--wait-connected",
-        ],  # fmt: skip
+        ],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -202,15 +202,24 @@ def test_commands_reach_registered_handlers_and_bad_ones_do_not(
     sender.connect("127.0.0.1", mosquitto.port)
     sender.loop_start()
     try:
-        good = {"v": 1, "kind": "cmd", "id": "c-1", "ts": "2026-12-01T10:00:00.000Z",
-                "cmd": "identify", "args": {}}  # fmt: skip
+        good = {
+            "v": 1,
+            "kind": "cmd",
+            "id": "c-1",
+            "ts": "2026-12-01T10:00:00.000Z",
+            "cmd": "identify",
+            "args": {},
+        }
         # wait until the device's subscription is in place: the retained config proves it
         sender.publish(DEVICE.config, b"signed-config-bytes", qos=1, retain=True).wait_for_publish(
             5
         )
         assert _wait(lambda: len(got) >= 1)
-        for payload in (b"not json", json.dumps({**good, "cmd": "rm -rf"}).encode(),
-                        json.dumps(good).encode()):  # fmt: skip
+        for payload in (
+            b"not json",
+            json.dumps({**good, "cmd": "rm -rf"}).encode(),
+            json.dumps(good).encode(),
+        ):
             sender.publish(DEVICE.cmd, payload, qos=1).wait_for_publish(5)
         deadline_ok = _wait(lambda: len(got) >= 2 and pub.control.invalid >= 2)
         seen = list(got)

@@ -27,6 +27,12 @@ def register(sub: Any) -> None:
         "--events", metavar="OUT.jsonl", help="write every event as a JSON line (- for stdout)"
     )
     run.add_argument(
+        "--mqtt",
+        metavar="URL",
+        help="publish telemetry to this broker, mqtt://host:port or mqtts://host:port "
+        "(default: telemetry.broker; see docs/telemetry.md)",
+    )
+    run.add_argument(
         "--realtime",
         action="store_true",
         help="pace a WAV source at real time (default: as fast as possible)",
@@ -91,41 +97,58 @@ def make_source(spec: str, settings: Any) -> Any:
     raise ConfigError(f"unknown audio source {spec!r} (wav:FILE or pyaudio:DEVICE)")
 
 
-def _run(args: argparse.Namespace) -> int:
+def make_sinks(args: argparse.Namespace, settings: Any, clock: Any, stack: ExitStack) -> list[Any]:
+    """The run's event sinks: the cue output and the events file, each on its own thread behind
+    a bounded queue (more sinks, such as the telemetry publisher, are appended here)."""
     from edge.cues.factory import make_cue_output
+    from edge.device.cue_sink import CueSink
+    from edge.device.sinks import JsonLinesSink, SupervisedSink
+    from edge.errors import ConfigError
+
+    sinks: list[Any] = []
+    cue = make_cue_output(args.cue or settings.cues.output, settings.cues, clock)
+    sinks.append(SupervisedSink(CueSink(cue, settings.cues.styles)))
+    if args.events:
+        if args.events == "-":
+            out, own = sys.stdout, False
+        else:
+            try:
+                out, own = Path(args.events).open("w", encoding="utf-8"), True  # noqa: SIM115
+            except OSError as exc:
+                for sink in sinks:
+                    sink.close()
+                raise ConfigError(f"cannot write events to {args.events}: {exc.strerror}") from None
+        sinks.append(SupervisedSink(JsonLinesSink(out, own=own), maxsize=10_000))
+    return sinks
+
+
+def _run(args: argparse.Namespace) -> int:
     from edge.device.arousal import load_arousal_model
     from edge.device.baseline import BaselineStore
     from edge.device.pipeline import Pipeline
     from edge.device.runner import Runner
     from edge.device.sdnotify import SdNotifier
-    from edge.errors import ConfigError
     from edge.protocols import MonotonicClock
 
+    if args.mqtt:
+        args.overrides = [*args.overrides, f"telemetry.broker={args.mqtt}"]
     settings = _settings(args)
     clock = MonotonicClock()
     store = BaselineStore(settings.baseline.state_file, settings.baseline)
     with ExitStack() as stack:
         source = make_source(args.source or settings.audio.source, settings)
         stack.callback(source.close)
-        cue = make_cue_output(args.cue or settings.cues.output, settings.cues, clock)
-        events = None
-        if args.events == "-":
-            events = sys.stdout
-        elif args.events:
-            try:
-                events = stack.enter_context(Path(args.events).open("w", encoding="utf-8"))
-            except OSError as exc:
-                cue.close()
-                raise ConfigError(f"cannot write events to {args.events}: {exc.strerror}") from None
-        pipeline = Pipeline(
-            settings, store.load(), load_arousal_model(settings.model, settings.features)
+        sinks = make_sinks(args, settings, clock, stack)
+        model = load_arousal_model(settings.model, settings.features)
+        pipeline = Pipeline(settings, store.load(), model)
+        sinks += _telemetry_sinks(
+            settings, clock, pipeline.running, model is not None, source, sinks
         )
         runner = Runner(
             pipeline,
             source,
-            cue,
+            sinks,
             clock,
-            events=events,
             store=store,
             notifier=SdNotifier(),
             realtime=args.realtime,
@@ -143,6 +166,32 @@ def _run(args: argparse.Namespace) -> int:
     shown = sum(1 for _, _, s in stats.cues if s == "on")
     log.info("processed %.1f s of audio, %d events, %d cues", stats.audio_s, stats.events, shown)
     return 0
+
+
+def _telemetry_sinks(
+    settings: Any,
+    clock: Any,
+    running: tuple[str, ...],
+    model_loaded: bool,
+    source: Any,
+    sinks: list[Any],
+) -> list[Any]:
+    """The MQTT publisher's sink when ``telemetry.broker`` is set (none otherwise); its health
+    reports the counters of ``sinks`` (the list the runner gets) and the audio source's."""
+    import time
+
+    from edge.telemetry.health import AudioHealth
+    from edge.telemetry.setup import birth_info, start_telemetry
+
+    def sink_stats() -> dict[str, Any]:
+        return {s.name: s.stats for s in sinks if hasattr(s, "stats")}
+
+    def audio() -> AudioHealth:
+        return AudioHealth(True, int(getattr(source, "overflows", 0)), 0)
+
+    birth = birth_info(settings, running, model_loaded)
+    tele = start_telemetry(settings, birth, clock, time.time, sink_stats, audio)
+    return [] if tele is None else [tele.sink]
 
 
 def _recalibrate(args: argparse.Namespace) -> int:

@@ -27,6 +27,12 @@ def register(sub: Any) -> None:
         "--events", metavar="OUT.jsonl", help="write every event as a JSON line (- for stdout)"
     )
     run.add_argument(
+        "--mqtt",
+        metavar="URL",
+        help="publish telemetry to this broker, mqtt://host:port or mqtts://host:port "
+        "(default: telemetry.broker; see docs/telemetry.md)",
+    )
+    run.add_argument(
         "--realtime",
         action="store_true",
         help="pace a WAV source at real time (default: as fast as possible)",
@@ -124,6 +130,8 @@ def _run(args: argparse.Namespace) -> int:
     from edge.device.sdnotify import SdNotifier
     from edge.protocols import MonotonicClock
 
+    if args.mqtt:
+        args.overrides = [*args.overrides, f"telemetry.broker={args.mqtt}"]
     settings = _settings(args)
     clock = MonotonicClock()
     store = BaselineStore(settings.baseline.state_file, settings.baseline)
@@ -131,8 +139,10 @@ def _run(args: argparse.Namespace) -> int:
         source = make_source(args.source or settings.audio.source, settings)
         stack.callback(source.close)
         sinks = make_sinks(args, settings, clock, stack)
-        pipeline = Pipeline(
-            settings, store.load(), load_arousal_model(settings.model, settings.features)
+        model = load_arousal_model(settings.model, settings.features)
+        pipeline = Pipeline(settings, store.load(), model)
+        sinks += _telemetry_sinks(
+            settings, clock, pipeline.running, model is not None, source, sinks
         )
         runner = Runner(
             pipeline,
@@ -156,6 +166,32 @@ def _run(args: argparse.Namespace) -> int:
     shown = sum(1 for _, _, s in stats.cues if s == "on")
     log.info("processed %.1f s of audio, %d events, %d cues", stats.audio_s, stats.events, shown)
     return 0
+
+
+def _telemetry_sinks(
+    settings: Any,
+    clock: Any,
+    running: tuple[str, ...],
+    model_loaded: bool,
+    source: Any,
+    sinks: list[Any],
+) -> list[Any]:
+    """The MQTT publisher's sink when ``telemetry.broker`` is set (none otherwise); its health
+    reports the counters of ``sinks`` (the list the runner gets) and the audio source's."""
+    import time
+
+    from edge.telemetry.health import AudioHealth
+    from edge.telemetry.setup import birth_info, start_telemetry
+
+    def sink_stats() -> dict[str, Any]:
+        return {s.name: s.stats for s in sinks if hasattr(s, "stats")}
+
+    def audio() -> AudioHealth:
+        return AudioHealth(True, int(getattr(source, "overflows", 0)), 0)
+
+    birth = birth_info(settings, running, model_loaded)
+    tele = start_telemetry(settings, birth, clock, time.time, sink_stats, audio)
+    return [] if tele is None else [tele.sink]
 
 
 def _recalibrate(args: argparse.Namespace) -> int:

@@ -30,6 +30,7 @@ from edge.settings.detectors import (
     StressSettings,
 )
 from edge.settings.loader import from_mapping, load_toml, merge_overrides
+from edge.telemetry.settings import TelemetrySettings
 
 Pattern = Literal["steady", "pulse", "blink"]
 Buzz = Literal["none", "short", "double"]
@@ -57,6 +58,7 @@ __all__ = [
     "Pattern",
     "PolicySettings",
     "StressSettings",
+    "TelemetrySettings",
     "load_settings",
 ]
 
@@ -349,6 +351,8 @@ class DeviceSettings:
     """Where a call starts and ends (``edge.conversation.calls``)."""
     metrics_window_s: float = 10.0
     """Length of a metrics window (one aggregate per window, also cut at call start and end)."""
+    telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
+    """MQTT publisher (off unless ``broker`` is set)."""
 
     def __post_init__(self) -> None:
         if not 1.0 <= self.metrics_window_s <= 3600.0:

@@ -19,7 +19,7 @@ class Message:
     device: str
     """Device id from the topic (equal to the payload's ``device``)."""
     kind: str
-    """Topic leaf: ``status``, ``metrics``, ``events`` or ``health``."""
+    """Topic kind: ``status``, ``metrics``, ``events`` or ``health``."""
     boot: int
     """The device's boot counter."""
     seq: int
@@ -57,6 +57,12 @@ class DeviceRow:
     model_sha256: str | None
     config_version: str | None
     policy_profile: str | None
+    status_reason: str | None
+    """``birth``, ``shutdown`` or ``lost`` (from the latest status message)."""
+    agent: str | None
+    """Signed-in agent id from the latest status message, if the device reports one."""
+    detectors: list[str] | None
+    """Detectors the device runs (from its birth message)."""
     health: dict[str, Any] | None
     """The latest health payload."""
     health_ts: float | None

@@ -38,6 +38,9 @@ def empty_state(device: str, site: str, received: float) -> RegistryState:
         model_sha256=None,
         config_version=None,
         policy_profile=None,
+        status_reason=None,
+        agent=None,
+        detectors=None,
         health=None,
         health_ts=None,
     )
@@ -52,17 +55,23 @@ def status_fields(body: dict[str, Any]) -> dict[str, Any]:
     """Registry columns from a status payload (birth or last will); absent ones are left out."""
     model = body.get("model")
     model_name = model.get("name") if isinstance(model, dict) else model
-    model_sha = model.get("sha256") if isinstance(model, dict) else body.get("model_sha256")
-    state = body.get("state", body.get("status"))
+    model_sha = model.get("sha256") if isinstance(model, dict) else None
+    detectors = body.get("detectors")
     versions = {
-        "software": _text(body.get("software", body.get("version"))),
+        "software": _text(body.get("software")),
         "model": _text(model_name),
         "model_sha256": _text(model_sha),
         "config_version": _text(body.get("config_version")),
-        "policy_profile": _text(body.get("policy_profile", body.get("profile"))),
+        "policy_profile": _text(body.get("policy_profile")),
+        "detectors": list(detectors) if isinstance(detectors, list) else None,
     }
     # A last will says only "offline": keep the versions the birth message reported.
-    return {"online": state == "online", **{k: v for k, v in versions.items() if v is not None}}
+    return {
+        "online": body.get("state") == "online",
+        "status_reason": _text(body.get("reason")),
+        "agent": _text(body.get("agent")),
+        **{k: v for k, v in versions.items() if v is not None},
+    }
 
 
 def merge(current: RegistryState | None, messages: Iterable[Message]) -> RegistryState:

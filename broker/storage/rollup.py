@@ -1,7 +1,8 @@
 """Hourly rollups, as pure functions over stored payloads.
 
 A rollup is one device-hour: for every numeric leaf of the metrics windows (dotted path, e.g.
-``agent.speech_s``) its count, sum, min and max, and the number of events by type. Booleans and
+``agent_side.speech_s``) its count, sum, min and max, and the number of events by type
+(:func:`event_type`: ``cue.pace``, ``drift.stress``, ``call``, ...). Booleans and
 strings are not rolled up; the raw windows keep them for as long as raw retention allows.
 """
 
@@ -15,8 +16,8 @@ from broker.storage.model import Point, Rollup
 
 HOUR_S = 3600.0
 
-#: Envelope fields that are not measurements.
-_ENVELOPE = frozenset({"v", "device", "boot", "seq", "ts"})
+#: Envelope fields and audio-clock times: not measurements.
+_ENVELOPE = frozenset({"v", "kind", "site", "device", "boot", "seq", "ts", "t", "t_start", "t_end"})
 
 
 def hour_of(ts: float) -> float:
@@ -39,13 +40,20 @@ def numeric_leaves(body: dict[str, Any], prefix: str = "") -> Iterator[tuple[str
             yield from numeric_leaves(v, path + ".")
 
 
-def event_type(body: dict[str, Any]) -> str:
-    """The type of an event payload (``type``, else ``kind``, else ``event``)."""
-    for key in ("type", "kind", "event"):
-        v = body.get(key)
-        if isinstance(v, str):
-            return v
-    return "unknown"
+def event_type(body: dict[str, Any]) -> str | None:
+    """What an event payload counts as: ``cue.pace``, ``drift.stress``, ``baseline.frozen``,
+    ``call`` (a call start); None for the closing half of a pair (cue/drift off, call end)."""
+    ev = body.get("event")
+    if not isinstance(ev, dict):
+        return None
+    typ, state = ev.get("type"), ev.get("state")
+    if typ in ("cue", "drift"):
+        return f"{typ}.{ev.get('cue')}" if state == "on" else None
+    if typ == "call":
+        return "call" if state == "start" else None
+    if typ == "baseline":
+        return f"baseline.{state}"
+    return str(typ)
 
 
 def rollup(device: str, hour: float, metrics: Iterable[Point], events: Iterable[Point]) -> Rollup:
@@ -66,5 +74,6 @@ def rollup(device: str, hour: float, metrics: Iterable[Point], events: Iterable[
     counts: dict[str, int] = {}
     for p in events:
         t = event_type(p.body)
-        counts[t] = counts.get(t, 0) + 1
+        if t is not None:
+            counts[t] = counts.get(t, 0) + 1
     return Rollup(device, hour, windows, fields, dict(sorted(counts.items())))

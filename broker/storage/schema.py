@@ -3,8 +3,8 @@
 Tables (same names and columns in both backends; times are UTC epoch seconds):
 
 ``telemetry``
-    Every stored message, one row per (device, boot, seq): ``device, boot, seq, site, kind, ts,
-    received, call, payload``. ``kind`` is the topic leaf (status, metrics, events, health);
+    Every stored stream message, one row per (device, boot, seq): ``device, boot, seq, site,
+    kind, ts, received, call, payload``. ``kind`` is the topic leaf (metrics, events, health);
     ``payload`` the JSON body (TEXT in SQLite, JSONB in PostgreSQL). SQLite has a UNIQUE
     (device, boot, seq); PostgreSQL partitions the table by day of ``ts`` (``telemetry_pYYYYMMDD``,
     retention drops whole partitions), so its unique key must contain the partition key and is
@@ -12,6 +12,10 @@ Tables (same names and columns in both backends; times are UTC epoch seconds):
     still collides.
 ``devices``
     The registry (see :mod:`broker.storage.registry`), one row per device.
+``status_log``
+    Every status message (retained birth ``online``, last will ``offline``), one row per
+    (device, boot, seq, state): status is state, not stream, and its ``seq`` is the next stream
+    seq when it was made, so it lives outside ``telemetry``'s key space.
 ``rollups``
     One row per (device, hour): ``windows``, ``fields`` (JSON: path -> n/sum/min/max),
     ``events`` (JSON: type -> count).
@@ -44,6 +48,9 @@ CREATE TABLE IF NOT EXISTS devices (
     model_sha256 TEXT,
     config_version TEXT,
     policy_profile TEXT,
+    status_reason TEXT,
+    agent TEXT,
+    detectors {json},
     health {json},
     health_ts {real},
     health_boot {int},
@@ -59,6 +66,17 @@ _COMMON = [
     fields {json} NOT NULL,
     events {json} NOT NULL,
     PRIMARY KEY (device, hour)
+)""",
+    """CREATE TABLE IF NOT EXISTS status_log (
+    device TEXT NOT NULL,
+    boot {int} NOT NULL,
+    seq {int} NOT NULL,
+    state TEXT NOT NULL,
+    site TEXT NOT NULL,
+    ts {real} NOT NULL,
+    received {real} NOT NULL,
+    payload {json} NOT NULL,
+    PRIMARY KEY (device, boot, seq, state)
 )""",
     """CREATE TABLE IF NOT EXISTS rollup_dirty (
     device TEXT NOT NULL,
@@ -125,6 +143,9 @@ DEVICE_COLUMNS = (
     "model_sha256",
     "config_version",
     "policy_profile",
+    "status_reason",
+    "agent",
+    "detectors",
     "health",
     "health_ts",
     "health_boot",

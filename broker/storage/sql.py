@@ -20,6 +20,7 @@ from typing import Any
 from broker.storage import registry, rollup
 from broker.storage.model import DeviceRow, FloorRow, Gap, Message, Point, Rollup
 from broker.storage.schema import DEVICE_COLUMNS
+from edge.telemetry.envelope import FIRST_SEQ
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class SqlStore:
     #: DB-API placeholder of the driver.
     ph = "?"
     #: First seq of a boot under the telemetry contract (for leading gaps).
-    first_seq = 0
+    first_seq = FIRST_SEQ
 
     conn: Any
 
@@ -96,7 +97,8 @@ class SqlStore:
 
     # -- writing -----------------------------------------------------------------------------
     def write(self, batch: Sequence[Message]) -> int:
-        """Store a batch in one transaction; return how many rows were new (the rest existed)."""
+        """Store a batch in one transaction; return how many stream rows were new (the rest
+        existed already). Status messages go to the registry and ``status_log``."""
         if not batch:
             return 0
         by_device: dict[str, list[Message]] = {}
@@ -108,7 +110,11 @@ class SqlStore:
         )
         with self._tx():
             cur = self.conn.cursor()
-            inserted = self._insert(cur, batch)
+            stream = [m for m in batch if m.kind != "status"]
+            inserted = self._insert(cur, stream) if stream else 0
+            status = [m for m in batch if m.kind == "status"]
+            if status:
+                self._insert_status(cur, status)
             self._lock_devices(cur, devices)
             current = self._registry_states(cur, devices)
             rows = []
@@ -123,6 +129,35 @@ class SqlStore:
                     [(d, h, now) for d, h in dirty],
                 )
         return inserted
+
+    def _insert_status(self, cur: Any, status: Sequence[Message]) -> None:
+        cur.executemany(
+            self._q(
+                "INSERT INTO status_log (device, boot, seq, state, site, ts, received, payload) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+            ),
+            [
+                (
+                    m.device,
+                    m.boot,
+                    m.seq,
+                    str(m.body.get("state")),
+                    m.site,
+                    m.ts,
+                    m.received,
+                    m.text,
+                )
+                for m in status
+            ],
+        )
+
+    def status_history(self, device: str, limit: int = 100) -> list[Point]:
+        """A device's status messages (online/offline), newest first."""
+        return self._points(
+            "SELECT device, 'status', boot, seq, ts, payload FROM status_log WHERE device = ? "
+            f"ORDER BY ts DESC, boot DESC, seq DESC LIMIT {int(limit)}",
+            (device,),
+        )
 
     def _device_params(self, st: registry.RegistryState) -> tuple[Any, ...]:
         r = st.row
@@ -143,6 +178,9 @@ class SqlStore:
             r.model_sha256,
             r.config_version,
             r.policy_profile,
+            r.status_reason,
+            r.agent,
+            self._json_param(r.detectors),
             self._json_param(r.health),
             r.health_ts,
             hk[0],
@@ -181,6 +219,9 @@ class SqlStore:
             model_sha256=d["model_sha256"],
             config_version=d["config_version"],
             policy_profile=d["policy_profile"],
+            status_reason=d["status_reason"],
+            agent=d["agent"],
+            detectors=self._load_json(d["detectors"]) if d["detectors"] is not None else None,
             health=self._load_json(d["health"]) if d["health"] is not None else None,
             health_ts=d["health_ts"],
         )

@@ -33,6 +33,12 @@ class MqttSettings:
     and different for every collector of a group."""
     group: str = "collectors"
     """Shared-subscription group: collectors with the same group split the stream."""
+    shared: bool = True
+    """Subscribe through the MQTT v5 shared subscription ``$share/<group>/...`` (several
+    collectors split the stream). Mosquitto 2.0.11 (Debian 12) does not restore shared
+    subscriptions from its persistence file: after a broker restart, messages published before
+    the collectors reconnect are dropped by the broker. A site with one collector sets this to
+    false (a plain persistent subscription, which Mosquitto does restore)."""
     session_expiry_s: int = 7 * 86400
     """How long the broker keeps this collector's session (and queues for it) while it is away."""
     keepalive_s: int = 30

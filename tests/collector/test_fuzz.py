@@ -97,7 +97,8 @@ def _fuzz_through_broker(broker: Broker, url: str, n_hostile: int) -> None:
         )
         wait_until(lambda: rejected() >= n_hostile, 120, "all hostile messages judged")
         wait_until(lambda: c.store.counts()["rows"] >= valid, 60, "valid rows")
-        assert rejected() == n_hostile
+        # more than n_hostile if the broker redelivered some after a reconnect (at-least-once)
+        assert rejected() >= n_hostile
         assert c.store.counts() == {"rows": valid, "keys": valid, "devices": 1}
         assert c.store.gaps() == []
         assert c.health()["ok"] is True

@@ -110,6 +110,7 @@ class Client:
             cert_reqs=ssl.CERT_REQUIRED,
         )
         self.connected = threading.Event()
+        self.subscribed = threading.Event()
         self.acks: dict[int, Any] = {}
         self.got: list[str] = []
         self.ok = False
@@ -118,7 +119,6 @@ class Client:
         self.c.on_publish = lambda cl, u, mid, rc, p: self.acks.__setitem__(mid, rc)
         self.c.on_message = lambda cl, u, m: self.got.append(m.topic)
         self.c.on_subscribe = lambda *a: self.subscribed.set()
-        self.subscribed = threading.Event()
         try:
             self.c.connect("127.0.0.1", port, keepalive=5)
         except (ssl.SSLError, OSError):

@@ -94,7 +94,7 @@ def test_a_row_the_store_refuses_is_isolated_not_a_stall(tmp_path: Path) -> None
             raise RuntimeError("value out of range for this backend")
         return inner(batch)
 
-    store.write = picky  # type: ignore[method-assign]
+    store.write = picky  # type: ignore[method-assign,assignment]
     w = BatchWriter(
         store,
         Metrics(),

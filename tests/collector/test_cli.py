@@ -84,6 +84,14 @@ def test_gaps_command_lists_missing_ranges(tmp_path: Path) -> None:
     assert r.stdout.startswith("no gaps")
 
 
+def test_example_settings_file_is_current_and_loads() -> None:
+    from broker.collector.settings_docs import EXAMPLE_DB, render
+
+    path = REPO / "docs" / "collector.example.toml"
+    assert path.read_text("utf-8") == render()
+    assert load_settings(path).database.url == EXAMPLE_DB
+
+
 def test_reference_templates_match_the_renderer() -> None:
     for name, render in TEMPLATES.items():
         assert (REPO / "broker" / "mosquitto" / name).read_text("utf-8") == render(), name

@@ -46,7 +46,10 @@ def pct(xs: list[float], p: float) -> float | None:
 
 
 # -- publishers ------------------------------------------------------------------------------------
-def publisher(port: int, devices: list[str], per_device: int, go: Any, out: Any) -> None:
+def publisher(
+    port: int, devices: list[str], per_device: int, go: Any, out: Any, rate: float = 0.0
+) -> None:
+    """Publish ``per_device`` windows for each device, as fast as possible or at ``rate``/s."""
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
@@ -74,8 +77,14 @@ def publisher(port: int, devices: list[str], per_device: int, go: Any, out: Any)
     bodies = [metrics_body(i) for i in range(16)]
     go.wait()
     t0 = time.time()
+    sent = 0
     for seq in range(per_device):
         body = bodies[seq % 16]
+        if rate > 0:
+            ahead = t0 + sent / rate - time.time()
+            if ahead > 0:
+                time.sleep(ahead)
+        sent += len(devices)
         for d, topic in zip(devices, topics, strict=True):
             payload = envelope("metrics", "bench", d, 1, seq, time.time(), body)
             c.publish(topic, encode(payload), qos=1)
@@ -229,6 +238,37 @@ def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def core_costs(db_urls: dict[str, str], n: int = 20_000) -> dict[str, float]:
+    """CPU microseconds per message of the collector's own work, no broker: validation, and
+    the batched commit (1,000 per transaction) per backend."""
+    from broker.collector.validate import validate
+    from broker.storage import Message, open_store
+    from edge.telemetry.envelope import envelope
+    from edge.telemetry.schemas import encode
+    from tests.support.telemetry import metrics_body
+
+    raw = [
+        (
+            "poise/v1/bench/core/metrics",
+            encode(envelope("metrics", "bench", "core", 1, i, time.time(), metrics_body(i))),
+        )
+        for i in range(n)
+    ]
+    t0 = time.process_time()
+    msgs = [validate(t, p, time.time()) for t, p in raw]
+    out = {"validate_us": (time.process_time() - t0) / n * 1e6}
+    good = [m for m in msgs if isinstance(m, Message)]
+    for name, url in db_urls.items():
+        st = open_store(url)
+        t0, w0 = time.process_time(), time.perf_counter()
+        for i in range(0, n, 1000):
+            st.write(good[i : i + 1000])
+        out[f"{name}_commit_cpu_us"] = (time.process_time() - t0) / n * 1e6
+        out[f"{name}_commit_wall_us"] = (time.perf_counter() - w0) / n * 1e6
+        st.close()
+    return out
+
+
 # -- one phase --------------------------------------------------------------------------
 def phase(name: str, port: int, broker_pid: int, args: argparse.Namespace, db_url: str | None):
     ctx = mp.get_context("fork")
@@ -255,7 +295,10 @@ def phase(name: str, port: int, broker_pid: int, args: argparse.Namespace, db_ur
         r.wait(60)
     devices = [f"d{i:04d}-{name}" for i in range(args.devices)]
     groups = [devices[i :: args.publishers] for i in range(args.publishers)]
-    pubs = [ctx.Process(target=publisher, args=(port, g, per_device, go, pub_out)) for g in groups]
+    rate = args.rate / args.publishers
+    pubs = [
+        ctx.Process(target=publisher, args=(port, g, per_device, go, pub_out, rate)) for g in groups
+    ]
     for p in pubs:
         p.start()
     b0 = cpu_s(broker_pid)
@@ -280,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--messages", type=int, default=60_000, help="per phase")
     ap.add_argument("--publishers", type=int, default=3, help="publisher processes")
     ap.add_argument("--collectors", type=int, default=1, help="collector processes (one group)")
+    ap.add_argument(
+        "--rate", type=float, default=0.0, help="offered msg/s in total (0: as fast as possible)"
+    )
     ap.add_argument("--no-postgres", action="store_true")
     args = ap.parse_args(argv)
 
@@ -295,12 +341,17 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"config": vars(args), "cores": os.cpu_count()}
     pg = None
     try:
+        if not args.no_postgres:
+            pg = PostgresServer(fsync=True).start()
+        core_dbs = {"sqlite": f"sqlite://{tmp / 'core.db'}"}
+        if pg is not None:
+            core_dbs["postgresql"] = pg.create_database("core")
+        results["core"] = core_costs(core_dbs)
         results["bare"] = phase("bare", broker.port, broker.proc.pid, args, None)
         results["sqlite"] = phase(
             "sqlite", broker.port, broker.proc.pid, args, f"sqlite://{tmp / 'collector.db'}"
         )
-        if not args.no_postgres:
-            pg = PostgresServer(fsync=True).start()
+        if pg is not None:
             results["postgresql"] = phase(
                 "postgresql", broker.port, broker.proc.pid, args, pg.create_database("bench")
             )
@@ -329,6 +380,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['cpu_s']:>9.1f} {r['broker_cpu_s']:>10.1f}"
         )
     print(f"publishers offered {results['bare']['publish_rate']:.0f} msg/s in the bare phase")
+    core = results["core"]
+    print(
+        "collector CPU per message without the broker: "
+        + ", ".join(f"{k} {v:.0f} us" for k, v in core.items())
+    )
     results["loadavg"] = os.getloadavg()
     print(f"load average during the run: {results['loadavg']}")
     write_results("ingest", results)

@@ -43,7 +43,10 @@ class LoginRateLimiter:
         now = self._clock()
         with self._lock:
             wait = 0.0
-            for key, limit in ((f"a:{account}", self._s.per_account), (f"ip:{address}", self._s.per_address)):
+            for key, limit in (
+                (f"a:{account}", self._s.per_account),
+                (f"ip:{address}", self._s.per_address),
+            ):
                 q = self._window(key, now)
                 if len(q) >= limit:
                     wait = max(wait, q[len(q) - limit] + self._s.window_s - now)

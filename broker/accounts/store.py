@@ -57,7 +57,9 @@ class User:
     agent: str | None
 
     def principal(self) -> Principal:
-        return Principal(self.name, self.role, frozenset(self.sites), frozenset(self.teams), self.agent)
+        return Principal(
+            self.name, self.role, frozenset(self.sites), frozenset(self.teams), self.agent
+        )
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,14 @@ class AccountStore:
                 raise AccountError(f"account {name!r} already exists")
             self._db.execute(
                 "INSERT INTO users(name, role, hash, sites, teams, agent) VALUES (?,?,?,?,?,?)",
-                (name, role.value, self._hashing.hash(password), ",".join(sites_t), ",".join(teams_t), agent),
+                (
+                    name,
+                    role.value,
+                    self._hashing.hash(password),
+                    ",".join(sites_t),
+                    ",".join(teams_t),
+                    agent,
+                ),
             )
         return User(name, role, sites_t, teams_t, agent)
 
@@ -210,7 +219,8 @@ class AccountStore:
         token, csrf, now = secrets.token_urlsafe(32), secrets.token_urlsafe(32), self._clock()
         with self._lock:
             self._db.execute(
-                "INSERT INTO sessions(token_sha, name, csrf, created, last_used) VALUES (?,?,?,?,?)",
+                "INSERT INTO sessions(token_sha, name, csrf, created, last_used) "
+                "VALUES (?,?,?,?,?)",
                 (_sha(token), name, csrf, now, now),
             )
         return token, Session(user.principal(), csrf)

@@ -1,0 +1,76 @@
+"""Dashboard settings: one frozen dataclass, read from the ``[dashboard]`` table of the collector's
+TOML file (unknown keys are an error), overridable field by field."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from broker.dashboard.viewer_policy import PROFILES
+from edge.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class DashboardSettings:
+    """How the dashboard serves, whom it lets in and what it shows."""
+
+    policy_profile: str = "default"
+    """Viewer policy profile (``default``, ``eu``): what supervisors may see."""
+    min_aggregate_agents: int = 5
+    """``eu``: team figures only as aggregates over at least this many agents."""
+    accounts_db: str = "accounts.db"
+    """SQLite file with the accounts and sessions (``poise users`` manages it)."""
+    desks_file: str | None = None
+    """TOML desk directory: ``[desks.<device>]`` with ``name``, ``team`` (and ``agent``)."""
+    cookie_secure: bool = True
+    """Send the session cookie with ``Secure`` (browsers treat http://127.0.0.1 as secure)."""
+    session_idle_s: float = 1800.0
+    """A session ends after this many seconds without a request."""
+    session_absolute_s: float = 12 * 3600.0
+    """A session ends this many seconds after login whatever happens."""
+    login_failures_per_account: int = 5
+    """Failed logins per account name in ``login_window_s`` before it is locked out."""
+    login_failures_per_address: int = 20
+    """Failed logins per client address in ``login_window_s`` before it is locked out."""
+    login_window_s: float = 900.0
+    """Sliding window for the login failure counts (seconds)."""
+    stale_after_s: float = 180.0
+    """A device heard from longer ago than this shows offline (3 health periods)."""
+    offline_alert_min: float = 10.0
+    """Alert when a device has been offline longer than this many minutes."""
+    stress_alert_cues: int = 3
+    """Stress cues within ``stress_alert_window_min`` that raise an "offer a break" note."""
+    stress_alert_window_min: float = 30.0
+    """Window (minutes) for the stress alert."""
+    history_s: float = 12 * 3600.0
+    """Default span of the desk charts (a shift); the page can ask for weeks."""
+    sse_heartbeat_s: float = 15.0
+    """Seconds between keep-alive comments (and staleness re-checks) on the live stream."""
+
+    def __post_init__(self) -> None:
+        if self.policy_profile not in PROFILES:
+            raise ConfigError(
+                f"dashboard.policy_profile {self.policy_profile!r}: known {', '.join(PROFILES)}"
+            )
+        if self.min_aggregate_agents < 1:
+            raise ConfigError("dashboard.min_aggregate_agents must be >= 1")
+
+    @classmethod
+    def from_mapping(cls, table: Mapping[str, Any], **overrides: Any) -> DashboardSettings:
+        """From a ``[dashboard]`` TOML table, then ``overrides`` (CLI flags; None = not given)."""
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(table) - set(known))
+        if unknown:
+            raise ConfigError(f"unknown dashboard setting(s): {', '.join(unknown)}")
+        values = dict(table)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for k, v in values.items():
+            want = known[k].type
+            if want in ("float",) and isinstance(v, int) and not isinstance(v, bool):
+                values[k] = float(v)
+        try:
+            return cls(**values)
+        except TypeError as exc:
+            raise ConfigError(f"dashboard settings: {exc}") from None

@@ -19,7 +19,12 @@ router = APIRouter(prefix="/api/v1/desks", tags=["desk"])
 Who = Annotated[Principal, Depends(require_principal)]
 C = Annotated[Ctx, Depends(ctx_of)]
 DeviceId = Annotated[str, Path(pattern="^[a-z0-9-]{1,64}$")]
-Epoch = Query(default=None, ge=0, le=1e11, description="seconds since the epoch")
+
+
+def _epoch() -> Any:
+    return Query(default=None, ge=0, le=1e11, description="seconds since the epoch")
+
+
 Bucket = Query(default=None, ge=10, le=86400, description="seconds per point (default: auto)")
 
 SERIES = (
@@ -150,8 +155,8 @@ def timeline(
     device: DeviceId,
     who: Who,
     ctx: C,
-    since: float | None = Epoch,
-    until: float | None = Epoch,
+    since: float | None = _epoch(),
+    until: float | None = _epoch(),
     bucket_s: float | None = Bucket,
 ) -> dict[str, Any]:
     """Chart series over the span (bucketed means; talk/overlap/dead air/interruptions summed)."""
@@ -165,8 +170,8 @@ def timeline_csv(
     device: DeviceId,
     who: Who,
     ctx: C,
-    since: float | None = Epoch,
-    until: float | None = Epoch,
+    since: float | None = _epoch(),
+    until: float | None = _epoch(),
     bucket_s: float | None = Bucket,
 ) -> Response:
     ctx.desk_for(who, device)
@@ -200,7 +205,11 @@ def calls_of(ctx: Ctx, who: Principal, device: str, since: float, until: float) 
 
 @router.get("/{device}/calls", response_model=list[CallOut])
 def calls(
-    device: DeviceId, who: Who, ctx: C, since: float | None = Epoch, until: float | None = Epoch
+    device: DeviceId,
+    who: Who,
+    ctx: C,
+    since: float | None = _epoch(),
+    until: float | None = _epoch(),
 ) -> list[dict]:
     """Per-call rows, newest first."""
     ctx.desk_for(who, device)
@@ -210,7 +219,11 @@ def calls(
 
 @router.get("/{device}/calls.csv", response_class=Response)
 def calls_csv(
-    device: DeviceId, who: Who, ctx: C, since: float | None = Epoch, until: float | None = Epoch
+    device: DeviceId,
+    who: Who,
+    ctx: C,
+    since: float | None = _epoch(),
+    until: float | None = _epoch(),
 ) -> Response:
     ctx.desk_for(who, device)
     lo, hi = _span(ctx, since, until)

@@ -20,7 +20,10 @@ from broker.dashboard.csv_export import csv_response
 router = APIRouter(prefix="/api/v1", tags=["floor"])
 Who = Annotated[Principal, Depends(require_principal)]
 C = Annotated[Ctx, Depends(ctx_of)]
-IdFilter = Query(default=None, pattern="^[a-z0-9-]{1,64}$")
+
+
+def _id_filter() -> Any:
+    return Query(default=None, pattern="^[a-z0-9-]{1,64}$")
 
 
 class Me(BaseModel):
@@ -94,21 +97,27 @@ def _floor(ctx: Ctx, who: Principal, site: str | None, team: str | None) -> dict
 
 
 @router.get("/floor", response_model=Floor)
-def floor(who: Who, ctx: C, site: str | None = IdFilter, team: str | None = IdFilter) -> dict:
+def floor(
+    who: Who, ctx: C, site: str | None = _id_filter(), team: str | None = _id_filter()
+) -> dict:
     """One tile per desk the viewer may see (a supervisor: their sites/teams; an agent: own)."""
     return _floor(ctx, who, site, team)
 
 
 @router.get("/floor.csv", response_class=Response)
 def floor_csv(
-    who: Who, ctx: C, site: str | None = IdFilter, team: str | None = IdFilter
+    who: Who, ctx: C, site: str | None = _id_filter(), team: str | None = _id_filter()
 ) -> Response:
     return csv_response("floor.csv", TILE_COLUMNS, _floor(ctx, who, site, team)["tiles"])
 
 
 @router.get("/stream")
 async def stream(
-    request: Request, who: Who, ctx: C, site: str | None = IdFilter, team: str | None = IdFilter
+    request: Request,
+    who: Who,
+    ctx: C,
+    site: str | None = _id_filter(),
+    team: str | None = _id_filter(),
 ) -> StreamingResponse:
     """Server-Sent Events: ``tiles`` events with the tiles that changed (and went stale)."""
     client = Client()

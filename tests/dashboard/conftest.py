@@ -86,7 +86,7 @@ def make_dash(tmp_path: Any, profile: str = "default", **kw: Any) -> Dash:
     for d in DESKS:
         sim = SimDevice(d.site, d.device, agent=d.agent)
         dash.devices[d.device] = sim
-        dash.send("status", sim.status(T0 - 600))
+        dash.send("status", sim.status(T0))
     return dash
 
 

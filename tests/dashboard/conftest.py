@@ -53,8 +53,11 @@ class Dash:
 def login(c: TestClient, name: str, password: str = PASSWORD) -> Any:
     page = c.get("/login")
     csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
-    return c.post("/login", data={"username": name, "password": password, "csrf": csrf},
-                  follow_redirects=False)
+    return c.post(
+        "/login",
+        data={"username": name, "password": password, "csrf": csrf},
+        follow_redirects=False,
+    )
 
 
 def csrf_of(c: TestClient) -> str:
@@ -72,16 +75,21 @@ DESKS = [
 def make_dash(tmp_path: Any, profile: str = "default", **kw: Any) -> Dash:
     clock = Clock(T0)
     settings = DashboardSettings(policy_profile=profile, **kw)
-    accounts = AccountStore(tmp_path / "accounts.db", clock, PasswordHashing(cheap=True),
-                            idle_s=settings.session_idle_s,
-                            absolute_s=settings.session_absolute_s)
+    accounts = AccountStore(
+        tmp_path / "accounts.db",
+        clock,
+        PasswordHashing(cheap=True),
+        idle_s=settings.session_idle_s,
+        absolute_s=settings.session_absolute_s,
+    )
     accounts.add("root", "admin", PASSWORD)
     accounts.add("sue", "supervisor", PASSWORD, sites=["hq"], teams=["north"])
     accounts.add("ann", "agent", PASSWORD, agent="ann")
     accounts.add("bob", "agent", PASSWORD, agent="bob")
     store, hub = MemoryStore(), TelemetryHub()
-    app = create_app(store, settings, hub=hub, accounts=accounts, desks=DESKS, clock=clock,
-                     wall_clock=clock)
+    app = create_app(
+        store, settings, hub=hub, accounts=accounts, desks=DESKS, clock=clock, wall_clock=clock
+    )
     dash = Dash(app, hub, store, accounts, clock)
     for d in DESKS:
         sim = SimDevice(d.site, d.device, agent=d.agent)

@@ -35,14 +35,21 @@ class SimDevice:
         return p
 
     def status(self, ts: float, online: bool = True) -> dict[str, Any]:
-        return self._make("status", ts, {
-            "state": "online" if online else "offline",
-            "reason": "birth" if online else "lost",
-            "software": self.software,
-            "model": {"name": "prosody-v1", "sha256": "0" * 64},
-            "config_version": 3, "policy_profile": "default",
-            "detectors": ["pace", "stress", "overtalk"], "agent": self.agent,
-        }, seq=self.seq)
+        return self._make(
+            "status",
+            ts,
+            {
+                "state": "online" if online else "offline",
+                "reason": "birth" if online else "lost",
+                "software": self.software,
+                "model": {"name": "prosody-v1", "sha256": "0" * 64},
+                "config_version": 3,
+                "policy_profile": "default",
+                "detectors": ["pace", "stress", "overtalk"],
+                "agent": self.agent,
+            },
+            seq=self.seq,
+        )
 
     def start_call(self, ts: float) -> dict[str, Any]:
         self.call = uuid.uuid4().hex
@@ -54,39 +61,83 @@ class SimDevice:
         return p
 
     def cue(self, ts: float, cue: str, on: bool = True) -> dict[str, Any]:
-        return self._event(ts, {"type": "cue", "cue": cue, "state": "on" if on else "off",
-                                "reason": "test"})
+        return self._event(
+            ts, {"type": "cue", "cue": cue, "state": "on" if on else "off", "reason": "test"}
+        )
 
     def _event(self, ts: float, event: dict[str, Any]) -> dict[str, Any]:
-        return self._make("events", ts, {"call": self.call, "agent": self.agent, "t": 1.0,
-                                         "event": event})
+        return self._make(
+            "events", ts, {"call": self.call, "agent": self.agent, "t": 1.0, "event": event}
+        )
 
-    def metrics(self, ts: float, rate: float = 4.5, baseline: float = 4.5,
-                arousal: float | None = 0.4, cues: dict[str, int] | None = None,
-                pitch: float = 2.5) -> dict[str, Any]:
+    def metrics(
+        self,
+        ts: float,
+        rate: float = 4.5,
+        baseline: float = 4.5,
+        arousal: float | None = 0.4,
+        cues: dict[str, int] | None = None,
+        pitch: float = 2.5,
+    ) -> dict[str, Any]:
         side: dict[str, Any] = {
-            "speech_s": 6.0, "syllables": 6.0 * rate, "speech_rate_sps": rate * 0.8,
-            "articulation_rate_sps": rate, "f0_median_hz": 180.0, "pitch_sd_st": pitch,
+            "speech_s": 6.0,
+            "syllables": 6.0 * rate,
+            "speech_rate_sps": rate * 0.8,
+            "articulation_rate_sps": rate,
+            "f0_median_hz": 180.0,
+            "pitch_sd_st": pitch,
             "level_median_db": -30.0,
         }
         if arousal is not None:
             side["arousal"] = arousal
-        return self._make("metrics", ts, {
-            "call": self.call, "agent": self.agent, "t_start": 0.0, "t_end": 10.0,
-            "duration_s": 10.0, "agent_side": side, "customer_side": None,
-            "conversation": {"agent_talk_s": 6.0, "customer_talk_s": 3.0, "overlap_s": 0.5,
-                             "dead_air_s": 0.5, "interruptions_by_agent": 1,
-                             "interruptions_by_customer": 0, "longest_monologue_s": 4.0},
-            "cues": cues or {},
-            "baseline": {"state": "following", "speech_s": 600.0,
-                         "articulation_rate_sps": baseline, "pitch_spread_st": 2.0},
-        })
+        return self._make(
+            "metrics",
+            ts,
+            {
+                "call": self.call,
+                "agent": self.agent,
+                "t_start": 0.0,
+                "t_end": 10.0,
+                "duration_s": 10.0,
+                "agent_side": side,
+                "customer_side": None,
+                "conversation": {
+                    "agent_talk_s": 6.0,
+                    "customer_talk_s": 3.0,
+                    "overlap_s": 0.5,
+                    "dead_air_s": 0.5,
+                    "interruptions_by_agent": 1,
+                    "interruptions_by_customer": 0,
+                    "longest_monologue_s": 4.0,
+                },
+                "cues": cues or {},
+                "baseline": {
+                    "state": "following",
+                    "speech_s": 600.0,
+                    "articulation_rate_sps": baseline,
+                    "pitch_spread_st": 2.0,
+                },
+            },
+        )
 
-    def health(self, ts: float, dropped: int = 0, temp: float | None = 52.0,
-               depth: int = 0, overflows: int = 0) -> dict[str, Any]:
-        return self._make("health", ts, {
-            "uptime_s": 100.0, "cpu_temp_c": temp, "load1": 0.3, "rss_bytes": 50_000_000,
-            "audio": {"ok": True, "overflows": overflows, "reopens": 0},
-            "outbox": {"depth": depth, "bytes": depth * 500, "dropped": dropped},
-            "sinks": {},
-        })
+    def health(
+        self,
+        ts: float,
+        dropped: int = 0,
+        temp: float | None = 52.0,
+        depth: int = 0,
+        overflows: int = 0,
+    ) -> dict[str, Any]:
+        return self._make(
+            "health",
+            ts,
+            {
+                "uptime_s": 100.0,
+                "cpu_temp_c": temp,
+                "load1": 0.3,
+                "rss_bytes": 50_000_000,
+                "audio": {"ok": True, "overflows": overflows, "reopens": 0},
+                "outbox": {"depth": depth, "bytes": depth * 500, "dropped": dropped},
+                "sinks": {},
+            },
+        )

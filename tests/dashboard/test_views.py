@@ -56,8 +56,15 @@ def _feed_desk(dash: Dash, device: str = "desk-a1", n: int = 30) -> None:
     sim = dash.devices[device]
     dash.send("events", sim.start_call(T0))
     for i in range(n):
-        dash.send("metrics", sim.metrics(T0 + 10 * (i + 1), rate=4 + i / 10, arousal=0.5,
-                                         cues={"stress": 1} if i % 10 == 0 else {}))
+        dash.send(
+            "metrics",
+            sim.metrics(
+                T0 + 10 * (i + 1),
+                rate=4 + i / 10,
+                arousal=0.5,
+                cues={"stress": 1} if i % 10 == 0 else {},
+            ),
+        )
         if i % 10 == 0:
             dash.send("events", sim.cue(T0 + 10 * (i + 1), "stress"))
             dash.send("events", sim.cue(T0 + 10 * (i + 1), "pace"))
@@ -77,8 +84,9 @@ def test_timeline_and_calls(dash: Dash) -> None:
     assert len(calls) == 1
     assert calls[0]["duration_s"] == 300.0 and calls[0]["cues"] == {"stress": 3}
     assert abs(calls[0]["talk_share"] - 6 / 9) < 1e-3
-    weeks = c.get("/api/v1/desks/desk-a1/timeline",
-                  params={"since": T0 - 28 * 86400, "until": T0 + 400}).json()
+    weeks = c.get(
+        "/api/v1/desks/desk-a1/timeline", params={"since": T0 - 28 * 86400, "until": T0 + 400}
+    ).json()
     assert weeks["bucket_s"] >= 1600 and len(weeks["ts"]) <= 2
 
 
@@ -98,8 +106,7 @@ def test_eu_hides_arousal_and_stress_from_supervisors(tmp_path) -> None:
     team = sup.get("/api/v1/teams/north").json()
     assert team["agents"] == 2 and not team["shown"] and team["in_call"] is None
     # the agent still sees their own arousal
-    own = dash.client("ann").get("/api/v1/desks/desk-a1/timeline",
-                                 params={"since": T0 - 60}).json()
+    own = dash.client("ann").get("/api/v1/desks/desk-a1/timeline", params={"since": T0 - 60}).json()
     assert own["series"]["arousal"][0] == 0.5
 
 
@@ -142,8 +149,11 @@ def test_csv_exports_match_the_views_and_defuse_formulas(dash: Dash) -> None:
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert len(rows) == 4 and {"device", "in_call", "cue", "pace"} <= set(rows[0])
     assert any(row["name"] == "<script>window.pwned=1</script>" for row in rows)
-    tl = list(csv.DictReader(io.StringIO(c.get("/api/v1/desks/desk-a1/timeline.csv",
-                                               params={"since": T0 - 60}).text)))
+    tl = list(
+        csv.DictReader(
+            io.StringIO(c.get("/api/v1/desks/desk-a1/timeline.csv", params={"since": T0 - 60}).text)
+        )
+    )
     assert len(tl) == 30
     assert len(c.get("/api/v1/fleet.csv").text.splitlines()) == 5
     sim = dash.devices["desk-a2"]

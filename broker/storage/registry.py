@@ -1,0 +1,103 @@
+"""The device registry, as pure functions: what a batch of messages changes about each device.
+
+The registry keeps, per device, first/last seen (collector time, from every message), online
+and the versions from the latest **status** message (the retained birth ``online`` or the
+retained last will ``offline``), and the latest **health** payload. "Latest" is by (boot, seq),
+not by arrival, so a redelivered or late message never rolls the registry back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from broker.storage.model import DeviceRow, Message
+
+
+@dataclass(frozen=True)
+class RegistryState:
+    """A registry row plus the (boot, seq) of the status and health messages it came from."""
+
+    row: DeviceRow
+    status_key: tuple[int, int] | None
+    health_key: tuple[int, int] | None
+
+
+def empty_state(device: str, site: str, received: float) -> RegistryState:
+    row = DeviceRow(
+        device=device,
+        site=site,
+        first_seen=received,
+        last_seen=received,
+        online=None,
+        status_ts=None,
+        boot=None,
+        software=None,
+        model=None,
+        model_sha256=None,
+        config_version=None,
+        policy_profile=None,
+        status_reason=None,
+        agent=None,
+        detectors=None,
+        health=None,
+        health_ts=None,
+    )
+    return RegistryState(row, None, None)
+
+
+def _text(v: Any) -> str | None:
+    return None if v is None else str(v)
+
+
+def status_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """Registry columns from a status payload (birth or last will); absent ones are left out."""
+    model = body.get("model")
+    model_name = model.get("name") if isinstance(model, dict) else model
+    model_sha = model.get("sha256") if isinstance(model, dict) else None
+    detectors = body.get("detectors")
+    versions = {
+        "software": _text(body.get("software")),
+        "model": _text(model_name),
+        "model_sha256": _text(model_sha),
+        "config_version": _text(body.get("config_version")),
+        "policy_profile": _text(body.get("policy_profile")),
+        "detectors": list(detectors) if isinstance(detectors, list) else None,
+    }
+    # A last will says only "offline": keep the versions the birth message reported.
+    return {
+        "online": body.get("state") == "online",
+        "status_reason": _text(body.get("reason")),
+        "agent": _text(body.get("agent")),
+        **{k: v for k, v in versions.items() if v is not None},
+    }
+
+
+def merge(current: RegistryState | None, messages: Iterable[Message]) -> RegistryState:
+    """Fold messages of one device into its registry state (order of ``messages`` is irrelevant)."""
+    state = current
+    for m in messages:
+        if state is None:
+            state = empty_state(m.device, m.site, m.received)
+        row = state.row
+        row = replace(
+            row,
+            site=m.site,
+            first_seen=min(row.first_seen, m.received),
+            last_seen=max(row.last_seen, m.received),
+        )
+        key = (m.boot, m.seq)
+        status_key, health_key = state.status_key, state.health_key
+        if m.kind == "status" and (status_key is None or key > status_key):
+            row = replace(row, status_ts=m.ts, **status_fields(m.body))
+            status_key = key
+        if m.kind == "health" and (health_key is None or key > health_key):
+            row = replace(row, health=m.body, health_ts=m.ts)
+            health_key = key
+        if m.kind in ("status", "health"):
+            newest = max(k for k in (status_key, health_key) if k is not None)
+            row = replace(row, boot=newest[0])
+        state = RegistryState(row, status_key, health_key)
+    assert state is not None, "merge needs at least one message or a current state"
+    return state

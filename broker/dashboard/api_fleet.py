@@ -28,7 +28,7 @@ class Device(BaseModel):
     last_seen: float | None
     software: str | None
     model: str | None
-    config_version: int | None
+    config_version: str | None
     policy_profile: str | None
     boot: int | None
     outbox_depth: int | None

@@ -38,7 +38,9 @@ class MemoryStore:
                     max(h.last_seen or ts, ts),
                     software=payload.get("software"),
                     model=model.get("name"),
-                    config_version=payload.get("config_version"),
+                    config_version=None
+                    if payload.get("config_version") is None
+                    else str(payload["config_version"]),
                     policy_profile=payload.get("policy_profile"),
                     agent=payload.get("agent") or h.agent,
                     outbox_depth=h.outbox_depth,

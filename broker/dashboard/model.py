@@ -64,7 +64,7 @@ class Health:
     last_seen: float | None
     software: str | None = None
     model: str | None = None
-    config_version: int | None = None
+    config_version: str | None = None
     policy_profile: str | None = None
     agent: str | None = None
     outbox_depth: int | None = None

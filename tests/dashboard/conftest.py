@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,8 +14,11 @@ from fastapi.testclient import TestClient
 from broker.accounts.passwords import PasswordHashing
 from broker.accounts.store import AccountStore
 from broker.dashboard import DashboardSettings, TelemetryHub, create_app
+from broker.dashboard.collector_store import CollectorStore
 from broker.dashboard.memory_store import MemoryStore
 from broker.dashboard.model import Desk
+from broker.storage import Message, open_store
+from edge.telemetry.envelope import parse_ts
 from tests.dashboard.devices import SimDevice
 
 T0 = 1_800_000_000.0
@@ -29,18 +33,45 @@ class Clock:
         return self.t
 
 
+class SqlWriter:
+    """Writes payloads into the collector's SQLite store, as the collector does (one batch)."""
+
+    def __init__(self, url: str) -> None:
+        self.db = open_store(url)
+
+    def ingest(self, kind: str, site: str, device: str, payload: dict[str, Any]) -> None:
+        ts = parse_ts(payload["ts"])
+        self.db.write(
+            [
+                Message(
+                    site,
+                    device,
+                    kind,
+                    payload["boot"],
+                    payload["seq"],
+                    ts,
+                    ts,
+                    payload,
+                    json.dumps(payload),
+                    payload.get("call"),
+                )
+            ]
+        )
+
+
 @dataclass
 class Dash:
     app: FastAPI
     hub: TelemetryHub
-    store: MemoryStore
+    store: Any
     accounts: AccountStore
     clock: Clock
+    writer: Any = None
     devices: dict[str, SimDevice] = field(default_factory=dict)
 
     def send(self, kind: str, payload: dict[str, Any]) -> None:
         """What the collector does after commit: store, then publish to the hub."""
-        self.store.ingest(kind, payload["site"], payload["device"], payload)
+        (self.writer or self.store).ingest(kind, payload["site"], payload["device"], payload)
         self.hub.publish(kind, payload["site"], payload["device"], payload)
 
     def client(self, name: str | None = None) -> TestClient:
@@ -72,7 +103,7 @@ DESKS = [
 ]
 
 
-def make_dash(tmp_path: Any, profile: str = "default", **kw: Any) -> Dash:
+def make_dash(tmp_path: Any, profile: str = "default", backend: str = "memory", **kw: Any) -> Dash:
     clock = Clock(T0)
     settings = DashboardSettings(policy_profile=profile, **kw)
     accounts = AccountStore(
@@ -98,8 +129,14 @@ def make_dash(tmp_path: Any, profile: str = "default", **kw: Any) -> Dash:
     return dash
 
 
+@pytest.fixture(params=["memory", "sqlite"])
+def backend(request: Any) -> str:
+    """Every view test runs on the in-memory store and on the collector's SQLite store."""
+    return str(request.param)
+
+
 @pytest.fixture
-def dash(tmp_path: Any) -> Iterator[Dash]:
-    d = make_dash(tmp_path)
+def dash(tmp_path: Any, backend: str) -> Iterator[Dash]:
+    d = make_dash(tmp_path, backend=backend)
     yield d
     d.accounts.close()

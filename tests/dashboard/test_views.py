@@ -90,8 +90,8 @@ def test_timeline_and_calls(dash: Dash) -> None:
     assert weeks["bucket_s"] >= 1600 and len(weeks["ts"]) <= 2
 
 
-def test_eu_hides_arousal_and_stress_from_supervisors(tmp_path) -> None:
-    dash = make_dash(tmp_path, profile="eu")
+def test_eu_hides_arousal_and_stress_from_supervisors(tmp_path, backend) -> None:
+    dash = make_dash(tmp_path, profile="eu", backend=backend)
     _feed_desk(dash)
     sup = dash.client("sue")
     tl = sup.get("/api/v1/desks/desk-a1/timeline", params={"since": T0 - 60}).json()
@@ -117,8 +117,8 @@ def test_default_profile_offers_a_break(dash: Dash) -> None:
     assert dash.client("sue").get("/api/v1/teams/north").json()["shown"]
 
 
-def test_eu_team_aggregate_needs_n_agents(tmp_path) -> None:
-    dash = make_dash(tmp_path, profile="eu", min_aggregate_agents=2)
+def test_eu_team_aggregate_needs_n_agents(tmp_path, backend) -> None:
+    dash = make_dash(tmp_path, profile="eu", backend=backend, min_aggregate_agents=2)
     team = dash.client("sue").get("/api/v1/teams/north").json()
     assert team["shown"] and team["desks_online"] == 2
 

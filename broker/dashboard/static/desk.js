@@ -18,7 +18,7 @@
     const u = new uPlot({
       width, height: opts.height || 180,
       scales: { x: { time: true } },
-      axes: [{}, { label: opts.unit || "" }],
+      axes: [{}, { label: opts.unit || "", ...(opts.yValues ? { values: opts.yValues } : {}) }],
       series: [{}, ...series.map((s) => ({
         label: s.label, stroke: s.color, width: 2, dash: s.dash, spanGaps: false,
         points: s.points ? { show: true, size: 7, fill: s.color } : { show: ts.length < 60 },
@@ -72,7 +72,7 @@
     chart("c-cues", cts.length ? cts : [since, until], kinds.map((k, i) => ({
       label: k, color: palette[i % palette.length], points: true,
       data: (cts.length ? cts : [since, until]).map((t) => (tl.cues[k].includes(t) ? i + 1 : null)),
-    })), { unit: "cue type #" });
+    })), { unit: "cue", yValues: (u, splits) => splits.map((v) => (Number.isInteger(v) && kinds[v - 1]) || "") });
     const body = document.querySelector("#calls tbody");
     body.replaceChildren(...calls.map((c) => el("tr", {},
       el("td", {}, time(c.start)), el("td", {}, duration(c.duration_s)),

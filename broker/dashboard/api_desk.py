@@ -18,7 +18,7 @@ from broker.dashboard.model import Window, calls_from_windows
 router = APIRouter(prefix="/api/v1/desks", tags=["desk"])
 Who = Annotated[Principal, Depends(require_principal)]
 C = Annotated[Ctx, Depends(ctx_of)]
-DeviceId = Annotated[str, Path(pattern="^[a-z0-9-]{1,64}$")]
+DeviceId = Annotated[str, Path(pattern="^[a-z0-9-]{1,64}$", examples=["desk-a1"])]
 
 
 def _epoch() -> Any:

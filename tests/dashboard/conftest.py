@@ -117,11 +117,17 @@ def make_dash(tmp_path: Any, profile: str = "default", backend: str = "memory", 
     accounts.add("sue", "supervisor", PASSWORD, sites=["hq"], teams=["north"])
     accounts.add("ann", "agent", PASSWORD, agent="ann")
     accounts.add("bob", "agent", PASSWORD, agent="bob")
-    store, hub = MemoryStore(), TelemetryHub()
+    hub = TelemetryHub()
+    writer = None
+    if backend == "memory":
+        store: Any = MemoryStore()
+    else:
+        url = f"sqlite://{tmp_path / 'collector.db'}"
+        writer, store = SqlWriter(url), CollectorStore(url)
     app = create_app(
         store, settings, hub=hub, accounts=accounts, desks=DESKS, clock=clock, wall_clock=clock
     )
-    dash = Dash(app, hub, store, accounts, clock)
+    dash = Dash(app, hub, store, accounts, clock, writer)
     for d in DESKS:
         sim = SimDevice(d.site, d.device, agent=d.agent)
         dash.devices[d.device] = sim

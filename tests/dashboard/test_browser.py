@@ -193,9 +193,7 @@ def test_desk_charts_draw_data(browser: Any, live: tuple[Dash, LiveServer], shot
     assert page.locator("#calls tbody tr").count() >= 3
     _shot(page, shots, "desk")
     page.click("button[data-span='604800']")
-    page.wait_for_function(
-        "document.querySelector('button[data-span=\"604800\"]').getAttribute('aria-pressed') === 'true'"
-    )
+    page.wait_for_selector("button[data-span='604800'][aria-pressed=true]")
     page.context.close()
 
 
@@ -218,7 +216,7 @@ def test_agent_cannot_open_another_agents_page(browser: Any, live: tuple[Dash, L
 
 
 def test_eu_hides_arousal_from_a_supervisor(browser: Any, tmp_path: Path) -> None:
-    dash, server = _serve(tmp_path, "memory", profile="eu")
+    _, server = _serve(tmp_path, "memory", profile="eu")
     try:
         page = _login(browser, server.url, "sue")
         page.goto(f"{server.url}/desk/desk-a1")
@@ -241,6 +239,7 @@ def test_script_in_a_device_name_stays_inert(
     dash, server = live
     sim = dash.devices["desk-x1"]
     sim.software = "<img src=x onerror=window.pwned=2>"
+    sim.boot, sim.seq = sim.boot + 1, 0  # a reboot into new software
     dash.send("status", sim.status(time.time()))
     page = _login(browser, server.url, "root")
     page.wait_for_selector("body[data-loaded]")

@@ -158,6 +158,7 @@ def test_csv_exports_match_the_views_and_defuse_formulas(dash: Dash) -> None:
     assert len(c.get("/api/v1/fleet.csv").text.splitlines()) == 5
     sim = dash.devices["desk-a2"]
     sim.software = "=HYPERLINK(1)"
+    sim.boot, sim.seq = sim.boot + 1, 0  # a reboot into new software
     dash.send("status", sim.status(T0))
     assert "'=HYPERLINK(1)" in c.get("/api/v1/fleet.csv").text
 
@@ -168,3 +169,18 @@ def test_unknown_desk_from_telemetry_appears(dash: Dash) -> None:
     sim = SimDevice("hq", "desk-new")
     dash.send("status", sim.status(T0))
     assert _tile(dash.client("root"), "desk-new")["name"] == "desk-new"
+
+
+def test_weeks_read_the_collectors_hourly_rollups(tmp_path) -> None:
+    dash = make_dash(tmp_path, backend="sqlite")
+    _feed_desk(dash, n=30)
+    dash.writer.db.compute_rollups()
+    c = dash.client("sue")
+    tl = c.get(
+        "/api/v1/desks/desk-a1/timeline",
+        params={"since": T0 - 28 * 86400, "until": T0 + 3600},
+    ).json()
+    assert 1 <= len(tl["ts"]) <= 2
+    rates = [v for v in tl["series"]["articulation_rate_sps"] if v is not None]
+    assert rates and 4.0 <= rates[0] <= 6.9
+    assert sum(v or 0 for v in tl["series"]["agent_talk_s"]) == 30 * 6.0

@@ -22,6 +22,8 @@ COMMAND_MODULES = (
     "edge.commands.analyze",
     "edge.commands.edge",
     "edge.commands.model",
+    "edge.commands.broker",
+    "edge.commands.collector",
     "edge.commands.users",
 )
 

@@ -2,8 +2,14 @@
 
 The registry keeps, per device, first/last seen (collector time, from every message), online
 and the versions from the latest **status** message (the retained birth ``online`` or the
-retained last will ``offline``), and the latest **health** payload. "Latest" is by (boot, seq),
-not by arrival, so a redelivered or late message never rolls the registry back.
+retained last will ``offline``), and the latest **health** payload.
+
+"Latest" health is by (boot, seq), so a redelivered or late message never rolls it back. Status
+cannot be ordered that way: a last will is made when the device connects, with the same seq as
+the birth that follows it, yet takes effect later. Status is therefore taken in the order the
+broker delivered it on the collector's own (non-shared, in-order) status subscription — the
+order of the retained value — except that a status from an older boot never replaces one from
+a newer boot. ``messages`` must be in arrival order.
 """
 
 from __future__ import annotations
@@ -75,7 +81,7 @@ def status_fields(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def merge(current: RegistryState | None, messages: Iterable[Message]) -> RegistryState:
-    """Fold messages of one device into its registry state (order of ``messages`` is irrelevant)."""
+    """Fold messages of one device, in arrival order, into its registry state."""
     state = current
     for m in messages:
         if state is None:
@@ -89,7 +95,7 @@ def merge(current: RegistryState | None, messages: Iterable[Message]) -> Registr
         )
         key = (m.boot, m.seq)
         status_key, health_key = state.status_key, state.health_key
-        if m.kind == "status" and (status_key is None or key > status_key):
+        if m.kind == "status" and (status_key is None or m.boot >= status_key[0]):
             row = replace(row, status_ts=m.ts, **status_fields(m.body))
             status_key = key
         if m.kind == "health" and (health_key is None or key > health_key):

@@ -1,4 +1,4 @@
-"""Collector test fixtures: real PostgreSQL (tests.support.postgres), stores of both backends."""
+"""Collector test fixtures: real Mosquitto and PostgreSQL (tests.support), both store backends."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from broker.storage import SqlStore, open_store
+from tests.support.mosquitto import broker_factory, mosquitto  # noqa: F401  (fixtures)
 from tests.support.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 

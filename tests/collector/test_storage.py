@@ -38,13 +38,14 @@ def test_gaps_per_device_and_boot(store: SqlStore) -> None:
     assert store.gaps("d2") == []
 
 
-def test_registry_follows_newest_status_not_arrival(store: SqlStore) -> None:
+def test_registry_status_in_arrival_order_health_by_seq(store: SqlStore) -> None:
     online: dict[str, Any] = {"state": "online", "reason": "birth", "software": "0.1.0"}
     online.update(detectors=["pace"], model={"name": "m", "sha256": "ab"})
     store.write([msg("d1", 3, 0, "status", **online, config_version=7, policy_profile="eu")])
-    store.write([msg("d1", 3, 2, "status", state="offline", reason="lost")])
     store.write([msg("d1", 3, 1, "health", load1=0.5)])
-    store.write([msg("d1", 3, 0, "status", **online)])  # redelivered birth: no roll-back
+    store.write([msg("d1", 3, 0, "health", load1=0.9)])  # late health: no roll-back
+    store.write([msg("d1", 2, 5, "status", **online)])  # an older boot's birth: ignored
+    store.write([msg("d1", 3, 0, "status", state="offline", reason="lost")])  # the will (same seq)
     d = store.device("d1")
     assert d is not None
     assert d.online is False and d.status_reason == "lost"
@@ -52,10 +53,14 @@ def test_registry_follows_newest_status_not_arrival(store: SqlStore) -> None:
     assert (d.config_version, d.policy_profile, d.detectors) == ("7", "eu", ["pace"])
     assert d.boot == 3
     assert d.health is not None and d.health["load1"] == 0.5
-    assert d.first_seen == T0 + 0.5 and d.last_seen == T0 + 2.5
+    assert d.first_seen == T0 + 0.5 and d.last_seen == T0 + 5.5
     # status is state, outside the stream: only the health message is a telemetry row
-    assert store.counts() == {"rows": 1, "keys": 1, "devices": 1}
-    assert [p.body["state"] for p in store.status_history("d1")] == ["offline", "online"]
+    assert store.counts() == {"rows": 2, "keys": 2, "devices": 1}
+    assert sorted(p.body["state"] for p in store.status_history("d1")) == [
+        "offline",
+        "online",
+        "online",
+    ]
     assert store.device("nope") is None
     assert [r.device for r in store.registry()] == ["d1"]
     assert store.registry(site="other") == []

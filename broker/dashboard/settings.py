@@ -1,12 +1,9 @@
-"""Dashboard settings: one frozen dataclass, read from the ``[dashboard]`` table of the collector's
-TOML file (unknown keys are an error), overridable field by field."""
+"""Dashboard settings: one frozen dataclass, the ``[dashboard]`` table of ``collector.toml``
+(read by ``edge.settings.loader.from_mapping`` with the collector's settings; unknown keys fail)."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from broker.dashboard.viewer_policy import PROFILES
 from edge.errors import ConfigError
@@ -16,6 +13,8 @@ from edge.errors import ConfigError
 class DashboardSettings:
     """How the dashboard serves, whom it lets in and what it shows."""
 
+    enabled: bool = True
+    """Serve the dashboard on the collector's ``http.listen`` address."""
     policy_profile: str = "default"
     """Viewer policy profile (``default``, ``eu``): what supervisors may see."""
     min_aggregate_agents: int = 5
@@ -56,21 +55,3 @@ class DashboardSettings:
             )
         if self.min_aggregate_agents < 1:
             raise ConfigError("dashboard.min_aggregate_agents must be >= 1")
-
-    @classmethod
-    def from_mapping(cls, table: Mapping[str, Any], **overrides: Any) -> DashboardSettings:
-        """From a ``[dashboard]`` TOML table, then ``overrides`` (CLI flags; None = not given)."""
-        known = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(table) - set(known))
-        if unknown:
-            raise ConfigError(f"unknown dashboard setting(s): {', '.join(unknown)}")
-        values = dict(table)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        for k, v in values.items():
-            want = known[k].type
-            if want in ("float",) and isinstance(v, int) and not isinstance(v, bool):
-                values[k] = float(v)
-        try:
-            return cls(**values)
-        except TypeError as exc:
-            raise ConfigError(f"dashboard settings: {exc}") from None

@@ -141,3 +141,36 @@ class SimDevice:
                 "sinks": {},
             },
         )
+
+
+def topic_of(payload: dict[str, Any]) -> str:
+    """The contract topic a device publishes ``payload`` on."""
+    from edge.telemetry.topics import DeviceTopics
+
+    return DeviceTopics(payload["site"], payload["device"]).topic(payload["kind"])
+
+
+class MqttDevices:
+    """Publishes simulated devices' payloads to a real broker (QoS 1; status retained)."""
+
+    def __init__(self, host: str, port: int, client_id: str) -> None:
+        import paho.mqtt.client as mqtt
+
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+        )
+        self.client.max_inflight_messages_set(1000)
+        self.client.max_queued_messages_set(0)
+        self.client.connect(host, port, keepalive=30)
+        self.client.loop_start()
+
+    def send(self, kind: str, payload: dict[str, Any]) -> Any:
+        from edge.telemetry.schemas import encode
+
+        return self.client.publish(
+            topic_of(payload), encode(payload), qos=1, retain=kind == "status"
+        )
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()

@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from bench.sim_devices import SimDevice
 from broker.accounts.passwords import PasswordHashing
 from broker.accounts.store import AccountStore
 from broker.dashboard import DashboardSettings, TelemetryHub, create_app
@@ -19,7 +20,6 @@ from broker.dashboard.memory_store import MemoryStore
 from broker.dashboard.model import Desk
 from broker.storage import Message, open_store
 from edge.telemetry.envelope import parse_ts
-from tests.dashboard.devices import SimDevice
 
 T0 = 1_800_000_000.0
 PASSWORD = "correct horse battery"

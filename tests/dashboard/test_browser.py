@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from bench.sim_devices import SimDevice
 from broker.dashboard.model import Desk
 from tests.dashboard.conftest import DESKS, PASSWORD, Dash, make_dash
-from tests.dashboard.devices import SimDevice
 from tests.dashboard.live import LiveServer, launch_chromium
 
 playwright_sync = pytest.importorskip("playwright.sync_api")

@@ -164,7 +164,7 @@ def test_csv_exports_match_the_views_and_defuse_formulas(dash: Dash) -> None:
 
 
 def test_unknown_desk_from_telemetry_appears(dash: Dash) -> None:
-    from tests.dashboard.devices import SimDevice
+    from bench.sim_devices import SimDevice
 
     sim = SimDevice("hq", "desk-new")
     dash.send("status", sim.status(T0))

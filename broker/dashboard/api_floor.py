@@ -63,6 +63,8 @@ class Floor(BaseModel):
 
 
 TILE_COLUMNS = list(Tile.model_fields)
+STALE_CHECK_S = 5.0
+"""How often a live stream re-checks which desks went silent (offline without a last will)."""
 
 
 @router.get("/me", response_model=Me)
@@ -137,6 +139,8 @@ async def stream(
 
     async def events() -> AsyncIterator[str]:
         nonlocal allowed
+        generation = ctx.floor.generation
+        next_stale_check = 0.0
         try:
             yield "retry: 2000\n\n"
             while True:
@@ -144,16 +148,22 @@ async def stream(
                     await asyncio.wait_for(client.event.wait(), ctx.settings.sse_heartbeat_s)
                 if await request.is_disconnected():
                     return
+                if ctx.settings.sse_batch_s > 0:  # let a burst of payloads coalesce
+                    await asyncio.sleep(ctx.settings.sse_batch_s)
                 client.event.clear()
-                dirty, client.dirty = client.dirty, set()
+                dirty, client.dirty = client.dirty & allowed, set()
                 now = ctx.wall_clock()
-                if any(dv not in allowed for dv in dirty):  # new devices appeared
+                if ctx.floor.generation != generation:  # desks appeared
+                    generation = ctx.floor.generation
                     allowed = {d.device for d in ctx.floor.visible(who, site, team)}
-                for d in ctx.floor.visible(who, site, team):  # staleness without messages
-                    on = ctx.floor.online(d, now)
-                    if last_online.get(d.device) != on:
-                        last_online[d.device] = on
-                        dirty.add(d.device)
+                    dirty |= allowed - set(last_online)
+                if now >= next_stale_check:  # offline by silence, without any message
+                    next_stale_check = now + STALE_CHECK_S
+                    for d in ctx.floor.visible(who, site, team):
+                        on = ctx.floor.online(d, now)
+                        if last_online.get(d.device) != on:
+                            last_online[d.device] = on
+                            dirty.add(d.device)
                 tiles = [t for t in (visible(dv) for dv in sorted(dirty)) if t is not None]
                 if tiles:
                     yield f"event: tiles\ndata: {json.dumps({'now': now, 'tiles': tiles})}\n\n"

@@ -56,10 +56,13 @@ class FloorState:
         self.stale_after_s = stale_after_s
         self._desks: dict[str, DeskLive] = {}
         self._lock = threading.Lock()
+        self.generation = 0
+        """Bumped whenever a desk is added (live streams then recompute who sees what)."""
 
     def load(self, desks: Iterable[Desk], health: Iterable[Health]) -> None:
         """Seed from the store: the desk directory and the registry."""
         with self._lock:
+            self.generation += 1
             for d in desks:
                 live = self._desks.setdefault(d.device, DeskLive(d.device, d.site, d.name))
                 live.site, live.name, live.team = d.site, d.name, d.team
@@ -80,6 +83,7 @@ class FloorState:
             live = self._desks.get(device)
             if live is None:
                 live = self._desks[device] = DeskLive(device, site, device)
+                self.generation += 1
             live.version += 1
             if payload.get("agent"):
                 live.agent = str(payload["agent"])

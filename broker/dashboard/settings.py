@@ -45,6 +45,8 @@ class DashboardSettings:
     """Window (minutes) for the stress alert."""
     history_s: float = 12 * 3600.0
     """Default span of the desk charts (a shift); the page can ask for weeks."""
+    sse_batch_s: float = 0.05
+    """After a change, wait this long so a burst of payloads goes out as one stream event."""
     sse_heartbeat_s: float = 15.0
     """Seconds between keep-alive comments (and staleness re-checks) on the live stream."""
 

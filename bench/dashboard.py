@@ -118,6 +118,36 @@ def _proc_stat(pid: int) -> tuple[float, int, int]:
     return cpu, kb("VmRSS:"), kb("VmHWM:")
 
 
+def _scrape(url: str) -> dict[str, float]:
+    """The collector's Prometheus samples (name{labels} -> value)."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as r:
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            out[key] = float(value)
+    return out
+
+
+def _hist_quantile(m0: dict[str, float], m1: dict[str, float], name: str, q: float) -> float | None:
+    """Upper bucket bound holding quantile ``q`` of a histogram's increase between scrapes."""
+    buckets = []
+    for k, v in m1.items():
+        if k.startswith(f"{name}_bucket{{"):
+            le = k.split('le="')[1].split('"')[0]
+            buckets.append((float("inf") if le == "+Inf" else float(le), v - m0.get(k, 0.0)))
+    buckets.sort()
+    if not buckets or buckets[-1][1] <= 0:
+        return None
+    for le, n in buckets:
+        if n >= q * buckets[-1][1]:
+            return le
+    return None
+
+
 def _pct(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -134,9 +164,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--period", type=float, default=10.0, help="seconds between windows")
     ap.add_argument("--duration", type=float, default=60.0, help="measured seconds")
     ap.add_argument("--warmup", type=float, default=20.0, help="seconds before measuring")
-    ap.add_argument("--generators", type=int, default=2, help="load processes")
+    ap.add_argument("--generators", type=int, default=2, help="bulk load processes")
     ap.add_argument("--probe-rate", type=float, default=2.0, help="cue toggles per second")
     ap.add_argument("--loads", type=int, default=5, help="floor page loads to time")
+    ap.add_argument(
+        "--synchronous",
+        choices=["FULL", "NORMAL"],
+        default="FULL",
+        help="collector's SQLite synchronous mode (FULL: fsync every commit)",
+    )
     args = ap.parse_args(argv)
 
     from playwright.sync_api import sync_playwright
@@ -165,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     conf = tmp / "collector.toml"
     conf.write_text(
         f'[mqtt]\nclient_id = "bench-collector"\n'
+        f'[database]\nsqlite_synchronous = "{args.synchronous}"\n'
         f'[dashboard]\naccounts_db = "{tmp / "accounts.db"}"\ndesks_file = "{desks}"\n',
         encoding="utf-8",
     )
@@ -197,7 +234,10 @@ def main(argv: list[str] | None = None) -> int:
         t_start = time.time() + 2
         until = t_start + args.warmup + args.duration + 5
         probes: Any = mp.Queue()
-        chunks = [ids[i :: args.generators] for i in range(args.generators)]
+        # the floor's desks (and the cue probes) get a process and connection of their own, as
+        # real desks do; the other devices share the bulk load processes
+        rest = ids[args.floor :]
+        chunks = [ids[: args.floor]] + [rest[i :: args.generators] for i in range(args.generators)]
         for i, chunk in enumerate(chunks):
             p = mp.Process(
                 target=generator,
@@ -209,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
                     until,
                     t_start + args.warmup,
                     probes,
-                    args.probe_rate / args.generators,
+                    args.probe_rate,
                 ),
             )
             p.start()
@@ -225,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             page.wait_for_selector("body[data-loaded]", timeout=30000)
             time.sleep(max(0.0, t_start + args.warmup - time.time()))
             cpu0, _, _ = _proc_stat(collector.pid)
+            m0 = _scrape(url)
             w0 = time.time()
             loads = []
             for _ in range(args.loads):
@@ -241,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
                 rss_samples.append(_proc_stat(collector.pid)[1])
                 time.sleep(1.0)
             cpu1, rss, hwm = _proc_stat(collector.pid)
+            m1 = _scrape(url)
             w1 = time.time()
             time.sleep(1.5)  # let the last probes arrive before reading the page
             seen = page.evaluate("window.__seen")
@@ -286,6 +328,21 @@ def main(argv: list[str] | None = None) -> int:
             "collector_peak_rss_mb": hwm / 2**20,
             "collector_rss_mean_mb": statistics.fmean(rss_samples) / 2**20 if rss_samples else None,
             "rows_stored": counts.get("rows"),
+            "sqlite_synchronous": args.synchronous,
+            "commit_mean_s": (
+                m1.get("poise_collector_commit_seconds_sum", 0)
+                - m0.get("poise_collector_commit_seconds_sum", 0)
+            )
+            / max(
+                1.0,
+                m1.get("poise_collector_commit_seconds_count", 0)
+                - m0.get("poise_collector_commit_seconds_count", 0),
+            ),
+            "commit_p95_le_s": _hist_quantile(m0, m1, "poise_collector_commit_seconds", 0.95),
+            "publish_to_commit_p95_le_s": _hist_quantile(
+                m0, m1, "poise_collector_publish_to_commit_seconds", 0.95
+            ),
+            "load_avg_1min": os.getloadavg()[0],
             "screenshot": str(tmp / "floor-500.png"),
         }
     finally:

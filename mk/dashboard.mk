@@ -21,3 +21,7 @@ dashboard-test: $(STAMP) $(DASHBOARD_VENDOR)  ## dashboard, accounts and browser
 
 bench-dashboard: $(STAMP) $(DASHBOARD_VENDOR)  ## 5,000 devices -> collector -> 500-desk floor in Chromium
 	$(PY) -m bench.dashboard
+
+.PHONY: dashboard-screenshots
+dashboard-screenshots: $(STAMP) $(DASHBOARD_VENDOR)  ## browser tests, copying the screenshots to docs/img
+	POISE_SCREENSHOTS_TO_DOCS=1 $(PY) -m pytest tests/dashboard/test_browser.py $(PYTEST_ARGS)

@@ -75,8 +75,13 @@
     const f = await api(`/api/v1/floor${q ? "?" + q : ""}`);
     skew = f.now - Date.now() / 1000;
     fill(siteSel, f.sites, params.get("site")); fill(teamSel, f.teams, params.get("team"));
-    grid.replaceChildren(); tiles.clear(); nodes.clear();
-    f.tiles.forEach(put); tally();
+    tiles.clear(); nodes.clear();
+    const frag = document.createDocumentFragment();   // one layout for the whole floor
+    for (const t of f.tiles) {
+      const n = render(t);
+      tiles.set(t.device, t); nodes.set(t.device, n); frag.append(n);
+    }
+    grid.replaceChildren(frag); tally();
     csv.href = `/api/v1/floor.csv${q ? "?" + q : ""}`;
     connect(q);
     document.body.dataset.loaded = String(Date.now());

@@ -134,17 +134,17 @@ def _scrape(url: str) -> dict[str, float]:
 
 def _hist_quantile(m0: dict[str, float], m1: dict[str, float], name: str, q: float) -> float | None:
     """Upper bucket bound holding quantile ``q`` of a histogram's increase between scrapes."""
-    buckets = []
+    buckets: list[tuple[float, float]] = []
     for k, v in m1.items():
         if k.startswith(f"{name}_bucket{{"):
-            le = k.split('le="')[1].split('"')[0]
-            buckets.append((float("inf") if le == "+Inf" else float(le), v - m0.get(k, 0.0)))
+            bound = k.split('le="')[1].split('"')[0]
+            buckets.append((float("inf") if bound == "+Inf" else float(bound), v - m0.get(k, 0.0)))
     buckets.sort()
     if not buckets or buckets[-1][1] <= 0:
         return None
-    for le, n in buckets:
+    for upper, n in buckets:
         if n >= q * buckets[-1][1]:
-            return le
+            return upper
     return None
 
 

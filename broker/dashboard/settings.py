@@ -17,8 +17,9 @@ class DashboardSettings:
     """Serve the dashboard on the collector's ``http.listen`` address."""
     policy_profile: str = "default"
     """Viewer policy profile (``default``, ``eu``): what supervisors may see."""
-    min_aggregate_agents: int = 5
-    """``eu``: team figures only as aggregates over at least this many agents."""
+    min_aggregate_agents: int | None = None
+    """``eu``/``private``: team figures only over at least this many agents (None: the
+    profile's ``min_team_aggregate``, 5)."""
     accounts_db: str = "accounts.db"
     """SQLite file with the accounts and sessions (``poise users`` manages it)."""
     desks_file: str | None = None
@@ -55,5 +56,5 @@ class DashboardSettings:
             raise ConfigError(
                 f"dashboard.policy_profile {self.policy_profile!r}: known {', '.join(PROFILES)}"
             )
-        if self.min_aggregate_agents < 1:
+        if self.min_aggregate_agents is not None and self.min_aggregate_agents < 1:
             raise ConfigError("dashboard.min_aggregate_agents must be >= 1")

@@ -1,9 +1,11 @@
-"""What each role may see, by policy profile (the same profile names as the device's policy).
+"""What each role may see, by policy profile: the device's profiles (:mod:`edge.policy`), read
+for their central-side rules.
 
-``default``: supervisors see everything the device publishes about their teams; ``eu``: no
-arousal and no stress (cues, figures or alerts) for supervisors at all, and team figures only
-as aggregates over at least ``min_aggregate_agents`` agents. An agent always sees their own
-data; an admin sees what a supervisor of every team would see plus the fleet.
+``default``: supervisors see everything the device publishes about their teams; ``eu`` (and
+``private``): no arousal and no stress (cues, figures or alerts) for supervisors at all, and team
+figures only as aggregates over at least ``min_aggregate_agents`` agents (the profile's
+``min_team_aggregate``, 5, unless the dashboard settings say otherwise). An agent always sees
+their own data; an admin sees what a supervisor of every team would see plus the fleet.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from broker.accounts.roles import Principal, Role
+from edge.policy import PROFILES as DEVICE_PROFILES
+from edge.policy import profile as device_profile
 
-PROFILES = ("default", "eu")
-"""Profile names the dashboard knows (same names as the device policy profiles)."""
+PROFILES = tuple(DEVICE_PROFILES)
+"""Profile names the dashboard knows: the device's (``default``, ``eu``, ``private``)."""
 
 
 @dataclass(frozen=True)
@@ -42,10 +46,18 @@ class ViewerPolicy:
         return {k: v for k, v in cues.items() if self.sees_cue(who, k)}
 
 
-def viewer_policy(profile: str, min_aggregate_agents: int = 5) -> ViewerPolicy:
-    """The viewer policy of a profile; unknown names are a ``ValueError``."""
-    if profile == "default":
-        return ViewerPolicy("default", True, True, 1)
-    if profile == "eu":
-        return ViewerPolicy("eu", False, False, max(1, min_aggregate_agents))
-    raise ValueError(f"unknown policy profile {profile!r} (known: {', '.join(PROFILES)})")
+def viewer_policy(name: str, min_aggregate_agents: int | None = None) -> ViewerPolicy:
+    """The viewer side of a device policy profile; unknown names are a ``ValueError``.
+
+    ``min_aggregate_agents`` overrides the profile's minimum for profiles that aggregate team
+    figures at all (``min_team_aggregate`` > 1); None keeps the profile's."""
+    p = device_profile(name)
+    minimum = p.min_team_aggregate
+    if min_aggregate_agents is not None and minimum > 1:
+        minimum = max(1, min_aggregate_agents)
+    return ViewerPolicy(
+        profile=p.name,
+        arousal_for_supervisors=p.supervisor_sees_arousal,
+        stress_for_supervisors=not p.hard_no_emotion,
+        min_aggregate_agents=minimum,
+    )

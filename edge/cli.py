@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "edge.commands.model",
     "edge.commands.broker",
     "edge.commands.collector",
+    "edge.commands.users",
 )
 
 

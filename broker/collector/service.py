@@ -14,6 +14,8 @@ from broker.collector.batch import BatchWriter, RateLimitedLog, Received
 from broker.collector.metrics import Metrics
 from broker.collector.mqtt import MqttIngest
 from broker.collector.settings import CollectorSettings
+from broker.dashboard.hub import TelemetryPublisher
+from broker.storage.model import Message
 from broker.storage.sql import SqlStore
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,11 @@ class Collector:
         wall: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         metrics: Metrics | None = None,
+        publisher: TelemetryPublisher | None = None,
+        web: Any = None,
     ) -> None:
+        """``publisher`` (the dashboard's hub) gets every message once its batch committed;
+        ``web`` (an ASGI app, the dashboard) is served beside /metrics and /healthz."""
         self.settings = settings
         self.store = store
         self.wall = wall
@@ -55,6 +61,8 @@ class Collector:
         self.writer_error: str | None = None
         self._next_maintenance = monotonic() + settings.maintenance.interval_s
         self._http: Any = None
+        self.publisher = publisher
+        self.web = web
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -65,7 +73,10 @@ class Collector:
         if addr is not None:
             from broker.collector.http import HttpServer, make_app
 
-            self._http = HttpServer(make_app(self.metrics.registry, self.health), *addr)
+            app = make_app(self.metrics.registry, self.health)
+            if self.web is not None:
+                app.mount("/", self.web)
+            self._http = HttpServer(app, *addr)
             self._http.start()
 
     def stop(self) -> None:
@@ -156,7 +167,8 @@ class Collector:
         isolate = False
         while True:
             try:
-                self.writer.process(items, isolate=isolate)
+                result = self.writer.process(items, isolate=isolate)
+                self._publish(result.messages)
                 if self.writer_error and self.writer_error.startswith("store:"):
                     self.writer_error = None
                 return True
@@ -170,6 +182,15 @@ class Collector:
                 if self._stop.wait(backoff):
                     return False
                 backoff = min(MAX_BACKOFF_S, backoff * 2)
+
+    def _publish(self, messages: list[Message]) -> None:
+        if self.publisher is None:
+            return
+        for m in messages:
+            try:
+                self.publisher.publish(m.kind, m.site, m.device, m.body)
+            except Exception:  # the dashboard never stops ingest
+                log.exception("publishing %s/%s to the dashboard failed", m.device, m.kind)
 
     def _maybe_maintain(self) -> None:
         now = self.monotonic()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
+from broker.dashboard.settings import DashboardSettings
 from broker.storage.sql import Retention
 from edge.errors import ConfigError
 from edge.settings.loader import from_mapping, load_toml
@@ -169,6 +170,8 @@ class CollectorSettings:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     maintenance: MaintenanceSettings = field(default_factory=MaintenanceSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
+    dashboard: DashboardSettings = field(default_factory=DashboardSettings)
+    """The supervisor dashboard served on ``http.listen`` (docs/dashboard.md)."""
 
 
 def load_settings(

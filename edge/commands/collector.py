@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
             "Subscribe to every device's telemetry with an MQTT v5 shared subscription and a "
             "persistent session, validate each payload, store it in SQLite or PostgreSQL "
             "(exactly once per device, boot and seq) and acknowledge it to the broker only "
-            "after its transaction committed. Serves /metrics and /healthz."
+            "after its transaction committed. Serves /metrics, /healthz and the dashboard."
         ),
     )
     run.add_argument("--config", metavar="collector.toml", help="settings file")
@@ -60,12 +60,20 @@ def _run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    collector = Collector(settings, store)
     http = settings.http.address()
+    publisher, web = None, None
+    if http and settings.dashboard.enabled:
+        from broker.dashboard import TelemetryHub, create_app
+        from broker.dashboard.collector_store import CollectorStore
+
+        publisher = TelemetryHub()
+        web = create_app(CollectorStore(settings.database.url), settings.dashboard, hub=publisher)
+    collector = Collector(settings, store, publisher=publisher, web=web)
     print(
         f"collector {settings.mqtt.client_id} (group {settings.mqtt.group}): "
         f"{settings.mqtt.url} -> {settings.database.url}"
-        + (f"; metrics on http://{http[0]}:{http[1]}/metrics" if http else ""),
+        + (f"; metrics on http://{http[0]}:{http[1]}/metrics" if http else "")
+        + (f"; dashboard on http://{http[0]}:{http[1]}/" if http and web is not None else ""),
         flush=True,
     )
     try:

@@ -10,6 +10,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from edge.commands import edge_agents
+
 log = logging.getLogger(__name__)
 
 
@@ -36,6 +38,7 @@ def register(sub: Any) -> None:
     rc = esub.add_parser("recalibrate", help="forget the agent's baseline (calibrate anew)")
     _common(rc)
     rc.set_defaults(func=_recalibrate)
+    edge_agents.register_actions(esub, _common)
 
 
 def _common(p: argparse.ArgumentParser) -> None:

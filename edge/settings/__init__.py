@@ -126,6 +126,17 @@ class BaselineSettings:
     save_every_s: float = 60.0
     """Seconds of audio between saves of the baseline (also saved on calibration and exit)."""
 
+    agents_dir: Path = Path("/var/lib/poise/agents")
+    """One baseline file per agent (``agent-<id>.json``); ``poise edge forget AGENT`` deletes
+    one."""
+
+    agent: str = ""
+    """The agent at this desk when no sign-in says otherwise ("" = unknown: recognised by
+    voice at the start of each call, a new voice calibrates from nothing)."""
+
+    per_agent: bool = True
+    """Keep a baseline per agent in ``agents_dir`` (False: the single ``state_file`` of old)."""
+
     pace_fast_sps: float = 6.5
     """Safety cap: a speech rate above this (syllables/s) always counts as fast."""
 

@@ -5,11 +5,12 @@ Prints a table and writes ``bench/results/f0_vs_praat.json`` (``f0_vs_praat_ravd
 
 Each file is resampled to 16,000 Hz with soxr (HQ) where needed (EmoDB is 22,050 Hz; RAVDESS's
 working copy is 16 kHz already; all 716 RAVDESS files are used, disgust included: pitch needs no
-labels). Ours: the front-end's per-hop F0 (``edge.features.frontend.FrontEnd``; ``--direct``
-frames the signal itself, zero-padded windows centred on each hop centre, exactly as the
-front-end does). Praat: ``Sound.to_pitch_ac (time_step=0.01, pitch_floor=60, pitch_ceiling=500)``
-on the same 16 kHz signal, read at our hop centres ``(i + 0.5) * 0.01`` s: the nearest Praat
-frame decides voiced/unvoiced, a voiced value is interpolated linearly (in log F0) when both neighbouring frames are voiced.
+labels). Ours: the front-end's per-hop F0 (``edge.features.frontend.FrontEnd``; ``--direct`` frames
+the signal itself, zero-padded windows centred on each hop centre, exactly as the front-end does).
+Praat: ``Sound.to_pitch_ac (time_step=0.01, pitch_floor=60, pitch_ceiling=500)`` on the same 16 kHz
+signal, read at our hop centres ``(i + 0.5) * 0.01`` s: the nearest Praat frame decides
+voiced/unvoiced, a voiced value is interpolated linearly (in log F0) when both neighbouring frames
+are voiced.
 
 Metrics: GPE = share of frames both call voiced where ``|f0 - praat| > 20 % of praat``; FPE = mean
 absolute error in semitones on the remaining both-voiced frames; voicing agreement = share of all

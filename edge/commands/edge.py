@@ -129,14 +129,16 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     clock = MonotonicClock()
-    store = BaselineStore(settings.baseline.state_file, settings.baseline)
+    store: Any = BaselineStore(settings.baseline.state_file, settings.baseline)
     with ExitStack() as stack:
         source = make_source(args.source or settings.audio.source, settings)
         stack.callback(source.close)
         sinks = make_sinks(args, settings, clock, stack)
-        pipeline = Pipeline(
-            settings, store.load(), load_arousal_model(settings.model, settings.features)
-        )
+        model = load_arousal_model(settings.model, settings.features)
+        if settings.baseline.per_agent:
+            pipeline, store = edge_agents.per_agent_pipeline(settings, model)
+        else:
+            pipeline = Pipeline(settings, store.load(), model)
         runner = Runner(
             pipeline,
             source,

@@ -1,8 +1,9 @@
 """``poise edge forget AGENT`` and ``poise edge agents``: the device's per-agent baselines.
 
 Registered on the ``edge`` parser by :func:`register_actions`. Baselines are derived from speech
-and stay on the device (``baseline.agents_dir``); forgetting one deletes that agent's file, so
-their next call calibrates from nothing.
+and stay on the device (``baseline.agents_dir``, default ``agents/`` beside
+``baseline.state_file``); forgetting one deletes that agent's file, so their next call calibrates
+from nothing.
 """
 
 from __future__ import annotations
@@ -26,12 +27,27 @@ def register_actions(esub: Any, common: Any) -> None:
     ls.set_defaults(func=_agents)
 
 
+def per_agent_pipeline(settings: Any, model: Any) -> tuple[Any, Any]:
+    """The device pipeline with per-agent baselines (``baseline.agent`` signs in at start; else
+    the voice decides at each call) and what the runner saves through."""
+    from edge.device.agent_store import AgentStore
+    from edge.device.agents import AgentSaver, AgentSession
+    from edge.device.pipeline import Pipeline
+
+    directory = settings.baseline.agents_path
+    session = AgentSession(
+        AgentStore(directory, settings.baseline), agent_id=settings.baseline.agent or None
+    )
+    pipeline = Pipeline(settings, None, model, agents=session)
+    return pipeline, AgentSaver(pipeline.save_agent, directory)
+
+
 def _store(args: argparse.Namespace) -> Any:
     from edge.device.agent_store import AgentStore
     from edge.settings import load_settings
 
     settings = load_settings(args.config, args.overrides)
-    return AgentStore(settings.baseline.agents_dir, settings.baseline)
+    return AgentStore(settings.baseline.agents_path, settings.baseline)
 
 
 def _forget(args: argparse.Namespace) -> int:

@@ -20,7 +20,9 @@ Pure: storage comes in through the :class:`AgentDirectory` protocol (an
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from edge.device.agent_store import AgentRecord
@@ -150,3 +152,16 @@ class AgentSession:
         self._anonymous = False
         self.store.save(self.current)
         return AgentChange(self.current.agent_id, "new_voice", resumed=False, distance=d)
+
+
+class AgentSaver:
+    """What the runner saves through (``save(baseline)``, ``path``): the pipeline's current
+    agent record, baseline and model input statistics together, in the per-agent store."""
+
+    def __init__(self, save_agent: Callable[[], None], directory: Path) -> None:
+        self._save_agent = save_agent
+        self.path = Path(directory)
+
+    def save(self, baseline: object) -> None:
+        """Save the current agent (``baseline`` is the pipeline's, already part of it)."""
+        self._save_agent()

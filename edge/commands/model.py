@@ -89,6 +89,9 @@ def _info(args: argparse.Namespace) -> int:
     )
     print(f"features: digest {card.feature_digest[:16]}...")
     anchor = ev.get("anchor") or {}
+    if "uar_int8_raw" in ev:  # a card from before the protocols: EmoDB LOSO only
+        ev = {"loso-emodb": ev}
+        anchor = {"loso-emodb": anchor, "name": anchor.get("name")}
     for name, res in ev.items():
         if name == "anchor" or not isinstance(res, dict) or "uar_int8_raw" not in res:
             continue

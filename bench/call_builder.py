@@ -1,13 +1,10 @@
-"""Scripted two-channel calls: turn-taking built from espeak-ng speech and EmoDB utterances.
+"""Scripted two-channel calls: turn-taking built from espeak-ng speech (corpora: bench.heldout).
 
 Used by bench/scenarios.py, bench/device_loop.py, bench/device_demo.py and the device tests.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,8 +13,6 @@ from bench.scenario_audio import (
     CUSTOMER_SENTENCES,
     F32,
     SR,
-    read_wav_mono,
-    resample,
     speech_block,
     stereo,
 )
@@ -118,34 +113,3 @@ class Call:
 
     def audio(self) -> F32:
         return stereo(np.concatenate(self.agent), np.concatenate(self.customer))
-
-
-def heldout_speaker(preferred: tuple[str, ...]) -> tuple[str, bool]:
-    """The first preferred EmoDB speaker the model card does not list as a training speaker
-    (so the stress/empathy scenarios do not score the model on its own training voices), and
-    whether the model was trained on it after all (every speaker listed: results optimistic)."""
-    card = Path(__file__).resolve().parent.parent / "models" / "prosody-v1.json"
-    trained: set[str] = set()
-    with contextlib.suppress(OSError, ValueError):
-        trained = set(json.loads(card.read_text()).get("training", {}).get("speakers", []))
-    for spk in preferred:
-        if spk not in trained:
-            return spk, False
-    return preferred[0], True
-
-
-def emodb_stretch(speaker: str, emotions: str, seconds: float, seed: int) -> F32:
-    """EmoDB utterances of one speaker and emotions, shuffled, 0.5-0.9 s apart, to ``seconds``."""
-    from models.emodb import utterances
-
-    files = [u.path for u in utterances() if u.speaker == speaker and u.emotion in emotions]
-    clips = [resample(*read_wav_mono(p)) for p in files]
-    rng = np.random.default_rng(seed)
-    out: list[F32] = []
-    total = 0
-    while total < seconds * SR:
-        for i in rng.permutation(len(clips)):
-            gap = np.zeros(round(float(rng.uniform(0.5, 0.9)) * SR), np.float32)
-            out += [clips[i], gap]
-            total += clips[i].size + gap.size
-    return np.concatenate(out)[: round(seconds * SR)]

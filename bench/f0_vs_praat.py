@@ -1,14 +1,16 @@
-"""PitchTracker against Praat's autocorrelation pitch on every EmoDB file.
+"""PitchTracker against Praat's autocorrelation pitch on every EmoDB (or RAVDESS) file.
 
-Run: ``.venv/bin/python -m bench.f0_vs_praat [--limit N] [--direct]``. Prints a table and writes
-``bench/results/f0_vs_praat.json``.
+Run: ``.venv/bin/python -m bench.f0_vs_praat [--corpus emodb|ravdess] [--limit N] [--direct]``.
+Prints a table and writes ``bench/results/f0_vs_praat.json`` (``f0_vs_praat_ravdess.json``).
 
-Each file is resampled 22,050 -> 16,000 Hz with soxr (HQ). Ours: the front-end's per-hop F0
-(``edge.features.frontend.FrontEnd``; ``--direct`` frames the signal itself, zero-padded windows
-centred on each hop centre, exactly as the front-end does). Praat: ``Sound.to_pitch_ac
-(time_step=0.01, pitch_floor=60, pitch_ceiling=500)`` on the same 16 kHz signal, read at our hop
-centres ``(i + 0.5) * 0.01`` s: the nearest Praat frame decides voiced/unvoiced, a voiced value is
-interpolated linearly (in log F0) when both neighbouring frames are voiced.
+Each file is resampled to 16,000 Hz with soxr (HQ) where needed (EmoDB is 22,050 Hz; RAVDESS's
+working copy is 16 kHz already; all 716 RAVDESS files are used, disgust included: pitch needs no
+labels). Ours: the front-end's per-hop F0 (``edge.features.frontend.FrontEnd``; ``--direct`` frames
+the signal itself, zero-padded windows centred on each hop centre, exactly as the front-end does).
+Praat: ``Sound.to_pitch_ac (time_step=0.01, pitch_floor=60, pitch_ceiling=500)`` on the same 16 kHz
+signal, read at our hop centres ``(i + 0.5) * 0.01`` s: the nearest Praat frame decides
+voiced/unvoiced, a voiced value is interpolated linearly (in log F0) when both neighbouring frames
+are voiced.
 
 Metrics: GPE = share of frames both call voiced where ``|f0 - praat| > 20 % of praat``; FPE = mean
 absolute error in semitones on the remaining both-voiced frames; voicing agreement = share of all
@@ -32,7 +34,7 @@ import numpy as np
 from bench.results import write_results
 from edge.features.config import FeatureConfig
 from edge.features.pitch import PitchTracker
-from models.emodb import FEMALE_SPEAKERS, utterances
+from models import emodb, ravdess
 
 SR = 16_000
 SWEEP = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
@@ -117,6 +119,7 @@ def voice_quality_agreement(ours: np.ndarray, praat: np.ndarray) -> dict[str, fl
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=0, help="only the first N files")
+    ap.add_argument("--corpus", choices=("emodb", "ravdess"), default="emodb")
     ap.add_argument(
         "--direct", action="store_true", help="frame the signal here instead of the FrontEnd"
     )
@@ -124,9 +127,19 @@ def main(argv: list[str] | None = None) -> int:
 
     cfg = FeatureConfig()
     raw = PitchTracker(dataclasses.replace(cfg, voicing_threshold=0.0))  # for the sweep
-    utts = utterances()
+    utts = emodb.utterances() if args.corpus == "emodb" else ravdess.utterances()
     if args.limit:
-        utts = utts[: args.limit]
+        utts = utts[:: max(1, len(utts) // args.limit)][: args.limit]
+    female = {
+        u.speaker
+        for u in utts
+        if (
+            u.speaker in emodb.FEMALE_SPEAKERS
+            if u.corpus == "emodb"
+            else int(u.speaker[1:]) % 2 == 0
+        )
+    }
+    spk_ids = sorted({u.speaker for u in utts})
 
     f0_all, v_all, raw_all, ref_all, spk_all, gate_all = [], [], [], [], [], []
     vq_ours: list[tuple[float, float]] = []
@@ -175,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         v_all.append(r.voicing)
         raw_all.append(r.f0_hz.astype(np.float64))
         ref_all.append(ref)
-        spk_all.append(np.full(len(f0), int(u.speaker)))
+        spk_all.append(np.full(len(f0), spk_ids.index(u.speaker)))
 
     f0 = np.concatenate(f0_all)
     voicing = np.concatenate(v_all)
@@ -187,16 +200,16 @@ def main(argv: list[str] | None = None) -> int:
     overall = scores(f0, ref)
     gated = scores(f0[gate], ref[gate])
     vq = voice_quality_agreement(np.array(vq_ours), np.array(vq_praat))
-    by_speaker = {f"{s:02d}": scores(f0[spk == s], ref[spk == s]) for s in np.unique(spk)}
+    by_speaker = {spk_ids[s]: scores(f0[spk == s], ref[spk == s]) for s in np.unique(spk)}
     by_sex: dict[str, dict[str, float]] = {}
     groups: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(len(spk), bool))
     for s in np.unique(spk):
-        groups["female" if f"{s:02d}" in FEMALE_SPEAKERS else "male"] |= spk == s
+        groups["female" if spk_ids[s] in female else "male"] |= spk == s
     for name, mask in groups.items():
         by_sex[name] = scores(f0[mask], ref[mask])
     sweep = {f"{thr:.2f}": scores(np.where(voicing >= thr, rawf0, np.nan), ref) for thr in SWEEP}
 
-    print(f"{len(utts)} files, {audio_s:.1f} s audio, {frames_total} hops")
+    print(f"{args.corpus}: {len(utts)} files, {audio_s:.1f} s audio, {frames_total} hops")
     print(f"{'':10s} {'GPE %':>7s} {'FPE st':>7s} {'agree %':>8s} {'prec %':>7s} {'rec %':>7s}")
 
     def row(name: str, s: dict[str, float]) -> None:
@@ -229,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         + (f"; FrontEnd total {t_frontend:.2f} s" if t_frontend else "")
     )
     out = {
+        "corpus": args.corpus,
         "files": len(utts),
         "audio_s": audio_s,
         "hops": frames_total,
@@ -248,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             "frontend_s": t_frontend,
         },
     }
-    write_results("f0_vs_praat", out)
+    write_results("f0_vs_praat" if args.corpus == "emodb" else "f0_vs_praat_ravdess", out)
     return 0
 
 

@@ -1,12 +1,19 @@
 """Scripted calls through the device pipeline: detection delay, false cues per hour, timelines.
 
-Every scenario is a two-channel call built at run time (espeak-ng, and EmoDB read in place for
-``stress``/``empathy``) with a calm stretch first (long enough to calibrate the agent's baseline)
-and then, except for ``calm``, scripted episodes of one kind of drift. For each scenario:
+Every scenario is a two-channel call built at run time (espeak-ng, and EmoDB/RAVDESS read in
+place for ``stress``/``empathy``) with a calm stretch first (long enough to calibrate the agent's
+baseline) and then, except for ``calm``, scripted episodes of one kind of drift. For each scenario:
 
 * detection delay: seconds from each scripted onset to the first ``cue on`` of the expected
   detector (missed when none before the next episode or the end);
 * false cues: any ``cue on`` during the calm stretches (of every scenario), per hour of calm audio.
+
+``stress@SPK`` and ``empathy@SPK`` (one per speaker of :data:`bench.heldout.HELDOUT`, two EmoDB
+speakers and two RAVDESS actors) run a *fold model* trained without those speakers
+(:func:`bench.heldout.fold_model`), on a new agent with no baseline carried over: 10 minutes of the
+held-out speaker's calm speech (neutral + boredom / neutral + calm) in turns, then 2 minutes of
+their stressed speech (anger + fear / angry + fearful). For ``empathy@SPK`` the held-out speaker is
+the far end, telephone-band (8 kHz, 300-3400 Hz, mu-law), and the agent is espeak-ng.
 
 Usage: ``.venv/bin/python -m bench.scenarios [--only NAME ...] [--calm-minutes 20] [--set k=v]``.
 Writes bench/results/scenarios.json. No audio is kept.
@@ -23,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.call_builder import Call, emodb_stretch, heldout_speaker
+from bench import heldout
+from bench.call_builder import Call
 from bench.results import write_results
 from bench.scenario_audio import F32, SR
 from edge.device.arousal import ArousalModel, load_arousal_model
@@ -160,44 +168,32 @@ def build(name: str, calm_minutes: float) -> Scenario:
             [(0.0, calm_end)],
             note="15 s of mutual silence, 2 episodes; delay counted from silence start",
         )
-    if name == "stress":
-        rng = np.random.default_rng(8)
-        spk, seen = heldout_speaker(("11", "15", "12", "10", "03"))
-        calm_a = emodb_stretch(spk, "NL", warm, seed=1)
-        hot_a = emodb_stretch(spk, "WF", 120.0, seed=2)
-        t0 = _interleave(
-            call, calm_a, hot_a, call.agent_audio, call.customer_says, (12, 20), (2, 4), rng
-        )
-        return Scenario(
-            name,
-            name,
-            call.audio(),
-            [t0],
-            [(0.0, t0)],
-            needs_model=True,
-            note=f"EmoDB speaker {spk} ({'IN' if seen else 'not in'} model training): "
-            "neutral+boredom, then anger+happiness",
-        )
-    if name == "empathy":
-        rng = np.random.default_rng(9)
-        spk, seen = heldout_speaker(("16", "13", "14", "09", "08"))
-        calm_c = emodb_stretch(spk, "NL", 150.0, seed=3)
-        hot_c = emodb_stretch(spk, "W", 90.0, seed=4)
-        t0 = _interleave(
-            call, calm_c, hot_c, call.customer_audio, call.agent_says, (8, 14), (4, 8), rng
-        )
-        return Scenario(
-            name,
-            name,
-            call.audio(),
-            [t0],
-            [(0.0, t0)],
-            needs_model=True,
-            note=f"customer = EmoDB speaker {spk} ({'IN' if seen else 'not in'} model training): "
-            "neutral+boredom, then anger",
-        )
+    kind, _, spk = name.partition("@")
+    if kind in ("stress", "empathy") and spk:
+        corpus = heldout.corpus_of(spk)
+        seed = sum(map(ord, name))
+        rng = np.random.default_rng(seed)
+        calm = heldout.stretch(spk, heldout.CALM[corpus], HELDOUT_CALM_S, seed=seed + 1)
+        hot = heldout.stretch(spk, heldout.STRESSED[corpus], HELDOUT_HOT_S, seed=seed + 2)
+        who = f"{corpus} speaker {spk} (held out of the fold model)"
+        if kind == "stress":
+            t0 = _interleave(
+                call, calm, hot, call.agent_audio, call.customer_says, (12, 20), (2, 4), rng
+            )
+            note = f"agent = {who}: 10 min calm, then 2 min stressed"
+        else:
+            calm, hot = heldout.telephone_band(calm), heldout.telephone_band(hot)
+            t0 = _interleave(
+                call, calm, hot, call.customer_audio, call.agent_says, (8, 14), (4, 8), rng
+            )
+            note = f"customer = {who}, telephone band: 10 min calm, then 2 min stressed"
+        return Scenario(name, kind, call.audio(), [t0], [(0.0, t0)], needs_model=True, note=note)
     raise ValueError(name)
 
+
+#: Seconds of the held-out speaker's calm and stressed speech in ``stress@``/``empathy@`` calls.
+HELDOUT_CALM_S = 600.0
+HELDOUT_HOT_S = 120.0
 
 SCENARIOS = (
     "calm",
@@ -207,8 +203,8 @@ SCENARIOS = (
     "overtalk",
     "monologue",
     "dead_air",
-    "stress",
-    "empathy",
+    *(f"stress@{s}" for s in heldout.HELDOUT),
+    *(f"empathy@{s}" for s in heldout.HELDOUT),
 )
 
 
@@ -239,9 +235,23 @@ def run_pipeline(
     return out, time.perf_counter() - t0, calm
 
 
+def fold_model_factory() -> Callable[[], ArousalModel]:
+    """Per-channel factory of the fold model without the held-out speakers (int8, device path)."""
+    from edge.device.arousal import LiteRTArousal
+    from edge.model.inputs import WindowBuilder
+    from edge.model.runtime import ArousalModel as Runtime
+
+    blob, spec = heldout.fold_model()
+    runtime = Runtime.from_bytes(blob, spec)
+    return lambda: LiteRTArousal(runtime, WindowBuilder(spec))
+
+
 def evaluate(name: str, calm_minutes: float, overrides: list[str]) -> dict[str, Any]:
     settings = load_settings(None, overrides)
-    model = load_arousal_model(settings.model, settings.features)
+    if "@" in name:
+        model: Callable[[], ArousalModel] | None = fold_model_factory()
+    else:
+        model = load_arousal_model(settings.model, settings.features)
     t_build = time.perf_counter()
     sc = build(name, calm_minutes)
     build_s = time.perf_counter() - t_build
@@ -288,12 +298,15 @@ def evaluate(name: str, calm_minutes: float, overrides: list[str]) -> dict[str, 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", nargs="*", choices=SCENARIOS, default=list(SCENARIOS))
+    ap.add_argument("--heldout", action="store_true", help="only the held-out stress/empathy calls")
     ap.add_argument("--calm-minutes", type=float, default=20.0)
     ap.add_argument("--set", dest="overrides", action="append", default=[])
     ap.add_argument("--timeline", action="store_true", help="print every scenario's cue timeline")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args(argv)
-    names = list(args.only)
+    names = [n for n in args.only if "@" in n] if args.heldout else list(args.only)
+    if any("@" in n for n in names):
+        heldout.fold_model()  # trained (or read from cache) once, before the workers start
     with ProcessPoolExecutor(max_workers=args.jobs) as ex:
         results = list(
             ex.map(evaluate, names, [args.calm_minutes] * len(names), [args.overrides] * len(names))
@@ -325,6 +338,22 @@ def main(argv: list[str] | None = None) -> int:
             worst = min(qs) if n == "flat" else max(qs)
             enter = load_settings(None, args.overrides).detectors.get(n).enter
             print(f"  {n:10s} worst scenario {worst:7.3f}  enter {enter:g}")
+    held = [r for r in results if "@" in r["name"]]
+    if held:
+        print("\nheld-out voices (fold model without them; new agent, no baseline carried over):")
+        print(f"{'scenario':16s} {'hit':>4s} {'delay s':>8s} {'calm min':>9s} {'own false/h':>12s}")
+        for r in held:
+            d = r["delays_s"][0] if r["delays_s"] else None
+            own = sum(1 for f in r["false_cues"] if f["cue"] == r["detector"])
+            per_h = own / (r["calm_s"] / 3600.0) if r["calm_s"] else float("nan")
+            r["own_false_cues_per_calm_hour"] = round(per_h, 2)
+            r["hit"] = d is not None
+            print(
+                f"{r['name']:16s} {'yes' if d is not None else 'MISS':>4s} "
+                f"{'-' if d is None else f'{d:.1f}':>8s} {r['calm_s'] / 60:9.1f} {per_h:12.2f}"
+            )
+        ok = [r["hit"] and r["delays_s"][0] <= 10.0 for r in held]
+        print(f"  within 10 s: {sum(ok)} of {len(held)}")
     hours = calm_total / 3600.0
     print(f"\ncalm audio: {calm_total / 60:.1f} min; false cues per hour of calm speech:")
     for n in DETECTOR_NAMES:

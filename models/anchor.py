@@ -1,4 +1,4 @@
-"""The comparison anchor: openSMILE eGeMAPSv02 functionals + linear SVM, leave-one-speaker-out.
+"""The comparison anchor: openSMILE eGeMAPSv02 functionals + linear SVM, on Poise's folds.
 
 This is the standard, well-known recipe Poise's network has to beat. Features are the 88
 eGeMAPSv02 functionals of each whole (original-rate) file; the classifier is a standard-scaled,
@@ -19,6 +19,7 @@ import numpy.typing as npt
 from tqdm import tqdm
 
 from models.emodb import Utterance
+from models.folds import Fold, folds, pooled_uars, uar
 
 log = logging.getLogger(__name__)
 
@@ -59,34 +60,50 @@ def speaker_z(x: npt.NDArray[np.float64], speakers: Sequence[str]) -> npt.NDArra
     return out
 
 
-def loso_svm(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.int64], speakers: Sequence[str]
-) -> npt.NDArray[np.int64]:
-    """LOSO predictions of a scaled, class-balanced linear SVM."""
+def fold_svm(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.int64], fl: Sequence[Fold]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], list[float]]:
+    """Predictions of a scaled, class-balanced linear SVM on the test files of each fold
+    (trained on that fold's training files); which files were tested; per-fold UARs."""
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
 
-    spk = np.asarray(speakers)
     pred = np.zeros_like(y)
-    for s in np.unique(spk):
-        test = spk == s
+    done = np.zeros(len(y), bool)
+    per_fold = []
+    for f in fl:
+        tr, te = list(f.train), list(f.test)
         clf = make_pipeline(StandardScaler(), SVC(kernel="linear", C=1.0, class_weight="balanced"))
-        clf.fit(x[~test], y[~test])
-        pred[test] = clf.predict(x[test])
-    return pred
+        clf.fit(x[tr], y[tr])
+        pred[te] = clf.predict(x[te])
+        done[te] = True
+        per_fold.append(uar(y[te], pred[te]))
+    return pred, done, per_fold
 
 
-def run_anchor(utts: Sequence[Utterance], cache: Path | None = None) -> dict[str, Any]:
-    """UAR of the anchor, raw and speaker-z, LOSO over the speakers of ``utts``."""
-    from models.train import uar
-
+def run_anchor(
+    utts: Sequence[Utterance],
+    cache: Path | None = None,
+    protocols: Sequence[str] = ("loso-emodb",),
+    max_folds: int | None = None,
+) -> dict[str, Any]:
+    """UAR of the anchor, raw and speaker-z, on the folds of each protocol over ``utts``."""
     x = egemaps(utts, cache)
+    xz = speaker_z(x, [u.speaker for u in utts])
     y = np.asarray([u.arousal == "high" for u in utts], np.int64)
-    spk = [u.speaker for u in utts]
-    return {
+    cor = [u.corpus for u in utts]
+    out: dict[str, Any] = {
         "name": "openSMILE eGeMAPSv02 functionals + linear SVM (balanced, C=1, scaled)",
-        "uar_raw": round(uar(y, loso_svm(x, y, spk)), 4),
-        "uar_speaker_z": round(uar(y, loso_svm(speaker_z(x, spk), y, spk)), 4),
-        "n_files": len(utts),
     }
+    for p in protocols:
+        fl = folds(utts, p)[:max_folds]
+        res: dict[str, Any] = {}
+        for key, feats in (("raw", x), ("speaker_z", xz)):
+            pred, done, per_fold = fold_svm(feats, y, fl)
+            for k, v in pooled_uars(y, {key: pred.astype(np.float64) - 0.5}, cor, done).items():
+                res[f"uar_{k}"] = v
+            res[f"uar_{key}_fold_mean"] = round(float(np.mean(per_fold)), 4) if fl else None
+            res["n_files"] = int(done.sum())
+        out[p] = res
+    return out

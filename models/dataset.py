@@ -25,7 +25,15 @@ from tqdm import tqdm
 from edge.features.config import FeatureConfig
 from edge.features.frames import FrameBatch
 from edge.fileio import atomic_write
-from edge.model.inputs import InputSpec, fit_stats, raw_rows, stack, windows_from_batch
+from edge.model.inputs import (
+    InputSpec,
+    fit_speaker_norm,
+    fit_stats,
+    raw_rows,
+    stack,
+    windows_from_batch,
+)
+from edge.model.speaker_norm import SpeakerNorm
 from models.augment import AUGMENT_VERSION, AugmentSettings, augment, seed_for
 from models.emodb import REPO_ROOT, Utterance
 
@@ -172,13 +180,34 @@ def fit_spec(batches: Sequence[FrameBatch], spec: InputSpec) -> InputSpec:
     return fit_stats([raw_rows(b, spec.n_mels) for b in batches], spec)
 
 
-def make_windows(
+def speaker_norms(
     batches: Sequence[FrameBatch], utts: Sequence[Utterance], spec: InputSpec
+) -> list[SpeakerNorm | None]:
+    """Per file, its speaker's :class:`SpeakerNorm` fitted on all of that speaker's ``batches``
+    (the device's norm after hearing them); all None without speaker normalisation."""
+    by_spk: dict[str, list[int]] = {}
+    for i, u in enumerate(utts):
+        by_spk.setdefault(u.speaker, []).append(i)
+    out: list[SpeakerNorm | None] = [None] * len(utts)
+    for idx in by_spk.values():
+        norm = fit_speaker_norm([batches[i] for i in idx], spec)
+        for i in idx:
+            out[i] = norm
+    return out
+
+
+def make_windows(
+    batches: Sequence[FrameBatch],
+    utts: Sequence[Utterance],
+    spec: InputSpec,
+    per_speaker: bool = True,
 ) -> WindowSet:
-    """Cut every utterance into windows exactly as the device does."""
+    """Cut every utterance into windows exactly as the device does; with speaker normalisation
+    (and ``per_speaker``) each file is normalised by its speaker's statistics over ``batches``."""
+    norms = speaker_norms(batches, utts, spec) if per_speaker else [None] * len(utts)
     xs, ys, spk, fidx = [], [], [], []
     for i, (b, u) in enumerate(zip(batches, utts, strict=True)):
-        wins = windows_from_batch(b, spec)
+        wins = windows_from_batch(b, spec, norm=norms[i])
         if not wins:
             continue
         xs.append(stack(wins, spec))

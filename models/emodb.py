@@ -60,6 +60,10 @@ class Utterance:
     """Times (s) of the syllable marks in ``silb/`` (original, untruncated timeline)."""
     end_time: float | None
     """Time of the final ``.`` mark (end of the utterance), if present."""
+    corpus: str = "emodb"
+    """Which corpus the file belongs to (``emodb`` or ``ravdess``)."""
+    syllable_count: int | None = None
+    """Known syllables of the whole file when only the count is labelled (RAVDESS: 7)."""
 
     @property
     def stem(self) -> str:

@@ -77,9 +77,16 @@ INTENDED_USE = (
     "model does not say what anyone feels, only how activated their voice sounds."
 )
 LIMITS = [
-    "Trained on acted German speech from 10 speakers (EmoDB, studio quality, 2 s clips); "
-    "telephone band-limiting, codec, noise, level and speed augmentation narrow but do not "
-    "close the gap to real headsets and real calls.",
+    "Trained on acted speech of 22 speakers: German (EmoDB, 10 speakers, studio, ~2.5 s clips) "
+    "and North American English (RAVDESS actors 01-12, two short statements); telephone "
+    "band-limiting, codec, noise and level augmentation narrow but do not close the gap to "
+    "real headsets, real calls and other languages.",
+    "Inputs are normalised per speaker (running statistics of the agent's own speech, "
+    "edge.model.speaker_norm): a new voice starts from corpus-wide constants and needs minutes "
+    "of speech before its scores mean what the evaluation measured; the evaluation normalised "
+    "each test speaker over all of their files (as the anchor's speaker-z does).",
+    "Cross-corpus figures (train on one corpus, test on the other) are far below the "
+    "within-corpus ones: expect the same gap on unseen languages, channels and speaking styles.",
     "Raw scores depend on the voice; use the baseline-relative score (edge.model.baseline).",
     "Not for judging, ranking or monitoring people. EU AI Act Art. 5(1)(f) prohibits "
     "inferring emotions of natural persons in the workplace (outside medical or safety "
@@ -91,6 +98,10 @@ LIMITS = [
 CITATION = (
     "F. Burkhardt, A. Paeschke, M. Rolfes, W. Sendlmeier, B. Weiss: "
     '"A Database of German Emotional Speech", Proc. Interspeech 2005, Lisbon, pp. 1517-1520.'
+)
+RAVDESS_CITATION = (
+    "S. R. Livingstone, F. A. Russo (2018): The Ryerson Audio-Visual Database of Emotional "
+    "Speech and Song (RAVDESS), PLoS ONE 13(5): e0196391."
 )
 
 
@@ -113,7 +124,7 @@ def build_card(
     return {
         "format": "poise-model-card/1",
         "name": "poise-prosody",
-        "version": "1",
+        "version": "2",
         "task": "binary vocal arousal (high: anger, happiness, fear; low: boredom, sadness, "
         "neutral), one logit per 1 s window",
         "model": {"file": tflite_name, "sha256": sha256(blob), "size_bytes": len(blob)},
@@ -131,10 +142,22 @@ def build_card(
         "runtime": {"invoke_ms_median_1_thread": invoke_ms},
         "intended_use": INTENDED_USE,
         "limits": LIMITS,
-        "data": {
-            "corpus": "Berlin Database of Emotional Speech (EmoDB)",
-            "citation": CITATION,
-            "speakers": 10,
-            "labels": "arousal high = W, F, A; low = L, T, N; disgust (E) left out",
-        },
+        "data": [
+            {
+                "corpus": "Berlin Database of Emotional Speech (EmoDB)",
+                "citation": CITATION,
+                "speakers": 10,
+                "labels": "arousal high = W, F, A; low = L, T, N; disgust (E) left out",
+            },
+            {
+                "corpus": "RAVDESS speech, actors 01-12 (16 kHz working copy)",
+                "citation": RAVDESS_CITATION,
+                "licence": "CC BY-NC-SA 4.0; these weights are trained on it and inherit its "
+                "terms (non-commercial, share-alike, attribution)",
+                "speakers": 12,
+                "labels": "arousal high = happy, angry, fearful, surprised; low = neutral, "
+                "calm, sad; disgust left out",
+            },
+        ],
+        "licence": "CC BY-NC-SA 4.0 (inherited from RAVDESS)",
     }

@@ -1,11 +1,15 @@
-"""Train, evaluate (leave-one-speaker-out) and export the prosody model.
+"""Train, evaluate (speaker-independent protocols) and export the prosody model.
 
-``python -m models.train`` runs the whole pipeline on EmoDB: features of clean and augmented
-copies through the device front-end (cached), LOSO over the 10 speakers (UAR of the float model
-and of its int8 export, raw and baseline-relative, per fold), a final model on all speakers,
-int8 export to ``models/prosody-v1.tflite`` and the card ``models/prosody-v1.json``.
-Evaluation always uses the clean recordings of the held-out speaker; training uses all variants
-of the others. Normalisation constants are fitted on the training speakers only.
+``python -m models.train`` runs the whole pipeline on EmoDB and RAVDESS: features of clean and
+augmented copies through the device front-end (cached), the evaluation protocols of
+:mod:`models.folds` (UAR of the float model and of its int8 export, raw and baseline-relative,
+per fold; ``--protocols``), a final model on all speakers of both corpora, int8 export to
+``models/prosody-v1.tflite`` and the card ``models/prosody-v1.json``.
+Evaluation always uses the clean recordings of the held-out speakers; training uses all variants
+of the others. Corpus-wide normalisation constants are fitted on the training speakers only;
+with per-speaker input normalisation (the default) every speaker -- training or test -- is
+normalised by their own :class:`~edge.model.speaker_norm.SpeakerNorm` over their files of that
+copy, fitted with the device's code.
 """
 
 from __future__ import annotations
@@ -29,8 +33,9 @@ from edge.fileio import write_bytes_atomic, write_text_atomic
 from edge.model.baseline import score_relative
 from edge.model.inputs import InputSpec, stack, windows_from_batch
 from edge.model.runtime import ArousalModel
+from edge.model.speaker_norm import SpeakerNormSettings
 from edge.settings.loader import to_mapping
-from models import export
+from models import emodb, export, ravdess
 from models.augment import VARIANTS
 from models.dataset import (
     DEFAULT_CACHE,
@@ -43,7 +48,8 @@ from models.dataset import (
     load_batches,
     make_windows,
 )
-from models.emodb import REPO_ROOT, Utterance, utterances
+from models.emodb import REPO_ROOT, Utterance
+from models.folds import CORPORA, PROTOCOLS, folds, pooled_uars, uar
 from models.network import NetworkSettings, build_network
 
 log = logging.getLogger(__name__)
@@ -53,8 +59,9 @@ log = logging.getLogger(__name__)
 class TrainSettings:
     """One training run."""
 
-    epochs: int = 16
-    """Passes over the training windows."""
+    epochs: int = 8
+    """Passes over the training windows (8 over both corpora: ~2x the windows of EmoDB alone,
+    so about the steps of v1's 16 EmoDB epochs)."""
     batch_size: int = 64
     """Windows per gradient step."""
     learning_rate: float = 2e-3
@@ -65,14 +72,18 @@ class TrainSettings:
     """Augmentation recipes trained on (``clean`` included)."""
     train_stride_hops: int = 25
     """Window stride for training windows (the device uses ``spec.stride_hops``)."""
-    spec: InputSpec = field(default_factory=InputSpec)
-    """Input windows (normalisation fitted per run)."""
+    spec: InputSpec = field(default_factory=lambda: InputSpec(speaker_norm=SpeakerNormSettings()))
+    """Input windows (normalisation fitted per run; per-speaker input normalisation on)."""
     network: NetworkSettings = field(default_factory=NetworkSettings)
     """Network size."""
+    corpora: tuple[str, ...] = CORPORA
+    """Corpora to use (``emodb``, ``ravdess``)."""
     speakers: tuple[str, ...] = ()
     """Speakers to use (empty = all)."""
+    protocols: tuple[str, ...] = PROTOCOLS
+    """Evaluation protocols to run (:mod:`models.folds`; empty = none)."""
     max_folds: int | None = None
-    """Run only the first N LOSO folds (None = all; 0 = skip LOSO)."""
+    """Run only the first N folds of each protocol (None = all; 0 = skip evaluation)."""
 
 
 @dataclass
@@ -80,13 +91,6 @@ class FoldResult:
     speaker: str
     n_files: int
     uar: dict[str, float] = field(default_factory=dict)
-
-
-def uar(y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> float:
-    """Unweighted average recall over the classes present in ``y_true``."""
-    t, p = np.asarray(y_true).astype(int), np.asarray(y_pred).astype(int)
-    recalls = [float(np.mean(p[t == c] == c)) for c in np.unique(t)]
-    return float(np.mean(recalls)) if recalls else float("nan")
 
 
 def train_network(ws: WindowSet, spec: InputSpec, settings: TrainSettings, seed: int) -> Any:
@@ -142,6 +146,18 @@ def _uars(
     return uar(y, np.nan_to_num(raw, nan=-1.0) > 0), uar(y, np.nan_to_num(rel, nan=-1.0) > 0)
 
 
+def read_corpora(
+    corpora: Sequence[str], emodb_dir: str | None = None, ravdess_dir: str | None = None
+) -> list[Utterance]:
+    """Labelled utterances of the named corpora, EmoDB first."""
+    out: list[Utterance] = []
+    if "emodb" in corpora:
+        out += labelled(emodb.utterances(emodb_dir))
+    if "ravdess" in corpora:
+        out += labelled(ravdess.utterances(ravdess_dir))
+    return out
+
+
 @dataclass
 class Corpus:
     """Cached front-end output of every labelled utterance and variant."""
@@ -151,9 +167,14 @@ class Corpus:
 
 
 def load_corpus(
-    settings: TrainSettings, emodb: str | None, cache: Path, workers: int, config: FeatureConfig
+    settings: TrainSettings,
+    emodb_dir: str | None,
+    cache: Path,
+    workers: int,
+    config: FeatureConfig,
+    ravdess_dir: str | None = None,
 ) -> Corpus:
-    utts = labelled(utterances(emodb))
+    utts = read_corpora(settings.corpora, emodb_dir, ravdess_dir)
     if settings.speakers:
         utts = [u for u in utts if u.speaker in settings.speakers]
     base = build_cache(
@@ -169,6 +190,8 @@ def fit_fold(
     spec = fit_spec([corpus.batches["clean"][i] for i in train_idx], settings.spec)
     train_spec = replace(spec, stride_hops=settings.train_stride_hops)
     utts = [corpus.utts[i] for i in train_idx]
+    # Every copy is normalised per speaker with that copy's own statistics (make_windows), as
+    # the device's norm follows the agent's headset and line.
     parts = [
         make_windows([corpus.batches[v][i] for i in train_idx], utts, train_spec)
         for v in settings.variants
@@ -182,55 +205,65 @@ def fit_fold(
     return train_network(ws, spec, settings, seed), spec, ws
 
 
-def run_loso(corpus: Corpus, settings: TrainSettings) -> dict[str, Any]:
-    """Leave-one-speaker-out: per-fold and pooled UARs (float/int8 x raw/baseline)."""
-    speakers = sorted({u.speaker for u in corpus.utts})
+def run_protocol(corpus: Corpus, settings: TrainSettings, protocol: str) -> dict[str, Any]:
+    """One protocol of :mod:`models.folds`: per-fold and pooled UARs (float/int8 x
+    raw/baseline) on the clean test files; test speakers normalised by their own statistics."""
+    fl = folds(corpus.utts, protocol)
     if settings.max_folds is not None:
-        speakers = speakers[: settings.max_folds]
+        fl = fl[: settings.max_folds]
     y = np.asarray([u.arousal == "high" for u in corpus.utts], np.int64)
     spk = [u.speaker for u in corpus.utts]
     pooled = {
         f"{t}_{k}": np.full(len(corpus.utts), np.nan)
         for t in ("float", "int8")
-        for k in ("raw", "rel")
+        for k in ("raw", "baseline")
     }
-    folds: list[FoldResult] = []
-    for k, s in enumerate(tqdm(speakers, desc="LOSO folds", unit="fold")):
-        train_idx = [i for i, sp in enumerate(spk) if sp != s]
-        test_idx = [i for i, sp in enumerate(spk) if sp == s]
+    done = np.zeros(len(corpus.utts), bool)
+    results: list[FoldResult] = []
+    for k, f in enumerate(tqdm(fl, desc=protocol, unit="fold")):
+        train_idx, test_idx = list(f.train), list(f.test)
         model, spec, ws_train = fit_fold(corpus, train_idx, settings, settings.seed + k)
         test_utts = [corpus.utts[i] for i in test_idx]
         ws = make_windows([corpus.batches["clean"][i] for i in test_idx], test_utts, spec)
         blob = export.to_int8_tflite(model, ws_train.x, seed=settings.seed)
         q = ArousalModel.from_bytes(blob, spec)
-        fold = FoldResult(s, len(test_idx))
+        fold = FoldResult(f.name, len(test_idx))
+        test_spk = [spk[i] for i in test_idx]
         for tag, logits in (("float", export.float_logits(model, ws.x)), ("int8", q.logits(ws.x))):
-            raw, rel = score_files(file_logits(logits, ws, len(test_idx)), [s] * len(test_idx))
+            raw, rel = score_files(file_logits(logits, ws, len(test_idx)), test_spk)
             pooled[f"{tag}_raw"][test_idx] = raw
-            pooled[f"{tag}_rel"][test_idx] = rel
+            pooled[f"{tag}_baseline"][test_idx] = rel
             fold.uar[f"{tag}_raw"], fold.uar[f"{tag}_baseline"] = _uars(y[test_idx], raw, rel)
-        log.info("fold %s: %s", s, fold.uar)
-        tqdm.write(f"fold {s}: " + " ".join(f"{a}={b:.3f}" for a, b in fold.uar.items()))
-        folds.append(fold)
-    done = np.isin(spk, speakers)
-    res: dict[str, Any] = {"protocol": "leave-one-speaker-out", "metric": "UAR (file level)"}
-    for tag in ("float", "int8"):
-        r, b = _uars(y[done], pooled[f"{tag}_raw"][done], pooled[f"{tag}_rel"][done])
-        res[f"uar_{tag}_raw"], res[f"uar_{tag}_baseline"] = round(r, 4), round(b, 4)
-        for kind in ("raw", "baseline"):
-            vals = [f.uar[f"{tag}_{kind}"] for f in folds]
-            res[f"uar_{tag}_{kind}_fold_mean"] = round(float(np.mean(vals)), 4) if vals else None
-    res["folds"] = [{"speaker": f.speaker, "n_files": f.n_files, **f.uar} for f in folds]
+        done[test_idx] = True
+        log.info("%s fold %s: %s", protocol, f.name, fold.uar)
+        tqdm.write(f"{protocol} {f.name}: " + " ".join(f"{a}={b:.3f}" for a, b in fold.uar.items()))
+        results.append(fold)
+    res: dict[str, Any] = {"protocol": protocol, "metric": "UAR (file level)"}
+    cor = [u.corpus for u in corpus.utts]
+    for key, v in pooled_uars(y, pooled, cor, done).items():
+        res[f"uar_{key}"] = v
+    for key in pooled:
+        vals = [f.uar[key] for f in results]
+        res[f"uar_{key}_fold_mean"] = round(float(np.mean(vals)), 4) if vals else None
+    res["folds"] = [{"fold": f.speaker, "n_files": f.n_files, **f.uar} for f in results]
     res["n_files"] = int(done.sum())
     return res
+
+
+def run_evaluation(corpus: Corpus, settings: TrainSettings) -> dict[str, Any]:
+    """Every protocol of ``settings`` (skipped when ``max_folds == 0``)."""
+    if settings.max_folds == 0:
+        return {}
+    return {p: run_protocol(corpus, settings, p) for p in settings.protocols}
 
 
 def make_fixtures(model: Any, q: ArousalModel, corpus: Corpus, spec: InputSpec) -> dict[str, Any]:
     """8 fixed windows: first and last window of 4 utterances (a high and a low one of the first
     and of the last speaker); their float and int8 logits."""
-    spk = sorted({u.speaker for u in corpus.utts})
+    pool = [u for u in corpus.utts if u.corpus == "emodb"] or corpus.utts
+    spk = sorted({u.speaker for u in pool})
     picks = [
-        next(u for u in corpus.utts if u.speaker == s and u.arousal == a)
+        next(u for u in pool if u.speaker == s and u.arousal == a)
         for s in (spk[0], spk[-1])
         for a in ("high", "low")
     ]
@@ -244,7 +277,11 @@ def make_fixtures(model: Any, q: ArousalModel, corpus: Corpus, spec: InputSpec) 
     f, i8 = export.float_logits(model, x), q.logits(x)
     for it, a, b in zip(items, f.tolist(), i8.tolist(), strict=True):
         it["float_logit"], it["int8_logit"] = round(a, 5), round(b, 5)
-    return {"corpus": "EmoDB wav/ (clean, device path)", "windows": items}
+    return {
+        "corpus": f"{picks[0].corpus} wav/ (clean, device path, a new speaker: prior-only "
+        "input normalisation)",
+        "windows": items,
+    }
 
 
 def median_invoke_ms(q: ArousalModel, x: npt.NDArray[np.float32], n: int = 2000) -> float:
@@ -266,21 +303,25 @@ def run(
     workers: int = 2,
     config: FeatureConfig | None = None,
     with_anchor: bool = False,
+    ravdess_dir: str | None = None,
 ) -> dict[str, Any]:
     """The whole pipeline; returns the card document (also written next to ``out``).
-    ``with_anchor`` adds the eGeMAPS + linear SVM LOSO anchor (same files) to the card."""
+    ``with_anchor`` adds the eGeMAPS + linear SVM anchor (same protocols, same folds)."""
+    cfg = config if config is not None else FeatureConfig()
+    t0 = time.time()
+    corpus = load_corpus(settings, emodb, cache, workers, cfg, ravdess_dir)
+    if with_anchor:
+        from models.anchor import egemaps
+
+        # openSMILE crashes (malloc) once TensorFlow has run in the process: features first.
+        egemaps(corpus.utts, cache / "egemaps-v02.npz")
     import tensorflow as tf
 
     tf.config.threading.set_inter_op_parallelism_threads(2)
     tf.config.threading.set_intra_op_parallelism_threads(2)
-    cfg = config if config is not None else FeatureConfig()
-    t0 = time.time()
-    corpus = load_corpus(settings, emodb, cache, workers, cfg)
-    evaluation = run_loso(corpus, settings) if settings.max_folds != 0 else {}
-    if with_anchor:
-        from models.anchor import run_anchor
-
-        evaluation["anchor"] = run_anchor(corpus.utts, cache / "egemaps-v02.npz")
+    # The shipped model first, then the evaluation protocols; the card is rewritten after each
+    # protocol, so an interrupted run still leaves a model whose card holds the figures of the
+    # protocols that finished (and says which did, under evaluation).
     all_idx = list(range(len(corpus.utts)))
     model, spec, ws = fit_fold(corpus, all_idx, settings, settings.seed + 1000)
     blob = export.to_int8_tflite(model, ws.x, seed=settings.seed)
@@ -289,30 +330,55 @@ def run(
     out.parent.mkdir(parents=True, exist_ok=True)
     tflite_path = out.with_suffix(".tflite")
     write_bytes_atomic(tflite_path, blob)
-    card = export.build_card(
-        tflite_name=tflite_path.name,
-        blob=blob,
-        input_info=q.input_info.to_dict(),
-        output_info=q.output_info.to_dict(),
-        feature_config=to_mapping(cfg),
-        feature_digest=cfg.digest(),
-        frontend_source=frontend_source_hash(),
-        input_spec=spec.to_dict(),
-        training={
-            "settings": _jsonable(asdict(settings)),
-            "speakers": sorted({u.speaker for u in corpus.utts}),
-            "n_files": len(corpus.utts),
-            "n_windows": len(ws),
-            "params": int(model.count_params()),
-            "minutes": round((time.time() - t0) / 60.0, 1),
-        },
-        evaluation=evaluation,
-        fixtures=fixtures,
-        invoke_ms=round(median_invoke_ms(q, ws.x), 4),
-    )
-    card_path = out.with_suffix(".json")
-    write_text_atomic(card_path, json.dumps(card, indent=1) + "\n")
-    log.info("wrote %s (%d bytes) and %s", tflite_path, len(blob), card_path)
+    invoke_ms = round(median_invoke_ms(q, ws.x), 4)
+    train_minutes = round((time.time() - t0) / 60.0, 1)
+    evaluation: dict[str, Any] = {}
+
+    def write_card() -> dict[str, Any]:
+        card = export.build_card(
+            tflite_name=tflite_path.name,
+            blob=blob,
+            input_info=q.input_info.to_dict(),
+            output_info=q.output_info.to_dict(),
+            feature_config=to_mapping(cfg),
+            feature_digest=cfg.digest(),
+            frontend_source=frontend_source_hash(),
+            input_spec=spec.to_dict(),
+            training={
+                "settings": _jsonable(asdict(settings)),
+                "speakers": sorted({u.speaker for u in corpus.utts}),
+                "corpora": sorted({u.corpus for u in corpus.utts}),
+                "n_files": len(corpus.utts),
+                "n_windows": len(ws),
+                "params": int(model.count_params()),
+                "minutes_final_model": train_minutes,
+                "minutes_total": round((time.time() - t0) / 60.0, 1),
+                "protocols_done": [p for p in evaluation if p != "anchor"],
+            },
+            evaluation=evaluation,
+            fixtures=fixtures,
+            invoke_ms=invoke_ms,
+        )
+        write_text_atomic(out.with_suffix(".json"), json.dumps(card, indent=1) + "\n")
+        return card
+
+    card = write_card()
+    log.info("wrote %s (%d bytes) and its card", tflite_path, len(blob))
+    if settings.max_folds == 0:
+        return card
+    for p in settings.protocols:
+        evaluation[p] = run_protocol(corpus, settings, p)
+        if with_anchor:
+            from models.anchor import run_anchor
+
+            evaluation["anchor"] = run_anchor(
+                corpus.utts,
+                cache / "egemaps-v02.npz",
+                [k for k in evaluation if k != "anchor"],
+                settings.max_folds,
+            )
+        card = write_card()
+        log.info("card updated with %s", p)
     return card
 
 
@@ -327,6 +393,9 @@ def _jsonable(obj: Any) -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m models.train", description=__doc__)
     ap.add_argument("--emodb", help="EmoDB folder (default: $POISE_EMODB_DIR or ../shared/...)")
+    ap.add_argument("--ravdess", help="RAVDESS folder (default: $POISE_RAVDESS_DIR or ...)")
+    ap.add_argument("--corpora", default=",".join(CORPORA))
+    ap.add_argument("--protocols", default=",".join(PROTOCOLS), help="evaluation protocols")
     ap.add_argument("--out", type=Path, default=REPO_ROOT / "models" / "prosody-v1")
     ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     ap.add_argument("--epochs", type=int, default=TrainSettings.epochs)
@@ -336,6 +405,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-anchor", action="store_true", help="skip the eGeMAPS+SVM anchor")
+    ap.add_argument(
+        "--no-speaker-norm",
+        action="store_true",
+        help="fixed corpus-wide input normalisation only (the v1 recipe, for comparison)",
+    )
     args = ap.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -344,19 +418,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed,
         variants=tuple(v for v in args.variants.split(",") if v),
         speakers=tuple(s for s in args.speakers.split(",") if s),
+        corpora=tuple(c for c in args.corpora.split(",") if c),
+        protocols=tuple(p for p in args.protocols.split(",") if p),
         max_folds=args.folds,
     )
+    if args.no_speaker_norm:
+        settings = replace(settings, spec=InputSpec())
     if "clean" not in settings.variants:
         ap.error("--variants must include clean")
+    bad = [p for p in settings.protocols if p not in PROTOCOLS]
+    if bad:
+        ap.error(f"unknown protocol(s) {', '.join(bad)}; choose from {', '.join(PROTOCOLS)}")
     card = run(
-        settings, args.out, args.emodb, args.cache, args.workers, with_anchor=not args.no_anchor
+        settings,
+        args.out,
+        args.emodb,
+        args.cache,
+        args.workers,
+        with_anchor=not args.no_anchor,
+        ravdess_dir=args.ravdess,
     )
-    ev = card["evaluation"]
-    print(json.dumps({k: v for k, v in ev.items() if k != "folds"}, indent=1))
-    for f in ev.get("folds", []):
-        print(
-            " ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in f.items())
-        )
+    for name, ev in card["evaluation"].items():
+        print(name, json.dumps({k: v for k, v in ev.items() if k != "folds"}))
     print(f"model: {card['model']['size_bytes']} bytes, invoke {card['runtime']}")
     return 0
 

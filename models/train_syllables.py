@@ -1,4 +1,4 @@
-"""Train the learned syllable counter (:mod:`edge.features.syllables`) on EmoDB.
+"""Train the learned syllable counter (:mod:`edge.features.syllables`) on EmoDB and RAVDESS.
 
 Run: ``.venv/bin/python -m models.train_syllables [--loso] [--epochs N] [--out PATH]`` (train
 extra; ``PATH`` defaults to ``models/syllables-v1``). ``--loso`` first scores the recipe
@@ -15,6 +15,11 @@ as on the device. Target per hop: for each labelled syllable whose nucleus (see
 ``count_weight`` x the squared error of the copy's total, both on the VAD-gated output the device
 produces. Held-out speakers are always scored on their clean copies (and reported on the
 telephone and noisy ones) through the numpy streaming code the device runs.
+
+RAVDESS (actors 01-12) adds English with count-level supervision: both statements have seven
+syllables, so each copy (:data:`RAVDESS_VARIANTS`) trains only the count term (its per-hop weight
+is 0). With both corpora, ``--loso`` holds out one EmoDB speaker and one or two RAVDESS actors
+per fit (:func:`speaker_folds`: ten fits, every speaker held out once).
 """
 
 from __future__ import annotations
@@ -68,6 +73,15 @@ VARIANTS: tuple[tuple[str, float], ...] = (
     ("tempo0.75", 0.75),
     ("tempo1.3", 1.3),
     ("tempo1.6", 1.6),
+)
+#: Copies of each RAVDESS file (count-level labels only: seven syllables in every copy). Fewer
+#: than EmoDB's to keep ``make syllables`` short; the tempo copies carry the rate range.
+RAVDESS_VARIANTS: tuple[tuple[str, float], ...] = (
+    ("clean", 1.0),
+    ("phone", 1.0),
+    ("noisy", 1.0),
+    ("tempo0.75", 0.75),
+    ("tempo1.3", 1.3),
 )
 #: Copies the held-out speaker is scored on (``clean`` is the headline figure).
 SCORED_VARIANTS = ("clean", "phone", "noisy")
@@ -134,6 +148,9 @@ class Example:
     """Target density per hop (sums to ``label``)."""
     label: int
     """Labelled syllables in this copy."""
+    hop_weight: float = 1.0
+    """Weight of the per-hop error: 1 with syllable times (EmoDB), 0 with only a count (RAVDESS:
+    the target is then spread evenly over the speech hops and only its sum is trained on)."""
 
 
 def build_examples(
@@ -141,18 +158,22 @@ def build_examples(
     variants: tuple[tuple[str, float], ...] = VARIANTS,
     sigma_hops: float = TrainSettings.sigma_hops,
 ) -> list[Example]:
-    """Every (file, variant) pair through the front-end; files without marks are skipped."""
+    """Every (file, variant) pair through the front-end: EmoDB files with syllable marks (per-hop
+    targets), RAVDESS files with their known count (:data:`RAVDESS_VARIANTS`); others skipped."""
     cfg = FeatureConfig()
     fe = FrontEnd(cfg, learned_syllables=False)
     inputs = SyllableInputs(cfg.n_mels)
-    lablaut = corpus_dir() / "lablaut"
+    lablaut = corpus_dir() / "lablaut" if any(u.corpus == "emodb" for u in utts) else None
     out = []
     for utt in utts:
-        if not utt.syllable_times:
+        count_only = utt.corpus != "emodb"
+        if count_only and not utt.syllable_count:
+            continue
+        if not count_only and not utt.syllable_times:
             continue
         x16 = utt.read_16k(cfg.sample_rate)
-        nuclei = nucleus_times(utt, lablaut)
-        for name, speed in variants:
+        nuclei = np.zeros(0) if count_only or lablaut is None else nucleus_times(utt, lablaut)
+        for name, speed in RAVDESS_VARIANTS if count_only else variants:
             rng = np.random.default_rng(seed_for(utt.stem, name))
             if name.startswith("tempo"):
                 y = change_tempo(x16, cfg.sample_rate, speed)
@@ -166,6 +187,12 @@ def build_examples(
             b = FrameBatch.concat([fe.process(y), fe.flush()])
             inputs.reset()
             raw = inputs.push(b.columns())
+            if count_only:
+                n = int(utt.syllable_count or 0)
+                speech = np.asarray(b.vad, np.float32)
+                target = (speech * (n / max(float(speech.sum()), 1.0))).astype(np.float32)
+                out.append(Example(utt, name, raw, b.vad, target, n, hop_weight=0.0))
+                continue
             dur = len(y) / cfg.sample_rate
             taus = nuclei[nuclei < CLIP_S] / speed
             target = _bumps(b.t, taus, dur, sigma_hops)
@@ -194,9 +221,9 @@ def fit(train: list[Example], s: TrainSettings) -> SyllableNet:
     model = build_keras(x.shape[2], s, training=True)
 
     def loss(true: Any, pred: Any) -> Any:
-        target, mask, gate = true[..., 0], true[..., 1], true[..., 2]
+        target, mask, gate, hop_w = true[..., 0], true[..., 1], true[..., 2], true[..., 3]
         p = pred * gate
-        per_hop = tf.reduce_sum(mask * tf.square(p - target), axis=1)
+        per_hop = tf.reduce_sum(hop_w * mask * tf.square(p - target), axis=1)
         count = tf.reduce_sum(mask * p, axis=1) - tf.reduce_sum(mask * target, axis=1)
         return per_hop + s.count_weight * tf.square(count)
 
@@ -260,16 +287,17 @@ def keras_from_net(net: SyllableNet, s: TrainSettings) -> Any:
 
 def _batch(examples: list[Example], mean: F64, std: F64, lookahead: int) -> tuple[F32, F32]:
     """Inputs padded with ``lookahead`` zero rows (as :meth:`SyllableCounter.finish` does) and
-    (target, count mask, VAD gate) shifted by the look-ahead."""
+    (target, count mask, VAD gate, per-hop weight) shifted by the look-ahead."""
     n_max = max(len(e.raw) for e in examples) + lookahead
     x = np.zeros((len(examples), n_max, examples[0].raw.shape[1]), np.float32)
-    y = np.zeros((len(examples), n_max, 3), np.float32)
+    y = np.zeros((len(examples), n_max, 4), np.float32)
     for j, e in enumerate(examples):
         n = len(e.raw)
         x[j, :n] = (e.raw - mean) / std
         y[j, lookahead : lookahead + n, 0] = e.target
         y[j, lookahead : lookahead + n, 1] = 1.0
         y[j, lookahead : lookahead + n, 2] = e.vad
+        y[j, lookahead : lookahead + n, 3] = e.hop_weight
     return x, y
 
 
@@ -284,28 +312,54 @@ def count(net: SyllableNet, e: Example, block_hops: int = 25) -> float:
     return float(np.concatenate(got).sum()) / MICRO
 
 
+def speaker_folds(speakers: list[str]) -> list[tuple[str, ...]]:
+    """Held-out speaker groups: with one corpus, one speaker per fold (LOSO); with both, fold
+    ``k`` holds out the ``k``-th EmoDB speaker and the ``k``-th RAVDESS actor (the two actors
+    beyond ten join the first folds), so every speaker is held out exactly once in ten fits."""
+    emodb = sorted(s for s in speakers if not s.startswith("r"))
+    rav = sorted(s for s in speakers if s.startswith("r"))
+    if not emodb or not rav:
+        return [(s,) for s in sorted(speakers)]
+    groups: list[list[str]] = [[s] for s in emodb]
+    for i, s in enumerate(rav):
+        groups[i % len(emodb)].append(s)
+    return [tuple(g) for g in groups]
+
+
 def loso(examples: list[Example], s: TrainSettings) -> dict[str, Any]:
-    """Leave-one-speaker-out: fit on nine speakers, count the tenth's scored copies."""
+    """Speaker-independent scores: for each group of :func:`speaker_folds`, fit on the other
+    speakers and count the held-out ones' scored copies; scores per corpus and copy."""
     speakers = sorted({e.utt.speaker for e in examples})
     counts: dict[str, dict[str, float]] = {v: {} for v in SCORED_VARIANTS}
-    for spk in speakers:
+    folds = speaker_folds(speakers)
+    for group in folds:
         t0 = time.perf_counter()
-        net = fit([e for e in examples if e.utt.speaker != spk], s)
-        held = [e for e in examples if e.utt.speaker == spk and e.variant in SCORED_VARIANTS]
+        net = fit([e for e in examples if e.utt.speaker not in group], s)
+        held = [e for e in examples if e.utt.speaker in group and e.variant in SCORED_VARIANTS]
         for e in held:
             counts[e.variant][e.utt.stem] = count(net, e)
-        clean = [e for e in held if e.variant == "clean"]
-        sc = scores(
-            np.asarray([counts["clean"][e.utt.stem] for e in clean]),
-            np.asarray([e.label for e in clean], np.float64),
-        )
+        parts = []
+        for corpus in ("emodb", "ravdess"):
+            clean = [e for e in held if e.variant == "clean" and e.utt.corpus == corpus]
+            if clean:
+                sc = scores(
+                    np.asarray([counts["clean"][e.utt.stem] for e in clean]),
+                    np.asarray([e.label for e in clean], np.float64),
+                )
+                parts.append(f"{corpus} r={sc['pearson_r']:.3f} MAE={sc['mae_pct']:.1f}%")
         print(
-            f"  held-out {spk}: r={sc['pearson_r']:.3f} MAE={sc['mae_pct']:.1f}% "
-            f"({time.perf_counter() - t0:.0f} s)",
+            f"  held-out {'+'.join(group)}: {'; '.join(parts)} ({time.perf_counter() - t0:.0f} s)",
             flush=True,
         )
     labels = {e.utt.stem: e.label for e in examples if e.variant == "clean"}
-    report: dict[str, Any] = {"speakers": speakers, "by_variant": {}, "counts": counts}
+    corpus_of = {e.utt.stem: e.utt.corpus for e in examples}
+    report: dict[str, Any] = {
+        "speakers": speakers,
+        "folds": [list(g) for g in folds],
+        "by_variant": {},
+        "by_corpus": {},
+        "counts": counts,
+    }
     for v, got in counts.items():
         stems = sorted(got)
         if not stems:
@@ -313,6 +367,11 @@ def loso(examples: list[Example], s: TrainSettings) -> dict[str, Any]:
         report["by_variant"][v] = scores(
             np.asarray([got[k] for k in stems]), np.asarray([labels[k] for k in stems], np.float64)
         )
+        for corpus in sorted({corpus_of[k] for k in stems}):
+            ks = [k for k in stems if corpus_of[k] == corpus]
+            report["by_corpus"].setdefault(corpus, {})[v] = scores(
+                np.asarray([got[k] for k in ks]), np.asarray([labels[k] for k in ks], np.float64)
+            )
     return report
 
 
@@ -346,11 +405,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="only every k-th file (~N files; smoke)")
     ap.add_argument("--out", type=Path, default=REPO_ROOT / "models" / "syllables-v1")
     ap.add_argument("--no-save", action="store_true", help="score only (with --loso)")
+    ap.add_argument("--corpora", default="emodb,ravdess", help="emodb and/or ravdess")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     s = TrainSettings(epochs=args.epochs)
     t0 = time.perf_counter()
-    utts = utterances()
+    corpora = [c for c in args.corpora.split(",") if c]
+    utts: list[Utterance] = utterances() if "emodb" in corpora else []
+    if "ravdess" in corpora:
+        from models import ravdess
+
+        utts += ravdess.utterances()
     if args.limit:
         utts = utts[:: max(1, len(utts) // args.limit)]
     examples = build_examples(utts, sigma_hops=s.sigma_hops)
@@ -359,7 +424,11 @@ def main(argv: list[str] | None = None) -> int:
         "trained": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "settings": asdict(s),
         "variants": [v for v, _ in VARIANTS],
-        "data": f"EmoDB (Burkhardt et al. 2005), {len(utts)} files, all speakers",
+        "ravdess_variants": [v for v, _ in RAVDESS_VARIANTS],
+        "data": (
+            f"{' + '.join(corpora)}: {len(utts)} files, all speakers (EmoDB: syllable times; "
+            "RAVDESS actors 01-12: seven syllables per file, count-level only)"
+        ),
         "feature_digest": FeatureConfig().digest(),
         "label_rule": "syllables whose vowel midpoint (lablaut) lies in the copy",
         **CARD_TEXT,
@@ -367,11 +436,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.loso:
         report = loso(examples, s)
         meta["loso"] = report["by_variant"]
-        for v, sc in report["by_variant"].items():
-            print(
-                f"LOSO {v:<6} r={sc['pearson_r']:.3f} MAE={sc['mae_pct']:.1f}% "
-                f"bias={sc['mean_signed_error']:+.2f}"
-            )
+        meta["loso_by_corpus"] = report["by_corpus"]
+        meta["loso_folds"] = report["folds"]
+        for corpus, rows in report["by_corpus"].items():
+            for v, sc in rows.items():
+                print(
+                    f"held out {corpus:<8} {v:<6} r={sc['pearson_r']:.3f} "
+                    f"MAE={sc['mae_pct']:.1f}% bias={sc['mean_signed_error']:+.2f}"
+                )
+    if args.no_save:
+        return 0
     net = save(fit(examples, s), args.out, meta)
     print(f"wrote {args.out}.npz ({net.sha256[:12]}) in {time.perf_counter() - t0:.0f} s")
     return 0

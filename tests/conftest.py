@@ -21,3 +21,10 @@ def emodb_dir() -> Path:
     from models.emodb import corpus_dir
 
     return corpus_dir()
+
+
+@pytest.fixture(scope="session")
+def ravdess_dir() -> Path:
+    from models.ravdess import corpus_dir
+
+    return corpus_dir()

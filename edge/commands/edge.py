@@ -10,6 +10,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from edge.commands import edge_agents
+
 log = logging.getLogger(__name__)
 
 
@@ -42,6 +44,7 @@ def register(sub: Any) -> None:
     rc = esub.add_parser("recalibrate", help="forget the agent's baseline (calibrate anew)")
     _common(rc)
     rc.set_defaults(func=_recalibrate)
+    edge_agents.register_actions(esub, _common)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -134,13 +137,16 @@ def _run(args: argparse.Namespace) -> int:
         args.overrides = [*args.overrides, f"telemetry.broker={args.mqtt}"]
     settings = _settings(args)
     clock = MonotonicClock()
-    store = BaselineStore(settings.baseline.state_file, settings.baseline)
+    store: Any = BaselineStore(settings.baseline.state_file, settings.baseline)
     with ExitStack() as stack:
         source = make_source(args.source or settings.audio.source, settings)
         stack.callback(source.close)
         sinks = make_sinks(args, settings, clock, stack)
         model = load_arousal_model(settings.model, settings.features)
-        pipeline = Pipeline(settings, store.load(), model)
+        if settings.baseline.per_agent:
+            pipeline, store = edge_agents.per_agent_pipeline(settings, model)
+        else:
+            pipeline = Pipeline(settings, store.load(), model)
         sinks += _telemetry_sinks(
             settings, clock, pipeline.running, model is not None, source, sinks
         )

@@ -88,17 +88,23 @@ def _info(args: argparse.Namespace) -> int:
         f"zero point {card.input.zero_point}); output: {list(card.output.shape)} int8 logit"
     )
     print(f"features: digest {card.feature_digest[:16]}...")
-    if ev:
-        print(
-            "LOSO UAR on EmoDB: "
-            f"float raw {ev.get('uar_float_raw')}, baseline {ev.get('uar_float_baseline')}; "
-            f"int8 raw {ev.get('uar_int8_raw')}, baseline {ev.get('uar_int8_baseline')}"
+    anchor = ev.get("anchor") or {}
+    if "uar_int8_raw" in ev:  # a card from before the protocols: EmoDB LOSO only
+        ev = {"loso-emodb": ev}
+        anchor = {"loso-emodb": anchor, "name": anchor.get("name")}
+    for name, res in ev.items():
+        if name == "anchor" or not isinstance(res, dict) or "uar_int8_raw" not in res:
+            continue
+        line = (
+            f"{name} UAR: float raw {res.get('uar_float_raw')}, baseline "
+            f"{res.get('uar_float_baseline')}; int8 raw {res.get('uar_int8_raw')}, baseline "
+            f"{res.get('uar_int8_baseline')}"
         )
-    anchor = ev.get("anchor")
-    if anchor:
-        print(
-            f"anchor ({anchor.get('name')}): raw {anchor.get('uar_raw')}, "
-            f"speaker-z {anchor.get('uar_speaker_z')}"
-        )
+        a = anchor.get(name)
+        if isinstance(a, dict):
+            line += f" (anchor raw {a.get('uar_raw')}, speaker-z {a.get('uar_speaker_z')})"
+        print(line)
+    if anchor.get("name"):
+        print(f"anchor: {anchor['name']}")
     print(f"intended use: {raw.get('intended_use')}")
     return 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +33,19 @@ class ArousalModel(Protocol):
         ...
 
 
+@runtime_checkable
+class SpeakerAdaptive(Protocol):
+    """A scorer that normalises its inputs per speaker (its state is kept per agent)."""
+
+    def speaker_state(self) -> dict[str, Any] | None:
+        """The current speaker's input statistics (JSON-ready), None if not kept."""
+        ...
+
+    def set_speaker_state(self, state: dict[str, Any] | None) -> None:
+        """Switch to a speaker: their saved statistics, or None for a new voice (prior only)."""
+        ...
+
+
 def empty_scores() -> Scores:
     return np.zeros(0, np.float64), np.zeros(0, np.float32)
 
@@ -51,6 +64,23 @@ class LiteRTArousal:
             return empty_scores()
         logits = np.asarray([self._runtime.logit(w.x) for w in windows], np.float32)
         return np.asarray([w.t_end for w in windows], np.float64), logits
+
+    def speaker_state(self) -> dict[str, Any] | None:
+        norm = self._builder.norm
+        return None if norm is None else dict(norm.state())
+
+    def set_speaker_state(self, state: dict[str, Any] | None) -> None:
+        norm = self._builder.norm
+        if norm is None:
+            return
+        norm.reset()
+        if state is None:
+            return
+        try:
+            norm.load_state(state)
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("saved input statistics unusable (%s): starting from the prior", exc)
+            norm.reset()
 
 
 def load_arousal_model(

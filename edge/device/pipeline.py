@@ -33,7 +33,8 @@ from edge.detectors.empathy import EmpathySignal
 from edge.detectors.hysteresis import Drift, Transition
 from edge.detectors.prosody import ProsodySignals
 from edge.detectors.tick import Lane, Tick
-from edge.device.arousal import ArousalModel, empty_scores
+from edge.device.agents import AgentChange, AgentSession
+from edge.device.arousal import ArousalModel, SpeakerAdaptive, empty_scores
 from edge.device.baseline import METRICS, AgentBaseline
 from edge.device.events import BaselineEvent, CallEvent, CueEvent, Event, MetricsWindow
 from edge.device.window import WindowAggregator
@@ -117,9 +118,14 @@ class Pipeline:
         frontend_factory: Callable[[FeatureConfig], FrontEndLike] | None = None,
         far_end: bool = True,
         new_call_id: Callable[[], str] = random_call_id,
+        agents: AgentSession | None = None,
     ) -> None:
         settings = settings if settings is not None else DeviceSettings()
         self.settings = settings
+        self.agents = agents
+        """Per-agent baselines (sign-in, voice at call start); None: one baseline for the desk."""
+        if baseline is None:
+            baseline = agents.current.baseline if agents is not None else None
         self.baseline = baseline if baseline is not None else AgentBaseline(settings.baseline)
         self.far_end = far_end
         fc = settings.features
@@ -159,7 +165,9 @@ class Pipeline:
         self.dynamics = DynamicsTracker(self.hop_s, settings.dynamics)
         self.calls = CallTracker(settings.calls, far_end=far_end, new_id=new_call_id)
         self.window = WindowAggregator(self.hop_s, 0.0, far_end=far_end)
-        self.agent: str | None = None
+        self.agent: str | None = (
+            agents.agent_id if agents is not None and agents.signed_in else None
+        )
         """The signed-in agent (pseudonymous id), or ``None``."""
         self._prosody = ProsodySignals(self.baseline, settings.baseline, d)
         self._overtalk = OvertalkSignal()
@@ -181,6 +189,9 @@ class Pipeline:
         self.agent_speech_s = 0.0
         self.ticks = 0
         self._last_t = 0.0
+        if agents is not None:
+            self._model_state(0, agents.current.input_norm)
+            agents.start_call()  # the first speech heard decides too, not only later calls
 
     # -- feeding ---------------------------------------------------------------------------
 
@@ -224,9 +235,39 @@ class Pipeline:
         return events
 
     def set_agent(self, agent: str | None) -> list[Event]:
-        """A sign-in (or sign-out, ``None``): later events carry this agent."""
+        """A sign-in (or sign-out, ``None``): later events carry this agent; with per-agent
+        baselines the outgoing agent is saved and the named one resumed (a new id calibrates from
+        nothing; after a sign-out the next call's voice decides)."""
         self.agent = agent
+        if self.agents is not None:
+            change = self.agents.set_agent(agent, self._model_state(0))
+            return [self._stamp(self._use_agent(change))]
         return [self._stamp(BaselineEvent(self._last_t, "agent", speech_s=self.baseline.speech_s))]
+
+    def save_agent(self) -> None:
+        """Persist the current agent's baseline and input statistics (per-agent mode only)."""
+        if self.agents is not None:
+            self.agents.save(self._model_state(0))
+
+    def _model_state(self, ch: int, state: Any = False) -> Any:
+        """Get (``state`` omitted) or set a channel's per-speaker model input statistics."""
+        model = self._channels[ch].model
+        if not isinstance(model, SpeakerAdaptive):
+            return None
+        if state is False:
+            return model.speaker_state()
+        model.set_speaker_state(state)
+        return None
+
+    def _use_agent(self, change: AgentChange) -> BaselineEvent:
+        assert self.agents is not None
+        rec = self.agents.current
+        self.baseline = rec.baseline
+        self._prosody.baseline = rec.baseline
+        self._model_state(0, rec.input_norm)
+        log.info("agent baseline: %s", change.detail())
+        state = "agent" if change.resumed else "reset"
+        return BaselineEvent(self._last_t, state, self.references(), self.baseline.speech_s)
 
     def _stamp(self, ev: Event) -> Event:
         stamped: Event = ev.stamped(self.calls.call, self.agent)
@@ -239,7 +280,12 @@ class Pipeline:
         usable = n if final else n - n % TICK_HOPS
         if usable <= 0:
             return events
-        a = Lane.of(agent.take(usable))
+        agent_hops = agent.take(usable)
+        if self.agents is not None and self.agents.probing:
+            change = self.agents.observe(agent_hops, self.hop_s, self._model_state(0))
+            if change is not None and change.reason != "same_voice":
+                events.append(self._stamp(self._use_agent(change)))
+        a = Lane.of(agent_hops)
         c = Lane.of(customer.take(usable))
         for start in range(0, usable, TICK_HOPS):
             stop = min(start + TICK_HOPS, usable)
@@ -310,6 +356,9 @@ class Pipeline:
         """Close the window at the boundary so each window belongs to one call or none."""
         out: list[Event] = []
         if change.state == "start":
+            self._model_state(1, None)  # a new far-end voice: its input statistics start over
+            if self.agents is not None:
+                self.agents.start_call()
             if self.window.ticks:
                 prev, self.calls.call = self.calls.call, None
                 out.append(self._close_window(t))

@@ -1,8 +1,11 @@
 """Evaluate the shipped model on labelled recordings through the exact device code path.
 
 Each file: WAV at any rate (first channel) -> 16 kHz (soxr) -> :class:`FrontEnd` ->
-:class:`WindowBuilder` -> int8 :class:`ArousalModel` -> window logits. A file's raw score is the
-mean logit of its speech windows; its baseline-relative score comes from
+:class:`WindowBuilder` -> int8 :class:`ArousalModel` -> window logits. With a model whose inputs
+are normalised per speaker, every file is normalised by its speaker's statistics over all of that
+speaker's files in the manifest (the device's :class:`~edge.model.speaker_norm.SpeakerNorm` once
+it has heard them, as the model was evaluated). A file's raw score is the mean logit of its speech
+windows; its baseline-relative score comes from
 :func:`edge.model.baseline.score_relative` over that speaker's files in the manifest. A file with
 no speech window scores "low". UAR is the mean of the recalls of ``high`` and ``low``.
 """
@@ -21,8 +24,9 @@ import numpy.typing as npt
 
 from edge.errors import InputError
 from edge.features.config import FeatureConfig
+from edge.features.frames import FrameBatch
 from edge.model.baseline import BaselineSettings, score_relative
-from edge.model.inputs import WindowBuilder
+from edge.model.inputs import WindowBuilder, fit_speaker_norm, windows_from_batch
 from edge.model.runtime import ArousalModel
 
 log = logging.getLogger(__name__)
@@ -85,18 +89,21 @@ def read_mono_16k(path: Path, sample_rate: int) -> npt.NDArray[np.float32]:
     return resample(np.ascontiguousarray(x[:, 0]), sr, sample_rate)
 
 
-def file_window_logits(path: Path, model: ArousalModel, config: FeatureConfig) -> list[float]:
-    """Logits of every speech window of one file, streamed as the device would."""
+def file_frames(path: Path, config: FeatureConfig) -> FrameBatch:
+    """The front-end's hops of one file, streamed in 100 ms blocks like a live source."""
     from edge.features.frontend import FrontEnd
 
     x = read_mono_16k(path, config.sample_rate)
     fe = FrontEnd(config)
-    wb = WindowBuilder(model.spec)
-    block = config.sample_rate // 10  # 100 ms blocks, like a live source
-    wins = []
-    for i in range(0, len(x), block):
-        wins += wb.push(fe.process(x[i : i + block]))
-    wins += wb.push(fe.flush())
+    block = config.sample_rate // 10
+    parts = [fe.process(x[i : i + block]) for i in range(0, len(x), block)]
+    return FrameBatch.concat([*parts, fe.flush()])
+
+
+def file_window_logits(path: Path, model: ArousalModel, config: FeatureConfig) -> list[float]:
+    """Logits of every speech window of one file, streamed as the device would (a new speaker:
+    per-speaker input statistics, if the model uses them, adapt within the file only)."""
+    wins = WindowBuilder(model.spec).push(file_frames(path, config))
     return [model.logit(w.x) for w in wins]
 
 
@@ -118,11 +125,18 @@ def evaluate(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Scores and UARs of ``rows`` (see module doc)."""
-    logits = []
+    frames = []
     for i, r in enumerate(rows):
-        logits.append(file_window_logits(r.path, model, config))
+        frames.append(file_frames(r.path, config))
         if progress:
             progress(i + 1, len(rows))
+    logits: list[list[float]] = [[] for _ in rows]
+    for s in sorted({r.speaker for r in rows}):
+        idx = [i for i, r in enumerate(rows) if r.speaker == s]
+        norm = fit_speaker_norm([frames[i] for i in idx], model.spec)
+        for i in idx:
+            wins = windows_from_batch(frames[i], model.spec, norm=norm)
+            logits[i] = [model.logit(w.x) for w in wins]
     raw = [float(np.mean(v)) if v else float("nan") for v in logits]
     rel = [float("nan")] * len(rows)
     settings = baseline if baseline is not None else BaselineSettings(capacity=1_000_000)

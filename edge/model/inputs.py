@@ -3,8 +3,10 @@
 A window is ``window_hops`` consecutive 10 ms hops (1.0 s) of per-hop channels: the log-mel bands
 followed by a few prosody channels (level, F0 in semitones with unvoiced gaps filled, voicing,
 VAD, alpha ratio, Hammarberg index). Each channel is normalised with fixed constants (mean and
-standard deviation measured once on the training data and stored in the model card), clipped,
-and NaNs become 0 (the training mean). A new window is emitted every ``stride_hops`` hops.
+standard deviation measured once on the training data and stored in the model card), or, when the
+spec has ``speaker_norm`` settings, with the speaker's own running statistics
+(:class:`~edge.model.speaker_norm.SpeakerNorm`, the fixed constants as its prior); then clipped,
+and NaNs become 0 (the mean). A new window is emitted every ``stride_hops`` hops.
 
 Training calls :func:`windows_from_batch`, which is literally a fresh :class:`WindowBuilder` fed
 the whole utterance, so what the network learns from and what the device feeds it cannot differ.
@@ -14,13 +16,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from edge.features.frames import FrameBatch
+from edge.model.speaker_norm import FIXED_CHANNELS, SpeakerNorm, SpeakerNormSettings
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +63,9 @@ class InputSpec:
     std: tuple[float, ...] = ()
     """Per-channel standard deviation divided by (empty = 1)."""
 
+    speaker_norm: SpeakerNormSettings | None = None
+    """Per-speaker input normalisation (None = the fixed constants only, as in older cards)."""
+
     def __post_init__(self) -> None:
         if self.window_hops < 1 or self.stride_hops < 1:
             raise ValueError("window_hops and stride_hops must be positive")
@@ -84,18 +90,29 @@ class InputSpec:
 
     def with_stats(self, mean: Sequence[float], std: Sequence[float]) -> InputSpec:
         """A copy with fitted normalisation constants (rounded to 6 significant digits)."""
-        return InputSpec(
-            n_mels=self.n_mels,
-            window_hops=self.window_hops,
-            stride_hops=self.stride_hops,
-            min_speech_fraction=self.min_speech_fraction,
-            clip=self.clip,
+        return replace(
+            self,
             mean=tuple(float(f"{m:.6g}") for m in mean),
             std=tuple(float(f"{max(s, 1e-3):.6g}") for s in std),
         )
 
+    def new_speaker_norm(self) -> SpeakerNorm | None:
+        """A fresh (prior-only) :class:`SpeakerNorm` for one speaker, or None without
+        ``speaker_norm`` settings."""
+        if self.speaker_norm is None:
+            return None
+        if not self.mean or not self.std:
+            raise ValueError("speaker normalisation needs fitted mean/std as its prior")
+        return SpeakerNorm(
+            self.mean,
+            self.std,
+            vad_col=self.n_mels + PROSODY_CHANNELS.index("vad"),
+            fixed_cols=tuple(self.n_mels + PROSODY_CHANNELS.index(c) for c in FIXED_CHANNELS),
+            settings=self.speaker_norm,
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "n_mels": self.n_mels,
             "window_hops": self.window_hops,
             "stride_hops": self.stride_hops,
@@ -105,6 +122,9 @@ class InputSpec:
             "mean": list(self.mean),
             "std": list(self.std),
         }
+        if self.speaker_norm is not None:
+            d["speaker_norm"] = self.speaker_norm.to_dict()
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> InputSpec:
@@ -116,6 +136,9 @@ class InputSpec:
             clip=float(d["clip"]),
             mean=tuple(float(v) for v in d.get("mean", ())),
             std=tuple(float(v) for v in d.get("std", ())),
+            speaker_norm=(
+                SpeakerNormSettings.from_dict(d["speaker_norm"]) if d.get("speaker_norm") else None
+            ),
         )
 
 
@@ -150,12 +173,17 @@ def _fill_f0(col: F32) -> F32:
     return np.interp(idx, idx[ok], col[ok]).astype(np.float32)
 
 
-def normalise(rows: F32, spec: InputSpec) -> F32:
-    """Turn raw rows (window_hops, n_channels) into the normalised model input."""
+def normalise(rows: F32, spec: InputSpec, norm: SpeakerNorm | None = None) -> F32:
+    """Turn raw rows (window_hops, n_channels) into the normalised model input: with the
+    speaker's statistics when ``norm`` is given, else the spec's fixed constants."""
     x = rows.astype(np.float32, copy=True)
     f0 = spec.n_mels + PROSODY_CHANNELS.index("f0_st")
     x[:, f0] = _fill_f0(x[:, f0])
-    if spec.mean:
+    if norm is not None:
+        mean, std = norm.mean_std()
+        x -= mean
+        x /= std
+    elif spec.mean:
         x -= np.asarray(spec.mean, np.float32)
     if spec.std:
         x /= np.asarray(spec.std, np.float32)
@@ -172,16 +200,24 @@ class WindowBuilder:
     """Window shape and normalisation."""
     skip_silent: bool = True
     """Drop windows whose speech fraction is below ``spec.min_speech_fraction``."""
+    norm: SpeakerNorm | None = None
+    """The speaker's input statistics (None: a fresh one if the spec asks for speaker
+    normalisation, see :meth:`InputSpec.new_speaker_norm`; else the fixed constants)."""
+    adapt: bool = True
+    """Update ``norm`` with every pushed batch before its windows are cut (the device); False
+    keeps it as given (training, with a norm fitted on the speaker's files)."""
     _rows: F32 = field(init=False, repr=False)
     _t: npt.NDArray[np.float64] = field(init=False, repr=False)
     _since_emit: int = field(init=False, default=0)
     _total: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
+        if self.norm is None:
+            self.norm = self.spec.new_speaker_norm()
         self.reset()
 
     def reset(self) -> None:
-        """Forget everything (new stream)."""
+        """Forget the hops (new stream); the speaker's statistics are kept (see ``norm``)."""
         self._rows = np.zeros((0, self.spec.n_channels), np.float32)
         self._t = np.zeros(0, np.float64)
         self._since_emit = 0
@@ -193,6 +229,8 @@ class WindowBuilder:
         if len(batch) == 0:
             return out
         rows = raw_rows(batch, self.spec.n_mels)
+        if self.adapt and self.norm is not None:
+            self.norm.update(rows)
         w, s = self.spec.window_hops, self.spec.stride_hops
         # Append in chunks up to the next emission point so long batches stay cheap.
         start = 0
@@ -222,15 +260,32 @@ class WindowBuilder:
         if self.skip_silent and speech < self.spec.min_speech_fraction:
             return None
         return Window(
-            x=normalise(self._rows, self.spec), t_end=float(self._t[-1]), speech_fraction=speech
+            x=normalise(self._rows, self.spec, self.norm),
+            t_end=float(self._t[-1]),
+            speech_fraction=speech,
         )
 
 
 def windows_from_batch(
-    batch: FrameBatch, spec: InputSpec, skip_silent: bool = True
+    batch: FrameBatch,
+    spec: InputSpec,
+    skip_silent: bool = True,
+    norm: SpeakerNorm | None = None,
 ) -> list[Window]:
-    """All windows of one whole utterance: exactly what the device's builder emits for it."""
-    return WindowBuilder(spec, skip_silent=skip_silent).push(batch)
+    """All windows of one whole utterance: exactly what the device's builder emits for it.
+    With speaker normalisation, pass the speaker's ``norm`` fitted beforehand
+    (:func:`fit_speaker_norm`); it is used as is."""
+    return WindowBuilder(spec, skip_silent=skip_silent, norm=norm, adapt=False).push(batch)
+
+
+def fit_speaker_norm(batches: Sequence[FrameBatch], spec: InputSpec) -> SpeakerNorm | None:
+    """One speaker's :class:`SpeakerNorm` after all of ``batches`` (the device's norm once it
+    has heard them), or None when the spec has no speaker normalisation."""
+    norm = spec.new_speaker_norm()
+    if norm is not None:
+        for b in batches:
+            norm.update(raw_rows(b, spec.n_mels))
+    return norm
 
 
 def fit_stats(rows: Sequence[F32], spec: InputSpec) -> InputSpec:

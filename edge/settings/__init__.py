@@ -130,6 +130,22 @@ class BaselineSettings:
     save_every_s: float = 60.0
     """Seconds of audio between saves of the baseline (also saved on calibration and exit)."""
 
+    agents_dir: str = ""
+    """Folder of the per-agent baselines, one file per agent (``agent-<id>.json``; "" = ``agents/``
+    beside ``state_file``); ``poise edge forget AGENT`` deletes one."""
+
+    agent: str = ""
+    """The agent at this desk when no sign-in says otherwise ("" = unknown: recognised by
+    voice at the start of each call, a new voice calibrates from nothing)."""
+
+    per_agent: bool = True
+    """Keep a baseline per agent in ``agents_dir`` (False: the single ``state_file`` of old)."""
+
+    @property
+    def agents_path(self) -> Path:
+        """Where the per-agent baselines are kept."""
+        return Path(self.agents_dir) if self.agents_dir else self.state_file.parent / "agents"
+
     pace_fast_sps: float = 6.5
     """Safety cap: a speech rate above this (syllables/s) always counts as fast."""
 

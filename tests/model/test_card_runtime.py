@@ -39,11 +39,18 @@ def test_shipped_model_matches_its_card(shipped: ArousalModel) -> None:
     assert shipped.runner.input_info == card.input
     assert shipped.runner.output_info == card.output
     assert len(card.input_spec.mean) == 46
-    ev = card.raw["evaluation"]
-    for key in ("uar_float_raw", "uar_int8_raw", "uar_float_baseline", "uar_int8_baseline"):
-        assert 0.5 < ev[key] <= 1.0
+    done = card.raw["training"]["protocols_done"]
+    assert "emodb-to-ravdess" in done and "ravdess-to-emodb" in done
+    for p in done:
+        ev = card.raw["evaluation"][p]
+        for key in ("uar_float_raw", "uar_int8_raw", "uar_float_baseline", "uar_int8_baseline"):
+            assert 0.5 < ev[key] <= 1.0
+        assert p in card.raw["evaluation"]["anchor"]
+    assert card.input_spec.speaker_norm is not None
     assert "5(1)(f)" in " ".join(card.raw["limits"])
-    assert "Burkhardt" in card.raw["data"]["citation"]
+    citations = " ".join(d["citation"] for d in card.raw["data"])
+    assert "Burkhardt" in citations and "Livingstone" in citations
+    assert "CC BY-NC-SA" in card.raw["licence"]
     logits = shipped.logits(_windows(shipped))
     assert logits.shape == (4,) and np.isfinite(logits).all()
 

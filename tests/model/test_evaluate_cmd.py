@@ -62,4 +62,4 @@ def test_bad_rows_are_named(
 def test_info_summarises_the_card(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["model", "info"]) == 0
     out = capsys.readouterr().out
-    assert "matches its card" in out and "LOSO UAR" in out
+    assert "matches its card" in out and "loso-emodb UAR" in out

@@ -1,0 +1,97 @@
+"""Held-out voices for the scenario bench: a fold model trained without them, and their speech.
+
+The shipped model saw every speaker of EmoDB and RAVDESS, so ``stress`` and ``empathy`` are judged
+with a *fold model*: the shipped recipe (:mod:`models.train`, same settings, both corpora) fitted
+on every speaker except :data:`HELDOUT`, exported to int8 and cached under
+``build/scenario-models/`` (keyed by the held-out set, the recipe and the front-end's source).
+The calls then use the held-out speakers' own recordings, read in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from bench.scenario_audio import F32, SR, read_wav_mono, resample
+from edge.model.inputs import InputSpec
+
+log = logging.getLogger(__name__)
+
+#: Two EmoDB speakers (03 male, 16 female) and two RAVDESS actors (r03 male, r08 female).
+HELDOUT = ("03", "16", "r03", "r08")
+#: Calm and stressed emotions per corpus (EmoDB letters, RAVDESS codes).
+CALM = {"emodb": ("N", "L"), "ravdess": ("01", "02")}
+STRESSED = {"emodb": ("W", "A"), "ravdess": ("05", "06")}
+CACHE = Path(__file__).resolve().parent.parent / "build" / "scenario-models"
+
+
+def corpus_of(speaker: str) -> str:
+    return "ravdess" if speaker.startswith("r") else "emodb"
+
+
+def fold_model(held: tuple[str, ...] = HELDOUT) -> tuple[bytes, InputSpec]:
+    """int8 model bytes and input spec of the recipe fitted without ``held`` (cached)."""
+    from edge.features.config import FeatureConfig
+    from models.dataset import DEFAULT_CACHE, frontend_source_hash
+    from models.train import TrainSettings
+
+    settings = TrainSettings()
+    key = json.dumps(
+        {
+            "held": sorted(held),
+            "settings": asdict(settings),
+            "frontend": frontend_source_hash(),
+            "features": FeatureConfig().digest(),
+        },
+        sort_keys=True,
+        default=str,
+    )
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    blob_path, spec_path = CACHE / f"{digest}.tflite", CACHE / f"{digest}.json"
+    if blob_path.exists() and spec_path.exists():
+        return blob_path.read_bytes(), InputSpec.from_dict(json.loads(spec_path.read_text()))
+    from models import export
+    from models.train import fit_fold, load_corpus
+
+    log.info("training the scenario fold model without %s", ", ".join(held))
+    corpus = load_corpus(settings, None, DEFAULT_CACHE, 1, FeatureConfig())
+    idx = [i for i, u in enumerate(corpus.utts) if u.speaker not in held]
+    model, spec, ws = fit_fold(corpus, idx, settings, settings.seed + 2000)
+    blob = export.to_int8_tflite(model, ws.x, seed=settings.seed)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    blob_path.write_bytes(blob)
+    spec_path.write_text(json.dumps({**spec.to_dict(), "held_out": sorted(held)}))
+    return blob, spec
+
+
+def stretch(speaker: str, emotions: tuple[str, ...], seconds: float, seed: int) -> F32:
+    """One speaker's recordings of ``emotions``, shuffled, 0.5-0.9 s apart, to ``seconds``
+    (repeating the files as needed: RAVDESS has about 12 calm files per actor)."""
+    from models import emodb, ravdess
+
+    utts = emodb.utterances() if corpus_of(speaker) == "emodb" else ravdess.utterances()
+    files = [u.path for u in utts if u.speaker == speaker and u.emotion in emotions]
+    if not files:
+        raise ValueError(f"no {emotions} recordings of speaker {speaker}")
+    clips = [resample(*read_wav_mono(p)) for p in files]
+    rng = np.random.default_rng(seed)
+    out: list[F32] = []
+    total = 0
+    while total < seconds * SR:
+        for i in rng.permutation(len(clips)):
+            gap = np.zeros(round(float(rng.uniform(0.5, 0.9)) * SR), np.float32)
+            out += [clips[i], gap]
+            total += clips[i].size + gap.size
+    return np.concatenate(out)[: round(seconds * SR)]
+
+
+def telephone_band(x: F32) -> F32:
+    """The far end as a phone line delivers it (8 kHz, 300-3400 Hz, mu-law)."""
+    from models.augment import telephone
+
+    return telephone(x, SR)

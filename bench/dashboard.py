@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.results import write_results
-from bench.sim_devices import MqttDevices, SimDevice
+from edge.simulate.contract_device import MqttDevices, SimDevice
 
 REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "bench password 123"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bench.call_builder import Call
-from bench.scenario_audio import write_wav
+from edge.simulate.call_builder import Call
+from edge.simulate.speech import write_wav
 
 
 def build() -> Call:

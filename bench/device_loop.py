@@ -146,8 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.measure:
         print(json.dumps(measure(args.measure, not args.no_model, args.telemetry_dir)))
         return 0
-    from bench.call_builder import Call
-    from bench.scenario_audio import write_wav
+    from edge.simulate.call_builder import Call
+    from edge.simulate.speech import write_wav
 
     call = Call(seed=42)
     call.calm(args.minutes * 60)

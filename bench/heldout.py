@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.scenario_audio import F32, SR, read_wav_mono, resample
 from edge.model.inputs import InputSpec
+from edge.simulate.speech import F32, SR, read_wav_mono, resample
 
 log = logging.getLogger(__name__)
 

@@ -61,7 +61,7 @@ def count_file(x: np.ndarray, cfg: FeatureConfig, net: SyllableNet | None) -> tu
 
 def espeak_counts(cfg: FeatureConfig, net: SyllableNet) -> dict[str, dict[str, float]]:
     """Learned and peak counts of the text at each rate (needs espeak-ng)."""
-    from bench.scenario_audio import read_wav_mono, resample
+    from edge.simulate.speech import read_wav_mono, resample
 
     out: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -25,6 +25,8 @@ COMMAND_MODULES = (
     "edge.commands.broker",
     "edge.commands.collector",
     "edge.commands.users",
+    "edge.commands.simulate",
+    "edge.commands.demo",
 )
 
 

@@ -11,7 +11,6 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from bench.sim_devices import SimDevice
 from broker.accounts.passwords import PasswordHashing
 from broker.accounts.store import AccountStore
 from broker.dashboard import DashboardSettings, TelemetryHub, create_app
@@ -19,6 +18,7 @@ from broker.dashboard.collector_store import CollectorStore
 from broker.dashboard.memory_store import MemoryStore
 from broker.dashboard.model import Desk
 from broker.storage import Message, open_store
+from edge.simulate.contract_device import SimDevice
 from edge.telemetry.envelope import parse_ts
 
 T0 = 1_800_000_000.0

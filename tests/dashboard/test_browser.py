@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from bench.sim_devices import SimDevice
 from broker.dashboard.model import Desk
+from edge.simulate.contract_device import SimDevice
 from tests.dashboard.conftest import DESKS, PASSWORD, Dash, make_dash
 from tests.dashboard.live import LiveServer, launch_chromium
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from bench.sim_devices import MqttDevices, SimDevice
 from broker.accounts.passwords import PasswordHashing
 from broker.accounts.store import AccountStore
 from broker.collector.service import Collector
@@ -21,6 +20,7 @@ from broker.collector.settings import HttpSettings
 from broker.dashboard import DashboardSettings, TelemetryHub, create_app
 from broker.dashboard.collector_store import CollectorStore
 from broker.storage import open_store
+from edge.simulate.contract_device import MqttDevices, SimDevice
 from tests.collector.helpers import settings_for, wait_until
 from tests.dashboard.conftest import DESKS, PASSWORD
 from tests.dashboard.live import launch_chromium

@@ -164,7 +164,7 @@ def test_csv_exports_match_the_views_and_defuse_formulas(dash: Dash) -> None:
 
 
 def test_unknown_desk_from_telemetry_appears(dash: Dash) -> None:
-    from bench.sim_devices import SimDevice
+    from edge.simulate.contract_device import SimDevice
 
     sim = SimDevice("hq", "desk-new")
     dash.send("status", sim.status(T0))

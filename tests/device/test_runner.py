@@ -14,7 +14,13 @@ import sys
 import numpy as np
 import pytest
 
-from bench.scenario_audio import (
+from edge.cli import main
+from edge.device.baseline import BaselineStore
+from edge.device.pipeline import Pipeline
+from edge.device.runner import Runner
+from edge.protocols import AudioBlock, FakeClock
+from edge.settings import load_settings
+from edge.simulate.speech import (
     CUSTOMER_SENTENCES,
     have_espeak,
     silence,
@@ -22,12 +28,6 @@ from bench.scenario_audio import (
     stereo,
     write_wav,
 )
-from edge.cli import main
-from edge.device.baseline import BaselineStore
-from edge.device.pipeline import Pipeline
-from edge.device.runner import Runner
-from edge.protocols import AudioBlock, FakeClock
-from edge.settings import load_settings
 from tests.device.fakes import hops, scripted_factory
 
 needs_espeak = pytest.mark.skipif(not have_espeak(), reason="espeak-ng not installed")

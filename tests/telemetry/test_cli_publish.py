@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bench.scenario_audio import (
+from edge.cli import main
+from edge.simulate.speech import (
     CUSTOMER_SENTENCES,
     have_espeak,
     silence,
@@ -16,7 +17,6 @@ from bench.scenario_audio import (
     stereo,
     write_wav,
 )
-from edge.cli import main
 from tests.support.mosquitto import Broker
 from tests.support.mqtt_sub import Subscriber
 from tests.telemetry.harness import assert_complete_in_order, outbox_depth, stream

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.scenario_audio import (
+from edge.simulate.speech import (
     CUSTOMER_SENTENCES,
     F32,
     SR,

@@ -1,5 +1,6 @@
-"""Simulated devices: contract payloads (validated against the JSON Schemas) for dashboard tests
-and bench/dashboard."""
+"""Simulated devices' contract payloads (envelope + body, checked against the JSON Schemas):
+the one payload maker behind ``poise simulate --metrics-only``, the dashboard tests and
+bench/dashboard."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ class SimDevice:
     check: bool = True
     sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
-    def _make(self, kind: str, ts: float, body: dict[str, Any], seq: int | None = None) -> dict:
+    def _make(
+        self, kind: str, ts: float, body: dict[str, Any], seq: int | None = None
+    ) -> dict[str, Any]:
         if seq is None:
             seq, self.seq = self.seq, self.seq + 1
         p = envelope(kind, self.site, self.device, self.boot, seq, ts, body)
@@ -34,13 +37,13 @@ class SimDevice:
         self.sent.append((kind, p))
         return p
 
-    def status(self, ts: float, online: bool = True) -> dict[str, Any]:
+    def status(self, ts: float, online: bool = True, reason: str | None = None) -> dict[str, Any]:
         return self._make(
             "status",
             ts,
             {
                 "state": "online" if online else "offline",
-                "reason": "birth" if online else "lost",
+                "reason": reason or ("birth" if online else "lost"),
                 "software": self.software,
                 "model": {"name": "prosody-v1", "sha256": "0" * 64},
                 "config_version": 3,

@@ -1,0 +1,1 @@
+"""`poise demo`: the whole system on one machine (broker, collector, dashboard, desks)."""

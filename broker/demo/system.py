@@ -112,6 +112,7 @@ class DemoSystem:
         self.dir = Path(tempfile.mkdtemp(prefix="poise-demo-"))
         self.dir.chmod(0o711)  # mosquitto drops to its own user and must reach its directory
         (self.dir / "logs").mkdir()
+        (self.dir / "tmp").mkdir()
         self.supervisor = Supervisor(self.dir / "logs")
         try:
             self._start(mosquitto, timeout_s)
@@ -138,7 +139,10 @@ class DemoSystem:
         self._wait(lambda: port_open(self.mqtt_port), timeout_s, "mosquitto")
         self._write_config()
         self._add_users()
-        self.supervisor.start("collector", self._py("collector", "run", "--config", self._conf))
+        env = dict(os.environ, TMPDIR=str(self.dir / "tmp"))
+        self.supervisor.start(
+            "collector", self._py("collector", "run", "--config", self._conf), env=env
+        )
         self._wait(self._healthy, timeout_s, "the collector")
         sim = self._py(
             "simulate",
@@ -159,7 +163,8 @@ class DemoSystem:
             sim += ["--corpus", o.corpus]
         for s in o.overrides:
             sim += ["--set", s]
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        # children's temporary files (espeak-ng voices, ...) land inside the demo directory
+        env = dict(os.environ, PYTHONUNBUFFERED="1", TMPDIR=str(self.dir / "tmp"))
         self.supervisor.start("desks", [*sim[:3], "-v", *sim[3:]], env=env)
 
     @property

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
-from edge.errors import ConfigError
 from edge.features.config import FeatureConfig
 from edge.settings.detectors import (
     DETECTOR_NAMES,
@@ -32,6 +31,9 @@ from edge.settings.loader import from_mapping, load_toml, merge_overrides
 Pattern = Literal["steady", "pulse", "blink"]
 Buzz = Literal["none", "short", "double"]
 _COLOUR = re.compile(r"^[0-9A-Fa-f]{6}$")
+#: Shortest allowed ``baseline.save_every_s``.
+MIN_SAVE_EVERY_S = 10.0
+PinFactory = Literal["auto", "lgpio", "rpigpio", "pigpio", "native", "mock"]
 
 __all__ = [
     "DETECTOR_NAMES",
@@ -120,11 +122,15 @@ class BaselineSettings:
     """Stop feeding the baseline while any drift (pace, flat, stress) is active, so a drift never
     becomes the new normal."""
 
-    state_file: Path = Path("/var/lib/poise/baseline.json")
-    """Where the baseline is kept across restarts (written atomically)."""
+    state_file: Path | None = None
+    """Where the baseline is kept across restarts (written atomically, locked while a run uses
+    it). Unset: ``baseline.json`` in the state directory: ``$STATE_DIRECTORY`` under systemd
+    (``/var/lib/poise`` with the shipped unit), else ``$XDG_STATE_HOME/poise`` (default
+    ``~/.local/state/poise``)."""
 
     save_every_s: float = 60.0
-    """Seconds of audio between saves of the baseline (also saved on calibration and exit)."""
+    """Seconds of audio between saves of the baseline (also saved on calibration and exit). At
+    least 10: every save is an fsync'd rename, and SD cards wear."""
 
     pace_fast_sps: float = 6.5
     """Safety cap: a speech rate above this (syllables/s) always counts as fast."""
@@ -147,6 +153,11 @@ class BaselineSettings:
             raise ValueError("need 0 < pace_min_sps < pace_fast_sps")
         if not 0 <= self.flat_always_st < self.flat_max_st:
             raise ValueError("need 0 <= flat_always_st < flat_max_st")
+        if self.save_every_s < MIN_SAVE_EVERY_S:
+            raise ValueError(
+                f"save_every_s must be at least {MIN_SAVE_EVERY_S:g} s (each save is an fsync'd "
+                "rename; SD cards wear)"
+            )
 
 
 @dataclass(frozen=True)
@@ -270,6 +281,13 @@ class CueSettings:
     """Period of the ``blink`` pattern (half on, half off)."""
     serial_timeout_s: float = 0.5
     """How long to wait for the puck's OK/ERR reply."""
+    puck_keepalive_s: float = 2.0
+    """Seconds between keepalives (``PING``) sent to the cue puck. The puck clears any cue and
+    shows its "host lost" pattern when none arrives for its ``HOST_LOST_S`` (10 s)."""
+    pin_factory: PinFactory = "auto"
+    """gpiozero pin driver for the GPIO cue: ``lgpio`` (Raspberry Pi OS Bookworm/Trixie, the
+    ``python3-lgpio`` / ``lgpio`` package), ``rpigpio``, ``pigpio``, ``native`` or ``mock``.
+    ``auto``: ``lgpio`` on a Raspberry Pi, gpiozero's own choice elsewhere."""
     styles: CueStylesSettings = field(default_factory=CueStylesSettings)
     """Colour, pattern and buzz per cue type."""
 
@@ -277,18 +295,24 @@ class CueSettings:
         for name in ("brightness", "haptic_strength"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be within 0..1")
-        if min(self.buzz_s, self.pulse_period_s, self.blink_period_s, self.serial_timeout_s) <= 0:
+        timings = (self.buzz_s, self.pulse_period_s, self.blink_period_s, self.serial_timeout_s)
+        if min(timings) <= 0:
             raise ValueError("cue timings must be positive")
+        if not 0.5 <= self.puck_keepalive_s <= 5.0:
+            raise ValueError("puck_keepalive_s must be within 0.5..5 (the puck gives up at 10 s)")
 
 
 @dataclass(frozen=True)
 class ModelSettings:
     """The arousal model behind ``stress`` and ``empathy``."""
 
-    path: Path = Path("models/prosody-v1.tflite")
-    """The int8 TFLite model (its card sits beside it). Missing: stress and empathy are off."""
+    path: Path | None = None
+    """The int8 TFLite model (its card sits beside it, same name with ``.json``); an absolute
+    path. Unset: the model shipped in the package (``prosody-v1``). A model that is missing or
+    refused stops ``poise edge run`` (exit 2) unless the policy runs neither ``stress`` nor
+    ``empathy``."""
     enabled: bool = True
-    """Set false to run without the model even when it exists."""
+    """Set false to run without the model (``stress`` and ``empathy`` are then off)."""
 
 
 @dataclass(frozen=True)
@@ -320,14 +344,7 @@ def load_settings(
     data: dict[str, Any] = load_toml(path) if path is not None else {}
     if overrides:
         data = merge_overrides(data, overrides)
-    settings = from_mapping(DeviceSettings, data)
-    for name in DETECTOR_NAMES:
-        det = settings.detectors.get(name)
-        below = name == "flat"
-        if (below and det.exit <= det.enter) or (not below and det.exit >= det.enter):
-            side = "above" if below else "below"
-            raise ConfigError(f"detectors.{name}: exit must be {side} enter (hysteresis)")
-    return settings
+    return from_mapping(DeviceSettings, data)
 
 
 def field_names(cls: type) -> list[str]:

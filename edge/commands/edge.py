@@ -60,33 +60,57 @@ def _settings(args: argparse.Namespace) -> Any:
     return load_settings(args.config, args.overrides)
 
 
-def make_source(spec: str, settings: Any) -> Any:
-    """Build the audio source named by ``wav:FILE`` or ``pyaudio:DEVICE``."""
+def make_source(spec: str, settings: Any, clock: Any = None) -> Any:
+    """Build the audio source named by ``wav:FILE`` or ``pyaudio:DEVICE``.
+
+    A mono WAV is the agent (an :class:`~edge.audio.mono.AgentOnlySource`, ``agent_only``). Live
+    capture is supervised: reopened with backoff when it fails (:mod:`edge.audio.supervised`).
+    """
     from edge.errors import ConfigError
 
     a = settings.audio
     rate = settings.features.sample_rate
     kind, _, arg = spec.partition(":")
     if kind == "wav" and arg:
+        from edge.audio.mono import AgentOnlySource
+        from edge.audio.wav import read_info
         from edge.audio.wav_source import WavFileSource
 
-        cmap = (a.agent_channel, a.customer_channel)
+        info = read_info(arg)
+        mono = info.channels == 1
+        cmap = (0,) if mono else (a.agent_channel, a.customer_channel)
         src = WavFileSource(arg, target_rate=rate, channel_map=cmap)
         src.block_frames = max(1, round(a.block_s * src.info.sample_rate))
-        return src
+        return AgentOnlySource(src) if mono else src
     if kind == "pyaudio":
+        import time
+
         from edge.audio.pyaudio_source import PyAudioSource
+        from edge.audio.supervised import Backoff, SupervisedSource
+        from edge.protocols import MonotonicClock
 
         device: str | int | None = arg or None
         if device == "default":
             device = None
         elif isinstance(device, str) and device.isdigit():
             device = int(device)
-        return PyAudioSource(
-            device,
-            channels=(a.agent_channel, a.customer_channel),
-            rate=rate,
-            block_frames=max(1, round(a.block_s * rate)),
+
+        def open_device() -> PyAudioSource:
+            return PyAudioSource(
+                device,
+                channels=(a.agent_channel, a.customer_channel),
+                rate=rate,
+                block_frames=max(1, round(a.block_s * rate)),
+            )
+
+        return SupervisedSource(
+            open_device,
+            clock if clock is not None else MonotonicClock(),
+            time.sleep,
+            sample_rate=rate,
+            channels=2,
+            backoff=Backoff(give_up_s=a.reopen_give_up_s),
+            name=f"capture {spec}",
         )
     raise ConfigError(f"unknown audio source {spec!r} (wav:FILE or pyaudio:DEVICE)")
 
@@ -101,12 +125,29 @@ def _run(args: argparse.Namespace) -> int:
     from edge.errors import ConfigError
     from edge.protocols import MonotonicClock
 
+    from edge.audio.mono import without_far_end
+    from edge.fileio import refuse_same_file
+
     settings = _settings(args)
     clock = MonotonicClock()
     store = BaselineStore(settings.baseline.state_file, settings.baseline)
+    spec = args.source or settings.audio.source
+    wav = spec[4:] if spec.startswith("wav:") else None
+    refuse_same_file(args.events, [wav, args.config, store.path])
+    refuse_same_file(store.path, [wav, args.config])
     with ExitStack() as stack:
-        source = make_source(args.source or settings.audio.source, settings)
+        stack.enter_context(store.hold())
+        source = make_source(spec, settings, clock)
         stack.callback(source.close)
+        if getattr(source, "agent_only", False):
+            settings, off = without_far_end(settings)
+            log.warning(
+                "%s is mono: it is the agent; far-end detectors off for this run: %s",
+                wav, ", ".join(off) or "none",
+            )  # fmt: skip
+        policy = settings.policy
+        needs_model = policy.runs("stress") or policy.runs("empathy")
+        model = load_arousal_model(settings.model, settings.features, required=needs_model)
         cue = make_cue_output(args.cue or settings.cues.output, settings.cues, clock)
         events = None
         if args.events == "-":
@@ -117,9 +158,8 @@ def _run(args: argparse.Namespace) -> int:
             except OSError as exc:
                 cue.close()
                 raise ConfigError(f"cannot write events to {args.events}: {exc.strerror}") from None
-        pipeline = Pipeline(
-            settings, store.load(), load_arousal_model(settings.model, settings.features)
-        )
+        pipeline = Pipeline(settings, store.load(), model)
+        log.info("detectors running: %s", ", ".join(pipeline.running) or "none")
         runner = Runner(
             pipeline,
             source,
@@ -149,9 +189,8 @@ def _recalibrate(args: argparse.Namespace) -> int:
     from edge.device.baseline import BaselineStore
 
     settings = _settings(args)
-    BaselineStore(settings.baseline.state_file, settings.baseline).reset()
-    print(
-        f"baseline reset ({settings.baseline.state_file}); restart poise-edge so a running loop "
-        "calibrates anew"
-    )
+    store = BaselineStore(settings.baseline.state_file, settings.baseline)
+    with store.hold():
+        store.reset()
+    print(f"baseline reset ({store.path}); the next `poise edge run` calibrates anew")
     return 0

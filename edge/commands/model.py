@@ -82,9 +82,7 @@ def _info(args: argparse.Namespace) -> int:
     problem: str | None = None
     try:  # hash, features, and that a TFLite runtime really loads it with the card's tensors
         loaded = ArousalModel.load(path, FeatureConfig())
-        status = (
-            f"matches its card and this device's features; loads with {loaded.runner.backend}"
-        )
+        status = f"matches its card and this device's features; loads with {loaded.runner.backend}"
     except ModelError as exc:
         problem = str(exc)
         status = f"NOT usable: {exc}"

@@ -113,10 +113,13 @@ class Runner:
 
     def run(self) -> RunStats:
         """Process the whole source (or until stopped)."""
-        self.notifier.ready("listening")
         start = self.clock.now()
+        ready = False
         try:
             for block in self.source.blocks():
+                if not ready:  # READY once the stream delivers audio (the model is loaded)
+                    self.notifier.ready("listening")
+                    ready = True
                 if self._stop:
                     self.stats.stopped = True
                     break

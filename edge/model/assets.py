@@ -24,8 +24,7 @@ def asset_path(name: str) -> Path:
         root = resources.files(PACKAGE)
     except ModuleNotFoundError:
         raise ModelError(
-            f"the '{PACKAGE}' package with Poise's model files is not installed "
-            "(reinstall poise)"
+            f"the '{PACKAGE}' package with Poise's model files is not installed (reinstall poise)"
         ) from None
     path = Path(str(root / name))
     return path

@@ -93,7 +93,14 @@ class AudioSettings:
     it on once it has been checked on real agents' speech (retune ``baseline.pace_fast_sps``).
     ``poise analyze`` always uses the learned counter."""
 
+    reopen_give_up_s: float = 20.0
+    """Live capture only: after a capture error or an unplugged device the device is reopened
+    with jittered backoff; when no audio has arrived for this long ``poise edge run`` exits 1
+    (systemd restarts it). Keep it below the unit's ``WatchdogSec`` (30 s)."""
+
     def __post_init__(self) -> None:
+        if not 1.0 <= self.reopen_give_up_s <= 600.0:
+            raise ValueError("reopen_give_up_s must be within 1..600")
         if self.agent_channel < 0 or self.customer_channel < 0:
             raise ValueError("channels are numbered from 0")
         if self.agent_channel == self.customer_channel:

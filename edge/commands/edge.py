@@ -116,6 +116,7 @@ def make_source(spec: str, settings: Any, clock: Any = None) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from edge.audio.mono import without_far_end
     from edge.cues.factory import make_cue_output
     from edge.device.arousal import load_arousal_model
     from edge.device.baseline import BaselineStore
@@ -123,10 +124,8 @@ def _run(args: argparse.Namespace) -> int:
     from edge.device.runner import Runner
     from edge.device.sdnotify import SdNotifier
     from edge.errors import ConfigError
-    from edge.protocols import MonotonicClock
-
-    from edge.audio.mono import without_far_end
     from edge.fileio import refuse_same_file
+    from edge.protocols import MonotonicClock
 
     settings = _settings(args)
     clock = MonotonicClock()

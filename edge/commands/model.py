@@ -42,11 +42,15 @@ def register(sub: Any) -> None:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from edge.features.config import FeatureConfig
-    from edge.fileio import json_safe, write_text_atomic
+    from edge.fileio import (
+        check_replaceable,
+        is_stdout,
+        json_safe,
+        refuse_same_file,
+        write_text_atomic,
+    )
     from edge.model.evaluate import evaluate, read_manifest
     from edge.model.runtime import ArousalModel
-
-    from edge.fileio import check_replaceable, is_stdout, refuse_same_file
 
     if args.json and not is_stdout(args.json):
         check_replaceable(args.json)

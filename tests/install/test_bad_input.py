@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from edge.device.baseline import BaselineStore
-from edge.fileio import atomic_write, check_replaceable
 from edge.errors import OutputError
+from edge.fileio import atomic_write, check_replaceable
 from tests.audio import wavgen
 from tests.install.conftest import error_line, tone_call
 

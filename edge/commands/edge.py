@@ -33,6 +33,10 @@ def register(sub: Any) -> None:
     )
     run.set_defaults(func=_run)
 
+    from edge.commands import edge_check
+
+    edge_check.register(esub)
+
     rc = esub.add_parser("recalibrate", help="forget the agent's baseline (calibrate anew)")
     _common(rc)
     rc.set_defaults(func=_recalibrate)

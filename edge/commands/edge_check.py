@@ -10,6 +10,7 @@ the checks run in tests without a sound card, a Pi or a puck.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -82,7 +83,7 @@ def _audio(settings: Any, spec: str, probes: Probes) -> list[Check]:
     pya = probes.pyaudio_module
     if pya is None:
         try:
-            import pyaudio as pya
+            pya = importlib.import_module("pyaudio")
         except ImportError:
             return [Check("audio devices", FAIL, "PyAudio is not installed (poise[edge])")]
     pa = pya.PyAudio()

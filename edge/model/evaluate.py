@@ -58,7 +58,7 @@ def read_manifest(path: str | Path) -> list[ManifestRow]:
     rows = []
     for n, rec in enumerate(reader, start=2):
         if None in rec:
-            extra = len(rec[None]) if isinstance(rec[None], list) else 1  # type: ignore[index]
+            extra = len(rec[None]) if isinstance(rec[None], list) else 1
             raise InputError(
                 f"{p} row {n}: {len(reader.fieldnames) + extra} fields but the header has "
                 f"{len(reader.fieldnames)} (quote paths that contain commas)"

@@ -60,8 +60,8 @@ def test_check_fails_on_one_channel_device_missing_puck_and_unwritable_state(hea
 
 def test_check_command_exit_code_and_wav_source(capsys, tmp_path, headset):
     wav = tone_call(tmp_path / "mono.wav", seconds=0.5, channels=1)
-    args = argparse.Namespace(config=None, source=f"wav:{wav}", cue="none",
-                              overrides=[f'baseline.state_file="{tmp_path / "b.json"}"'])  # fmt: skip
+    state = f'baseline.state_file="{tmp_path / "b.json"}"'
+    args = argparse.Namespace(config=None, source=f"wav:{wav}", cue="none", overrides=[state])
     assert _check(args, Probes(headset, lambda: None, lambda p: False, {})) == 0
     out = capsys.readouterr().out
     assert "agent only (mono)" in out and "0 problem(s)" in out

@@ -40,7 +40,8 @@ def supervised(script, clock, waits, backoff=None):
         log.append("open")
         if isinstance(step, Exception):
             raise step
-        return ScriptedDevice(clock, *step, log)
+        n, end = step
+        return ScriptedDevice(clock, n, end, log)
 
     def sleep(s):
         waits.append(s)
@@ -54,7 +55,7 @@ def supervised(script, clock, waits, backoff=None):
 
 
 def test_reopens_after_errors_and_unplugging_with_continuous_time():
-    clock, waits = FakeClock(), []
+    clock, waits = FakeClock(), list[float]()
     unplugged = OSError(-9996, "Invalid input device (no default output device)")
     src, log = supervised([(3, "error"), unplugged, unplugged, (2, "stop"), (4, "error")], clock,
                           waits, Backoff(give_up_s=1000.0))  # fmt: skip
@@ -79,7 +80,7 @@ def test_reopens_after_errors_and_unplugging_with_continuous_time():
 
 
 def test_not_flowing_while_waiting_and_gives_up_when_the_device_is_gone_for_good():
-    clock, waits = FakeClock(), []
+    clock, waits = FakeClock(), list[float]()
     gone = OSError(-9996, "no such device")
     src, _ = supervised([(2, "error"), *[gone] * 50], clock, waits, Backoff(give_up_s=20.0))
     it = src.blocks()
@@ -127,7 +128,7 @@ def test_runner_sends_ready_only_after_audio_arrives_and_exits_1_when_capture_is
     from edge.device.runner import Runner
     from edge.settings import DeviceSettings
 
-    clock, waits = FakeClock(), []
+    clock, waits = FakeClock(), list[float]()
     gone = OSError(-9996, "gone")
     src, _ = supervised([gone, gone, (3, "error"), *[gone] * 50], clock, waits)
     notes = Notes()

@@ -79,7 +79,8 @@ if [ "$APT" = 1 ]; then
     if apt-cache show python3-lgpio >/dev/null 2>&1; then
         apt-get install -y -q --no-install-recommends python3-lgpio
     else
-        say "python3-lgpio is not packaged here: pip installs lgpio on aarch64 instead"
+        say "warning: python3-lgpio is not packaged here: GPIO cues need it (cues.pin_factory);" \
+            "the cue puck (serial) works without it"
     fi
 fi
 

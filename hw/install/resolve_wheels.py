@@ -27,6 +27,8 @@ ARMV7 = ["linux_armv7l", "manylinux2014_armv7l", *(f"manylinux_2_{v}_armv7l" for
 #: Taken from Debian / Raspberry Pi OS by hw/install/install.sh instead of pip (the venv sees them
 #: through --system-site-packages).
 FROM_DEBIAN = {"pyaudio": "python3-pyaudio", "lgpio": "python3-lgpio"}
+#: Not pip requirements of the wheel, but needed on the Pi (gpiozero's pin driver): checked too.
+ALSO_CHECKED = ("lgpio>=0.2",)
 
 
 def requirements(machine: str) -> list[str]:
@@ -45,8 +47,8 @@ def requirements(machine: str) -> list[str]:
 
 
 def download(req: str, python: str, platforms: list[str], dest: Path) -> tuple[bool, str]:
-    args = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-            "--implementation", "cp", "--python-version", python, "-d", str(dest), "-q"]  # fmt: skip
+    args = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q"]
+    args += ["--implementation", "cp", "--python-version", python, "-d", str(dest)]
     for plat in platforms:
         args += ["--platform", plat]
     proc = subprocess.run([*args, req], capture_output=True, text=True, timeout=600)
@@ -72,7 +74,7 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for python in PYTHONS:
-            for req in requirements("aarch64"):
+            for req in [*requirements("aarch64"), *ALSO_CHECKED]:
                 dest = Path(tmp) / f"{python}-{len(rows)}"
                 ok, what = download(req, python, AARCH64, dest)
                 name = re.split(r"[<>=!~; \[]", req, maxsplit=1)[0].lower()

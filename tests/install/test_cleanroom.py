@@ -8,7 +8,6 @@ scored the agent's speech) and the baseline was written to the state directory."
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -62,7 +61,7 @@ def test_install_lays_out_venv_config_udev_alsa_and_unit(installed):
     assert "ExecStart=/opt/poise/venv/bin/poise edge run --config /etc/poise/device.toml" in unit
     assert "wrote /etc/poise/device.toml" in out
     # nothing of the checkout leaked into the venv
-    site = list((root / "opt/poise/venv/lib").glob("python3*/site-packages"))[0]
+    site = next((root / "opt/poise/venv/lib").glob("python3*/site-packages"))
     assert not list(site.glob("__editable__*")) and not list(site.glob("*.egg-link"))
     assert (site / "models" / "prosody-v1.tflite").is_file()
 

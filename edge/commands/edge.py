@@ -146,8 +146,9 @@ def _run(args: argparse.Namespace) -> int:
             settings, off = without_far_end(settings)
             log.warning(
                 "%s is mono: it is the agent; far-end detectors off for this run: %s",
-                wav, ", ".join(off) or "none",
-            )  # fmt: skip
+                wav,
+                ", ".join(off) or "none",
+            )
         policy = settings.policy
         needs_model = policy.runs("stress") or policy.runs("empathy")
         model = load_arousal_model(settings.model, settings.features, required=needs_model)

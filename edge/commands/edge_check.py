@@ -71,9 +71,11 @@ def _audio(settings: Any, spec: str, probes: Probes) -> list[Check]:
 
         try:
             info = read_info(arg)
-            role = "agent only (mono)" if info.channels == 1 else (
-                f"agent = channel {a.agent_channel}, customer = channel {a.customer_channel}"
-            )  # fmt: skip
+            role = (
+                "agent only (mono)"
+                if info.channels == 1
+                else (f"agent = channel {a.agent_channel}, customer = channel {a.customer_channel}")
+            )
             bad = info.channels > 1 and max(a.agent_channel, a.customer_channel) >= info.channels
             detail = f"{spec}: {info.channels} ch, {info.sample_rate} Hz, {role}"
             out.append(Check("capture", FAIL if bad else OK, detail))
@@ -103,11 +105,14 @@ def _audio(settings: Any, spec: str, probes: Probes) -> list[Check]:
             need = max(a.agent_channel, a.customer_channel) + 1
             have = int(d["maxInputChannels"])
             state = OK if have >= need else FAIL
-            out.append(Check(
-                "capture", state,
-                f"{spec} -> {d['name']}: {have} ch (agent = {a.agent_channel}, customer = "
-                f"{a.customer_channel}; needs {need}), {int(d['defaultSampleRate'])} Hz",
-            ))  # fmt: skip
+            out.append(
+                Check(
+                    "capture",
+                    state,
+                    f"{spec} -> {d['name']}: {have} ch (agent = {a.agent_channel}, customer = "
+                    f"{a.customer_channel}; needs {need}), {int(d['defaultSampleRate'])} Hz",
+                )
+            )
         except PoiseError as exc:
             out.append(Check("capture", FAIL, str(exc)))
     finally:
@@ -129,8 +134,9 @@ def _cue(settings: Any, spec: str, probes: Probes) -> list[Check]:
             factory = make_pin_factory(driver)
             if factory is not None:
                 factory.close()
-            out.append(Check("pin driver", OK, f"{name} (cues.pin_factory = "
-                             f"{settings.cues.pin_factory})"))  # fmt: skip
+            out.append(
+                Check("pin driver", OK, f"{name} (cues.pin_factory = {settings.cues.pin_factory})")
+            )
         except PoiseError as exc:
             out.append(Check("pin driver", FAIL, str(exc)))
     else:

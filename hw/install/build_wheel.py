@@ -25,7 +25,7 @@ def source_files() -> list[str]:
     out = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
         cwd=REPO, capture_output=True, check=True,
-    ).stdout.decode()  # fmt: skip
+    ).stdout.decode()
     return [f for f in out.split("\0") if f and (REPO / f).is_file()]
 
 
@@ -44,7 +44,7 @@ def build(dest: Path) -> Path:
             [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
              "-w", str(dest), str(src)],
             check=True,
-        )  # fmt: skip
+        )
     wheels = sorted(dest.glob("poise-*.whl"), key=lambda p: p.stat().st_mtime)
     if not wheels:
         raise SystemExit("no wheel was built")

@@ -64,7 +64,7 @@ def sdist(req: str, dest: Path) -> str:
         [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary=:all:", "-q",
          "-d", str(dest), req],
         capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    )
     files = sorted(p.name for p in dest.glob("*.tar.gz"))
     return files[-1] if proc.returncode == 0 and files else "no source release either"
 
@@ -86,7 +86,7 @@ def main() -> int:
                 if deb:
                     rows.append((f"aarch64 / {python}", req,
                                  f"no wheel: needs compiling (`{src}`); install.sh uses "
-                                 f"Debian's `{deb}` instead"))  # fmt: skip
+                                 f"Debian's `{deb}` instead"))
                 else:
                     problems += 1
                     rows.append((f"aarch64 / {python}", req, f"NO WHEEL: needs compiling ({src})"))
@@ -95,7 +95,7 @@ def main() -> int:
             ok, what = download("ai-edge-litert>=1.2", python, ARMV7, dest)
             rows.append((f"armv7l / {python}", "ai-edge-litert>=1.2",
                          f"wheel `{what}`" if ok else "no wheel: 32-bit Pi OS is refused by "
-                         "install.sh"))  # fmt: skip
+                         "install.sh"))
     print("| platform / Python | requirement | result |")
     print("| --- | --- | --- |")
     for plat, req, res in rows:

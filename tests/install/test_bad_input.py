@@ -35,9 +35,17 @@ def header_rate_wav(path: Path, rate: int, size: int = 96 * 1024) -> Path:
 
 def edge_run(wav: Path | str, state: Path, *extra: str) -> list[str]:
     return [
-        "edge", "run", "--source", f"wav:{wav}", "--cue", "none",
-        "--set", f'baseline.state_file="{state}"', *NO_MODEL, *extra,
-    ]  # fmt: skip
+        "edge",
+        "run",
+        "--source",
+        f"wav:{wav}",
+        "--cue",
+        "none",
+        "--set",
+        f'baseline.state_file="{state}"',
+        *NO_MODEL,
+        *extra,
+    ]
 
 
 # -- implausible headers ---------------------------------------------------------------------
@@ -123,8 +131,11 @@ def test_fifo_input_is_refused_without_waiting_for_a_writer(tmp_path):
     os.mkfifo(fifo)
     proc = subprocess.run(
         [sys.executable, "-m", "edge", "analyze", str(fifo)],
-        capture_output=True, text=True, timeout=60, cwd=REPO,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.count("poise: error:") == 1 and "not a regular file" in proc.stderr
 
@@ -134,8 +145,11 @@ def test_piped_stdin_is_refused(tmp_path, call_wav):
         data = fh.read()
     proc = subprocess.run(
         [sys.executable, "-m", "edge", "analyze", "/dev/stdin"],
-        input=data, capture_output=True, timeout=60, cwd=REPO,
-    )  # fmt: skip
+        input=data,
+        capture_output=True,
+        timeout=60,
+        cwd=REPO,
+    )
     err = proc.stderr.decode()
     assert proc.returncode == 2 and err.count("poise: error:") == 1, err
     assert "not a regular file" in err and "Traceback" not in err
@@ -283,6 +297,7 @@ def test_a_killed_runs_temporary_files_are_removed_at_start(tmp_path, call_wav):
 def test_short_wav_header_chunk_is_an_error_not_a_traceback(capsys, tmp_path):
     wav = tmp_path / "cut.wav"
     fmt = struct.pack("<HHIIHH", 1, 1, 16000, 32000, 2, 16)
-    wav.write_bytes(b"RIFF" + struct.pack("<I", 40) + b"WAVEfmt " + struct.pack("<I", 16) + fmt
-                    + b"dat")  # fmt: skip
+    wav.write_bytes(
+        b"RIFF" + struct.pack("<I", 40) + b"WAVEfmt " + struct.pack("<I", 16) + fmt + b"dat"
+    )
     assert str(wav) in error_line(capsys, ["analyze", str(wav)])

@@ -41,10 +41,26 @@ def installed(tmp_path_factory):
     root = tmp / "root"
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp), "LANG": "C.UTF-8"}
     proc = subprocess.run(
-        ["bash", str(INSTALL), "--root", str(root), "--wheel", str(wheel), "--no-index",
-         "--find-links", str(WHEELHOUSE), "--isolated-venv", "--python", SYSTEM_PYTHON],
-        cwd="/", env=env, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
+        [
+            "bash",
+            str(INSTALL),
+            "--root",
+            str(root),
+            "--wheel",
+            str(wheel),
+            "--no-index",
+            "--find-links",
+            str(WHEELHOUSE),
+            "--isolated-venv",
+            "--python",
+            SYSTEM_PYTHON,
+        ],
+        cwd="/",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return root, tmp, proc.stdout
 
@@ -54,8 +70,12 @@ def test_install_lays_out_venv_config_udev_alsa_and_unit(installed):
     assert (root / "opt/poise/venv/bin/poise").is_file()
     config = (root / "etc/poise/device.toml").read_text()
     assert config == (REPO / "docs" / "device.example.toml").read_text()
-    for rel in ("etc/udev/rules.d/90-poise-audio.rules", "etc/alsa/conf.d/50-poise.conf",
-                "etc/sysusers.d/poise.conf", "etc/systemd/system/poise-edge.service"):  # fmt: skip
+    for rel in (
+        "etc/udev/rules.d/90-poise-audio.rules",
+        "etc/alsa/conf.d/50-poise.conf",
+        "etc/sysusers.d/poise.conf",
+        "etc/systemd/system/poise-edge.service",
+    ):
         assert (root / rel).is_file(), rel
     unit = (root / "etc/systemd/system/poise-edge.service").read_text()
     assert "ExecStart=/opt/poise/venv/bin/poise edge run --config /etc/poise/device.toml" in unit
@@ -77,8 +97,9 @@ def test_installed_unit_passes_systemd_analyze_verify(installed, tmp_path):
     # checks the real installed executable.
     copy = tmp_path / "poise-edge.service"
     copy.write_text(unit.replace("/opt/poise/venv/bin/poise", str(poise)))
-    proc = subprocess.run([analyze, "verify", "--man=no", str(copy)],
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    proc = subprocess.run(
+        [analyze, "verify", "--man=no", str(copy)], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -89,11 +110,26 @@ def test_a_second_install_keeps_the_edited_config(installed):
     cfg.write_text(text + "\n# edited by IT\n")
     wheel = next((tmp / "dist").glob("poise-*.whl"))
     proc = subprocess.run(
-        ["bash", str(INSTALL), "--root", str(root), "--wheel", str(wheel), "--no-index",
-         "--find-links", str(WHEELHOUSE), "--isolated-venv", "--python", str(SYSTEM_PYTHON)],
-        cwd="/", env={"PATH": "/usr/bin:/bin", "HOME": str(tmp)}, capture_output=True,
-        text=True, timeout=900,
-    )  # fmt: skip
+        [
+            "bash",
+            str(INSTALL),
+            "--root",
+            str(root),
+            "--wheel",
+            str(wheel),
+            "--no-index",
+            "--find-links",
+            str(WHEELHOUSE),
+            "--isolated-venv",
+            "--python",
+            str(SYSTEM_PYTHON),
+        ],
+        cwd="/",
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "kept the existing" in proc.stdout and cfg.read_text().endswith("# edited by IT\n")
     cfg.write_text(text)
@@ -102,22 +138,47 @@ def test_a_second_install_keeps_the_edited_config(installed):
 @pytest.mark.skipif(not have_espeak(), reason="espeak-ng not installed")
 def test_installed_edge_run_from_root_runs_stress_and_writes_the_baseline(installed, tmp_path):
     root, _, _ = installed
-    agent = np.concatenate([speech_block(14.0, seed=4, gap_s=0.3), silence(3.0),
-                            speech_block(8.0, seed=5)])  # fmt: skip
-    customer = np.concatenate([silence(14.5), speech_block(2.5, seed=6, voice="en-us+f3",
-                               sentences=CUSTOMER_SENTENCES), silence(8.0)])  # fmt: skip
+    agent = np.concatenate(
+        [speech_block(14.0, seed=4, gap_s=0.3), silence(3.0), speech_block(8.0, seed=5)]
+    )
+    customer = np.concatenate(
+        [
+            silence(14.5),
+            speech_block(2.5, seed=6, voice="en-us+f3", sentences=CUSTOMER_SENTENCES),
+            silence(8.0),
+        ]
+    )
     wav = write_call(tmp_path / "call.wav", stereo(agent, customer))
     state = tmp_path / "state"
     state.mkdir()
-    env = {"PATH": "/usr/bin:/bin", "STATE_DIRECTORY": str(state), "LANG": "C.UTF-8",
-           "HOME": str(tmp_path)}  # fmt: skip
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "STATE_DIRECTORY": str(state),
+        "LANG": "C.UTF-8",
+        "HOME": str(tmp_path),
+    }
     events = tmp_path / "events.jsonl"
     proc = subprocess.run(
-        [str(root / "opt/poise/venv/bin/poise"), "-v", "edge", "run",
-         "--config", str(root / "etc/poise/device.toml"), "--source", f"wav:{wav}",
-         "--cue", "none", "--events", str(events)],
-        cwd="/", env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            str(root / "opt/poise/venv/bin/poise"),
+            "-v",
+            "edge",
+            "run",
+            "--config",
+            str(root / "etc/poise/device.toml"),
+            "--source",
+            f"wav:{wav}",
+            "--cue",
+            "none",
+            "--events",
+            str(events),
+        ],
+        cwd="/",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     running = next(x for x in proc.stderr.splitlines() if "detectors running" in x)
     assert "stress" in running and "empathy" in running

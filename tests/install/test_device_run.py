@@ -22,9 +22,22 @@ def test_mono_wav_is_the_agent_and_far_end_detectors_are_off(tmp_path, caplog):
     events = tmp_path / "ev.jsonl"
     state = tmp_path / "state.json"
     with caplog.at_level(logging.INFO):
-        rc = main(["edge", "run", "--source", f"wav:{wav}", "--cue", "none", "--events",
-                   str(events), "--set", f'baseline.state_file="{state}"', "--set",
-                   "model.enabled=false"])  # fmt: skip
+        rc = main(
+            [
+                "edge",
+                "run",
+                "--source",
+                f"wav:{wav}",
+                "--cue",
+                "none",
+                "--events",
+                str(events),
+                "--set",
+                f'baseline.state_file="{state}"',
+                "--set",
+                "model.enabled=false",
+            ]
+        )
     assert rc == 0
     assert "far-end detectors off for this run: overtalk, dead_air, empathy" in caplog.text
     running = next(r.getMessage() for r in caplog.records if "detectors running" in r.message)
@@ -38,10 +51,24 @@ def test_packaged_model_is_found_from_any_working_directory(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO), "XDG_STATE_HOME": str(tmp_path / "xdg")}
     env.pop("STATE_DIRECTORY", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "edge", "-v", "edge", "run", "--source", f"wav:{wav}", "--cue",
-         "none"],
-        cwd="/", env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "edge",
+            "-v",
+            "edge",
+            "run",
+            "--source",
+            f"wav:{wav}",
+            "--cue",
+            "none",
+        ],
+        cwd="/",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     running = next(x for x in proc.stderr.splitlines() if "detectors running" in x)
     assert "stress" in running and "empathy" in running
@@ -51,14 +78,27 @@ def test_packaged_model_is_found_from_any_working_directory(tmp_path):
 
 def test_missing_configured_model_is_a_startup_error_unless_policy_needs_none(capsys, tmp_path):
     wav = tone_call(tmp_path / "call.wav", seconds=1.0)
-    base = ["edge", "run", "--source", f"wav:{wav}", "--cue", "none",
-            "--set", f'baseline.state_file="{tmp_path / "s.json"}"',
-            "--set", f'model.path="{tmp_path / "gone.tflite"}"']  # fmt: skip
+    base = [
+        "edge",
+        "run",
+        "--source",
+        f"wav:{wav}",
+        "--cue",
+        "none",
+        "--set",
+        f'baseline.state_file="{tmp_path / "s.json"}"',
+        "--set",
+        f'model.path="{tmp_path / "gone.tflite"}"',
+    ]
     line = error_line(capsys, base)
     assert "gone.tflite" in line and "model.enabled=false" in line
     assert not (tmp_path / "s.json").exists()
-    policy = ["--set", 'policy.stress="off"', "--set",
-              'policy.detectors=["pace","flat","overtalk","monologue","dead_air"]']  # fmt: skip
+    policy = [
+        "--set",
+        'policy.stress="off"',
+        "--set",
+        'policy.detectors=["pace","flat","overtalk","monologue","dead_air"]',
+    ]
     assert main([*base, *policy]) == 0
 
 

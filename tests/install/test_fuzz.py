@@ -20,8 +20,9 @@ from edge.settings import DeviceSettings, load_settings
 from edge.settings.loader import from_mapping
 from tests.audio import wavgen
 
-FAST = settings(max_examples=150, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+FAST = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def header(tag: int, channels: int, rate: int, bits: int, align: int | None = None) -> bytes:
@@ -34,8 +35,11 @@ def wav_files(draw: st.DrawFn) -> bytes:
     """RIFF files with plausible and implausible headers, chunk sizes and trailing garbage."""
     tag = draw(st.sampled_from([1, 3, 0xFFFE, 2, 7, 0x55, draw(st.integers(0, 0xFFFF))]))
     channels = draw(st.one_of(st.integers(0, 4), st.integers(0, 0xFFFF)))
-    rate = draw(st.one_of(st.sampled_from([1, 8000, 16000, 44100, 4_000_000_000]),
-                          st.integers(0, 2**32 - 1)))  # fmt: skip
+    rate = draw(
+        st.one_of(
+            st.sampled_from([1, 8000, 16000, 44100, 4_000_000_000]), st.integers(0, 2**32 - 1)
+        )
+    )
     bits = draw(st.sampled_from([0, 8, 16, 24, 32, 64, 12]))
     fmt = header(tag, channels, rate, bits, draw(st.one_of(st.none(), st.integers(0, 0xFFFF))))
     if tag == 0xFFFE:
@@ -92,16 +96,46 @@ def test_arbitrary_bytes_are_never_a_crash(tmp_path_factory, data):
 
 # -- the config loader -----------------------------------------------------------------------
 
-SECTIONS = ["audio", "baseline", "budget", "policy", "cues", "model", "features",
-            "detectors.pace", "detectors.stress", "detectors.flat", "detectors.dead_air"]  # fmt: skip
-KEYS = ["enter", "exit", "min_duration_s", "save_every_s", "block_s", "source", "stress",
-        "detectors", "brightness", "pin_factory", "state_file", "max_cues_per_10min", "path",
-        "agent_channel", "unknown_key", "f0_max_hz", "calibration_speech_s"]  # fmt: skip
+SECTIONS = [
+    "audio",
+    "baseline",
+    "budget",
+    "policy",
+    "cues",
+    "model",
+    "features",
+    "detectors.pace",
+    "detectors.stress",
+    "detectors.flat",
+    "detectors.dead_air",
+]
+KEYS = [
+    "enter",
+    "exit",
+    "min_duration_s",
+    "save_every_s",
+    "block_s",
+    "source",
+    "stress",
+    "detectors",
+    "brightness",
+    "pin_factory",
+    "state_file",
+    "max_cues_per_10min",
+    "path",
+    "agent_channel",
+    "unknown_key",
+    "f0_max_hz",
+    "calibration_speech_s",
+]
 VALUES = st.one_of(
-    st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6), st.booleans(),
-    st.text(max_size=12), st.lists(st.sampled_from(["pace", "stress", "x"]), max_size=3),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**6), 10**6),
+    st.booleans(),
+    st.text(max_size=12),
+    st.lists(st.sampled_from(["pace", "stress", "x"]), max_size=3),
     st.dictionaries(st.sampled_from(KEYS), st.integers(-5, 5), max_size=2),
-)  # fmt: skip
+)
 
 
 def nest(section: str, key: str, value: object) -> dict:
@@ -112,8 +146,11 @@ def nest(section: str, key: str, value: object) -> dict:
 
 
 @FAST
-@given(entries=st.lists(st.tuples(st.sampled_from(SECTIONS), st.sampled_from(KEYS), VALUES),
-                        max_size=4))  # fmt: skip
+@given(
+    entries=st.lists(
+        st.tuples(st.sampled_from(SECTIONS), st.sampled_from(KEYS), VALUES), max_size=4
+    )
+)
 def test_any_config_mapping_loads_or_raises_config_error(entries):
     data: dict = {}
     for section, key, value in entries:
@@ -148,9 +185,18 @@ def test_any_config_file_text_or_bytes_is_an_error_line_at_worst(tmp_path_factor
 
 
 @FAST
-@given(setting=st.sampled_from(["detectors.pace.enter", "detectors.flat.exit",
-                                "baseline.save_every_s", "cues.brightness", "audio.block_s"]),
-       value=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=6)))  # fmt: skip
+@given(
+    setting=st.sampled_from(
+        [
+            "detectors.pace.enter",
+            "detectors.flat.exit",
+            "baseline.save_every_s",
+            "cues.brightness",
+            "audio.block_s",
+        ]
+    ),
+    value=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=6)),
+)
 def test_any_override_value_is_validated(setting, value):
     text = f"{setting}={value!r}" if isinstance(value, str) else f"{setting}={value}"
     try:
@@ -168,7 +214,8 @@ def test_memory_is_bounded_by_the_block_not_the_header(tmp_path):
     allocated (the fuzz tests above check blocks never exceed the block size)."""
     path = tmp_path / "claims.wav"
     data = np.zeros(1000, "<i2").tobytes()
-    path.write_bytes(wavgen.wav_bytes(data, channels=1, rate=16000, bits=16,
-                                      declared_data=2**32 - 2))  # fmt: skip
+    path.write_bytes(
+        wavgen.wav_bytes(data, channels=1, rate=16000, bits=16, declared_data=2**32 - 2)
+    )
     with pytest.raises(InputError, match="truncated"):
         read_info(path)

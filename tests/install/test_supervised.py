@@ -48,17 +48,26 @@ def supervised(script, clock, waits, backoff=None):
         clock.advance(s)
 
     src = SupervisedSource(
-        open_device, clock, sleep, sample_rate=16000, channels=2,
-        backoff=backoff or Backoff(give_up_s=20.0), rng=random.Random(1),
-    )  # fmt: skip
+        open_device,
+        clock,
+        sleep,
+        sample_rate=16000,
+        channels=2,
+        backoff=backoff or Backoff(give_up_s=20.0),
+        rng=random.Random(1),
+    )
     return src, log
 
 
 def test_reopens_after_errors_and_unplugging_with_continuous_time():
     clock, waits = FakeClock(), list[float]()
     unplugged = OSError(-9996, "Invalid input device (no default output device)")
-    src, log = supervised([(3, "error"), unplugged, unplugged, (2, "stop"), (4, "error")], clock,
-                          waits, Backoff(give_up_s=1000.0))  # fmt: skip
+    src, log = supervised(
+        [(3, "error"), unplugged, unplugged, (2, "stop"), (4, "error")],
+        clock,
+        waits,
+        Backoff(give_up_s=1000.0),
+    )
     got = []
     flowing = []
     for block in src.blocks():
@@ -132,8 +141,9 @@ def test_runner_sends_ready_only_after_audio_arrives_and_exits_1_when_capture_is
     gone = OSError(-9996, "gone")
     src, _ = supervised([gone, gone, (3, "error"), *[gone] * 50], clock, waits)
     notes = Notes()
-    runner = Runner(Pipeline(DeviceSettings(), AgentBaseline(), None), src, NullCue(), clock,
-                    notifier=notes)  # type: ignore[arg-type]  # fmt: skip
+    runner = Runner(
+        Pipeline(DeviceSettings(), AgentBaseline(), None), src, NullCue(), clock, notifier=notes
+    )  # type: ignore[arg-type]
     with pytest.raises(CaptureLost):
         runner.run()
     # nothing before the stream delivered; the watchdog fed once per block, never while waiting

@@ -26,7 +26,7 @@ FAST = settings(
 
 
 def header(tag: int, channels: int, rate: int, bits: int, align: int | None = None) -> bytes:
-    block = channels * bits // 8 if align is None else align
+    block = (channels * bits // 8 if align is None else align) % 2**16
     return struct.pack("<HHIIHH", tag, channels, rate, (rate * max(block, 1)) % 2**32, block, bits)
 
 

@@ -208,3 +208,51 @@ def json_safe(obj: Any) -> Any:
     if isinstance(obj, np.generic):
         return json_safe(obj.item())
     return obj
+
+
+class StdoutGuard:
+    """Standard output for a ``-`` output whose reader may go away (``--events - | head -1``).
+
+    The first :class:`BrokenPipeError` sets :attr:`broken`, calls ``on_broken`` (the runner's
+    ``stop``) and points the file descriptor at /dev/null so later writes and the interpreter's
+    final flush cannot fail again; the command then reports one error line (exit 2) after it
+    has stopped cleanly (cue cleared, baseline saved).
+    """
+
+    def __init__(self, out: IO[str] | None = None) -> None:
+        self.out = out if out is not None else sys.stdout
+        self.broken = False
+        self.on_broken: Any = None
+
+    def _broke(self) -> None:
+        if self.broken:
+            return
+        self.broken = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.out.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+        if self.on_broken is not None:
+            self.on_broken()
+
+    def write(self, text: str) -> int:
+        if self.broken:
+            return len(text)
+        try:
+            return self.out.write(text)
+        except BrokenPipeError:
+            self._broke()
+            return len(text)
+
+    def flush(self) -> None:
+        if self.broken:
+            return
+        try:
+            self.out.flush()
+        except BrokenPipeError:
+            self._broke()
+
+    def close(self) -> None:
+        self.flush()

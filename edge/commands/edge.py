@@ -119,16 +119,42 @@ def make_source(spec: str, settings: Any, clock: Any = None) -> Any:
     raise ConfigError(f"unknown audio source {spec!r} (wav:FILE or pyaudio:DEVICE)")
 
 
+def make_sinks(
+    args: argparse.Namespace, settings: Any, clock: Any, stack: ExitStack, stdout: Any = None
+) -> list[Any]:
+    """The run's event sinks: the cue output and the events file, each on its own thread behind
+    a bounded queue (more sinks, such as the telemetry publisher, are appended here)."""
+    from edge.cues.factory import make_cue_output
+    from edge.device.cue_sink import CueSink
+    from edge.device.sinks import JsonLinesSink, SupervisedSink
+    from edge.errors import ConfigError
+
+    sinks: list[Any] = []
+    cue = make_cue_output(args.cue or settings.cues.output, settings.cues, clock)
+    sinks.append(SupervisedSink(CueSink(cue, settings.cues.styles)))
+    if args.events:
+        if args.events == "-":
+            out, own = (stdout if stdout is not None else sys.stdout), False
+        else:
+            try:
+                out, own = Path(args.events).open("w", encoding="utf-8"), True  # noqa: SIM115
+            except OSError as exc:
+                for sink in sinks:
+                    sink.close()
+                raise ConfigError(f"cannot write events to {args.events}: {exc.strerror}") from None
+        sinks.append(SupervisedSink(JsonLinesSink(out, own=own), maxsize=10_000))
+    return sinks
+
+
 def _run(args: argparse.Namespace) -> int:
     from edge.audio.mono import without_far_end
-    from edge.cues.factory import make_cue_output
     from edge.device.arousal import load_arousal_model
     from edge.device.baseline import BaselineStore
     from edge.device.pipeline import Pipeline
     from edge.device.runner import Runner
     from edge.device.sdnotify import SdNotifier
-    from edge.errors import ConfigError
-    from edge.fileio import refuse_same_file
+    from edge.errors import OutputError
+    from edge.fileio import StdoutGuard, refuse_same_file
     from edge.protocols import MonotonicClock
 
     settings = _settings(args)
@@ -152,28 +178,20 @@ def _run(args: argparse.Namespace) -> int:
         policy = settings.policy
         needs_model = policy.runs("stress") or policy.runs("empathy")
         model = load_arousal_model(settings.model, settings.features, required=needs_model)
-        cue = make_cue_output(args.cue or settings.cues.output, settings.cues, clock)
-        events = None
-        if args.events == "-":
-            events = sys.stdout
-        elif args.events:
-            try:
-                events = stack.enter_context(Path(args.events).open("w", encoding="utf-8"))
-            except OSError as exc:
-                cue.close()
-                raise ConfigError(f"cannot write events to {args.events}: {exc.strerror}") from None
+        pipe = StdoutGuard()  # `--events - | head -1`: a closed pipe stops the run cleanly
+        sinks = make_sinks(args, settings, clock, stack, stdout=pipe)
         pipeline = Pipeline(settings, store.load(), model)
         log.info("detectors running: %s", ", ".join(pipeline.running) or "none")
         runner = Runner(
             pipeline,
             source,
-            cue,
+            sinks,
             clock,
-            events=events,
             store=store,
             notifier=SdNotifier(),
             realtime=args.realtime,
         )
+        pipe.on_broken = runner.stop
 
         def _stop(signum: int, frame: Any) -> None:
             log.info("signal %d: stopping", signum)
@@ -184,6 +202,8 @@ def _run(args: argparse.Namespace) -> int:
             stats = runner.run()
         finally:
             signal.signal(signal.SIGTERM, old_term)
+    if pipe.broken:
+        raise OutputError("--events -: output closed early (broken pipe); stopped, baseline saved")
     shown = sum(1 for _, _, s in stats.cues if s == "on")
     log.info("processed %.1f s of audio, %d events, %d cues", stats.audio_s, stats.events, shown)
     return 0

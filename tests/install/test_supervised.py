@@ -131,7 +131,6 @@ class Notes:
 
 
 def test_runner_sends_ready_only_after_audio_arrives_and_exits_1_when_capture_is_lost():
-    from edge.cues.base import NullCue
     from edge.device.baseline import AgentBaseline
     from edge.device.pipeline import Pipeline
     from edge.device.runner import Runner
@@ -141,9 +140,8 @@ def test_runner_sends_ready_only_after_audio_arrives_and_exits_1_when_capture_is
     gone = OSError(-9996, "gone")
     src, _ = supervised([gone, gone, (3, "error"), *[gone] * 50], clock, waits)
     notes = Notes()
-    runner = Runner(
-        Pipeline(DeviceSettings(), AgentBaseline(), None), src, NullCue(), clock, notifier=notes
-    )  # type: ignore[arg-type]
+    pipeline = Pipeline(DeviceSettings(), AgentBaseline(), None)
+    runner = Runner(pipeline, src, [], clock, notifier=notes)  # type: ignore[arg-type]
     with pytest.raises(CaptureLost):
         runner.run()
     # nothing before the stream delivered; the watchdog fed once per block, never while waiting

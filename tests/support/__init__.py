@@ -1,0 +1,1 @@
+"""Real components the tests start on free loopback ports (Mosquitto, PostgreSQL, ...)."""

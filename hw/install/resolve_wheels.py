@@ -46,12 +46,18 @@ def requirements(machine: str) -> list[str]:
     return out
 
 
-def download(req: str, python: str, platforms: list[str], dest: Path) -> tuple[bool, str]:
-    args = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q"]
+def download(
+    req: str, python: str, platforms: list[str], dest: Path, deps: bool = False
+) -> tuple[bool, str]:
+    args = [sys.executable, "-m", "pip", "download", "--only-binary=:all:", "-q"]
+    if not deps:
+        args.append("--no-deps")
     args += ["--implementation", "cp", "--python-version", python, "-d", str(dest)]
     for plat in platforms:
         args += ["--platform", plat]
-    proc = subprocess.run([*args, req], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([*args, *req.split("\0")], capture_output=True, text=True, timeout=900)
+    if deps and proc.returncode == 0:
+        return True, f"{len(list(dest.glob('*.whl')))} wheels"
     if proc.returncode == 0:
         name = re.split(r"[<>=!~; \[]", req, maxsplit=1)[0].lower().replace("-", "_")
         wheels = sorted(p.name for p in dest.glob("*.whl") if p.name.lower().startswith(name))
@@ -90,6 +96,14 @@ def main() -> int:
                 else:
                     problems += 1
                     rows.append((f"aarch64 / {python}", req, f"NO WHEEL: needs compiling ({src})"))
+        for python in PYTHONS:  # everything pip installs, with every transitive dependency
+            reqs = [r for r in requirements("aarch64") if r.split(">")[0] not in FROM_DEBIAN]
+            dest = Path(tmp) / f"all-{python}"
+            ok, what = download("\0".join(reqs), python, AARCH64, dest, deps=True)
+            if not ok:
+                problems += 1
+            rows.append((f"aarch64 / {python}", "all of the above from pip, with dependencies",
+                         what if ok else f"NOT RESOLVED: {what}"))  # fmt: skip
         for python in PYTHONS:
             dest = Path(tmp) / f"armv7-{python}"
             ok, what = download("ai-edge-litert>=1.2", python, ARMV7, dest)

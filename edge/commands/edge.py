@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import signal
 import sys
@@ -98,6 +99,14 @@ def make_source(spec: str, settings: Any, clock: Any = None) -> Any:
             device = None
         elif isinstance(device, str) and device.isdigit():
             device = int(device)
+
+        try:  # a missing PyAudio is permanent: fail now rather than retry for 20 s
+            importlib.import_module("pyaudio")
+        except ImportError:
+            raise ConfigError(
+                "live capture needs PyAudio: install poise[edge] (on the Pi: apt install "
+                "python3-pyaudio, see docs/install.md)"
+            ) from None
 
         def open_device() -> PyAudioSource:
             return PyAudioSource(

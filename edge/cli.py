@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "edge.commands.analyze",
     "edge.commands.edge",
     "edge.commands.model",
+    "edge.commands.fleet",
 )
 
 

@@ -98,6 +98,7 @@ class ModelUpdater:
         self.fsync_every = fsync_every
         (self.root / "partial").mkdir(parents=True, exist_ok=True)
         self.last = self._read_state()
+        self.failed: set[int] = {int(v) for v in self.last.get("failed", [])}
         if self.last.get("status") == "testing":
             self._rollback("self-test did not finish (process died)")
 
@@ -133,7 +134,7 @@ class ModelUpdater:
         return {
             "model": None if m is None else
             {"name": m["name"], "version": m["version"], "sha256": m["sha256"]},
-            "update": self.last or None,
+            "update": {k: v for k, v in self.last.items() if k != "failed"} or None,
         }
 
     # -- one update ------------------------------------------------------------------------
@@ -150,6 +151,8 @@ class ModelUpdater:
             version = doc.get("signed", {}).get("version", 0) if isinstance(doc, dict) else 0
             return self._outcome("refused", version if isinstance(version, int) else 0,
                                  exc.reason)
+        if man.version in self.failed:
+            return UpdateOutcome("refused", man.version, running, "failed-self-test-before")
         try:
             model = self._download(man.version, man.file, man.size, man.sha256)
             ref = self._download(
@@ -252,6 +255,8 @@ class ModelUpdater:
             (self.root / "current").unlink()  # first install failed: back to the shipped model
             _fsync_dir(self.root)
         log.warning("model rolled back to version %d: %s", self.running_version, why)
+        if failed:
+            self.failed.add(int(failed))
         self._save_state(
             {"status": "rolled-back", "version": failed or self.last.get("version", 0),
              "running": self.running_version, "reason": "self-test"}
@@ -273,6 +278,7 @@ class ModelUpdater:
             return {}
 
     def _save_state(self, state: dict[str, Any]) -> None:
+        state = {**state, "failed": sorted(getattr(self, "failed", set()))}
         self.last = state
         write_text_atomic(self.root / "update.json", json.dumps(state) + "\n", sync_dir=True)
 

@@ -18,6 +18,7 @@ for a unit that has not enrolled yet invalidates the previous bundle's token.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -61,6 +62,24 @@ state_dir = "/var/lib/poise/fleet"
 
 def user_data(device: str, package: str) -> str:
     """cloud-init user-data: install, copy the bundle into place, enable the service."""
+    b = f"{BOOT}/poise"
+    pip = "/opt/poise/.venv/bin/pip"
+    commands = [
+        "install -d -m 0755 /etc/poise",
+        f"install -m 0644 {b}/device.toml {b}/fleet-ca.crt {b}/fleet-signing.pub /etc/poise/",
+        f"install -m 0600 {b}/enroll.token /etc/poise/enroll.token",
+        f"shred -u {b}/enroll.token || rm -f {b}/enroll.token",
+        f"install -m 0644 {b}/systemd/poise.sysusers.conf /etc/sysusers.d/poise.conf",
+        "systemd-sysusers",
+        "chown poise:poise /etc/poise/enroll.token",
+        "python3 -m venv /opt/poise/.venv",
+        f"if ls {b}/wheels/*.whl >/dev/null 2>&1; then {pip} install {b}/wheels/*.whl; "
+        f"else {pip} install '{package}'; fi",
+        f"install -m 0644 {b}/systemd/poise-edge.service /etc/systemd/system/",
+        "systemctl daemon-reload",
+        "systemctl enable --now poise-edge.service",
+    ]
+    runcmd = "".join(f"  - [sh, -c, {json.dumps(c)}]\n" for c in commands)
     return f"""#cloud-config
 # Poise unit {device}: written by `poise fleet bundle`. Runs once, at first boot.
 hostname: {device}
@@ -73,22 +92,14 @@ packages:
   - alsa-utils
   - nftables
 runcmd:
-  - [install, -d, -m, "0755", /etc/poise]
-  - [sh, -c, "install -m 0644 {BOOT}/poise/device.toml {BOOT}/poise/fleet-ca.crt {BOOT}/poise/fleet-signing.pub /etc/poise/"]
-  - [sh, -c, "install -m 0600 {BOOT}/poise/enroll.token /etc/poise/enroll.token && shred -u {BOOT}/poise/enroll.token || rm -f {BOOT}/poise/enroll.token"]
-  - [install, -m, "0644", {BOOT}/poise/systemd/poise.sysusers.conf, /etc/sysusers.d/poise.conf]
-  - [systemd-sysusers]
-  - [chown, "poise:poise", /etc/poise/enroll.token]
-  - [python3, -m, venv, /opt/poise/.venv]
-  - [sh, -c, "if ls {BOOT}/poise/wheels/*.whl >/dev/null 2>&1; then /opt/poise/.venv/bin/pip install {BOOT}/poise/wheels/*.whl; else /opt/poise/.venv/bin/pip install '{package}'; fi"]
-  - [install, -m, "0644", {BOOT}/poise/systemd/poise-edge.service, /etc/systemd/system/poise-edge.service]
-  - [systemctl, daemon-reload]
-  - [systemctl, enable, --now, poise-edge.service]
-"""
+{runcmd}"""
 
 
 def write_bundle(
-    fleet: Fleet, device: str, out: Path, wheels: list[Path] | None = None,
+    fleet: Fleet,
+    device: str,
+    out: Path,
+    wheels: list[Path] | None = None,
     package: str = "poise[edge]",
 ) -> list[Path]:
     """Write the bundle for ``device`` into ``out`` (see module doc); returns the files."""
@@ -104,8 +115,14 @@ def write_bundle(
     p = out / "poise"
     (p / "systemd").mkdir(parents=True, exist_ok=True)
     token = fleet.new_enrollment_token(d.id)
-    files = [out / "user-data", out / "meta-data", p / "device.toml", p / "fleet-ca.crt",
-             p / "fleet-signing.pub", p / "enroll.token"]
+    files = [
+        out / "user-data",
+        out / "meta-data",
+        p / "device.toml",
+        p / "fleet-ca.crt",
+        p / "fleet-signing.pub",
+        p / "enroll.token",
+    ]
     write_public(files[0], user_data(d.id, package).encode())
     write_public(files[1], f"instance-id: poise-{d.id}\nlocal-hostname: {d.id}\n".encode())
     write_public(files[2], device_toml(fleet, d.id).encode())

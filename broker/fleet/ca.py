@@ -180,7 +180,9 @@ def issue_server(
     names = list(names)
     if not names:
         raise PoiseError("a server certificate needs at least one host name or address")
-    return _leaf(ca_key, ca_cert, _name(names[0], "poise-fleet"), key.public_key(), now, days, names)
+    return _leaf(
+        ca_key, ca_cert, _name(names[0], "poise-fleet"), key.public_key(), now, days, names
+    )
 
 
 def issue_client(

@@ -68,16 +68,17 @@ class AdminMqtt:
     def _client(self, client_id: str) -> tuple[Any, threading.Event, list[Any]]:
         import paho.mqtt.client as mqtt
         from paho.mqtt.enums import CallbackAPIVersion
-        from paho.mqtt.properties import Properties
         from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
 
         c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         c.tls_set(ca_certs=str(self.ca), certfile=str(self.cert), keyfile=str(self.key))
         connected = threading.Event()
         result: list[object] = []
 
-        def on_connect(client: object, userdata: object, flags: object, rc: object,
-                       props: object) -> None:
+        def on_connect(
+            client: object, userdata: object, flags: object, rc: object, props: object
+        ) -> None:
             result.append(rc)
             connected.set()
 
@@ -87,7 +88,9 @@ class AdminMqtt:
         try:
             c.connect(self.host, self.port, keepalive=30, clean_start=True, properties=props)
         except OSError as exc:
-            raise BrokerError(f"cannot reach the broker at {self.host}:{self.port}: {exc}") from None
+            raise BrokerError(
+                f"cannot reach the broker at {self.host}:{self.port}: {exc}"
+            ) from None
         c.loop_start()
         if not connected.wait(self.timeout_s) or getattr(result[0], "is_failure", True):
             c.loop_stop()

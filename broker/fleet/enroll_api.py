@@ -43,8 +43,9 @@ class EnrollAnswer(BaseModel):
     ca: str
 
 
-def make_router(fleet_dir: Path, wall_clock: WallClock = time.time,
-                opener: Callable[[], Fleet] | None = None) -> APIRouter:
+def make_router(
+    fleet_dir: Path, wall_clock: WallClock = time.time, opener: Callable[[], Fleet] | None = None
+) -> APIRouter:
     """Routes ``/v1/enroll`` and ``/v1/models/...`` over the fleet in ``fleet_dir``."""
     fdir = FleetDir(fleet_dir)
     router = APIRouter()
@@ -61,8 +62,9 @@ def make_router(fleet_dir: Path, wall_clock: WallClock = time.time,
             raise HTTPException(status_code=403, detail=str(exc)) from None
         finally:
             fleet.close()
-        return EnrollAnswer(certificate=cert.decode("ascii"),
-                            ca=fdir.ca_cert.read_text(encoding="ascii"))
+        return EnrollAnswer(
+            certificate=cert.decode("ascii"), ca=fdir.ca_cert.read_text(encoding="ascii")
+        )
 
     @router.get("/v1/models/{version}/{name}")
     def model_file(version: int, name: str, request: Request) -> Response:
@@ -75,8 +77,9 @@ def make_router(fleet_dir: Path, wall_clock: WallClock = time.time,
             raise HTTPException(status_code=404, detail="no such file") from None
         rng = request.headers.get("range")
         if rng is None:
-            return Response(data, media_type="application/octet-stream",
-                            headers={"Accept-Ranges": "bytes"})
+            return Response(
+                data, media_type="application/octet-stream", headers={"Accept-Ranges": "bytes"}
+            )
         m = _RANGE.match(rng.strip())
         if m is None or int(m.group(1)) >= len(data):
             raise HTTPException(status_code=416, detail="unsatisfiable range")
@@ -85,8 +88,10 @@ def make_router(fleet_dir: Path, wall_clock: WallClock = time.time,
             data[start:],
             status_code=206,
             media_type="application/octet-stream",
-            headers={"Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}",
-                     "Accept-Ranges": "bytes"},
+            headers={
+                "Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}",
+                "Accept-Ranges": "bytes",
+            },
         )
 
     @router.get("/v1/healthz")

@@ -87,7 +87,9 @@ class Fleet:
 
     # -- keys ---------------------------------------------------------------------------------
     def _ca(self) -> tuple[Any, x509.Certificate]:
-        return ca.load_key(self.dir.ca_key.read_bytes()), ca.load_cert(self.dir.ca_cert.read_bytes())
+        return ca.load_key(self.dir.ca_key.read_bytes()), ca.load_cert(
+            self.dir.ca_cert.read_bytes()
+        )
 
     def _signing_key(self) -> Any:
         return signing.load_private_pem(self.dir.signing_key.read_bytes())
@@ -116,8 +118,9 @@ class Fleet:
 
     # -- init ---------------------------------------------------------------------------------
     @classmethod
-    def init(cls, fdir: FleetDir, settings: FleetSettings, wall_clock: WallClock = time.time,
-             **kw: Any) -> Fleet:
+    def init(
+        cls, fdir: FleetDir, settings: FleetSettings, wall_clock: WallClock = time.time, **kw: Any
+    ) -> Fleet:
         """Create the CA, signing key, server/admin/collector certificates, CRL, registry and
         broker config. Refuses to overwrite an existing fleet."""
         if fdir.ca_key.exists():
@@ -171,10 +174,15 @@ class Fleet:
         """Add devices (all or none), each with a fresh one-time token; ACL rewritten."""
         taken = self.registry.existing_ids(r.device for r in rows)
         if taken:
-            lines = [f"line {r.line}: device {r.device} already exists" for r in rows
-                     if r.device in taken]
-            raise FleetError(f"{len(lines)} row(s) name existing devices, nothing added: "
-                             + "; ".join(lines[:20]))
+            lines = [
+                f"line {r.line}: device {r.device} already exists"
+                for r in rows
+                if r.device in taken
+            ]
+            raise FleetError(
+                f"{len(lines)} row(s) name existing devices, nothing added: "
+                + "; ".join(lines[:20])
+            )
         now = self.wall_clock()
         added = [Added(r.device, r.site, r.desk, new_token()) for r in rows]
         self.registry.add_devices(
@@ -221,8 +229,9 @@ class Fleet:
                 log.warning("enrollment of %s refused: %s", device, why)
                 raise EnrollRefused(why)
             try:
-                issued = ca.sign_csr(key, cert, csr_pem, device, _utc(now),
-                                     self.settings.device_cert_days)
+                issued = ca.sign_csr(
+                    key, cert, csr_pem, device, _utc(now), self.settings.device_cert_days
+                )
             except ca.CsrError as exc:
                 raise EnrollRefused(str(exc)) from None
             old = db.execute(
@@ -256,8 +265,9 @@ class Fleet:
         try:
             self.mqtt.kick(device)
         except PoiseError as exc:
-            log.warning("could not end %s's session (%s); it is refused at its next connect",
-                        device, exc)
+            log.warning(
+                "could not end %s's session (%s); it is refused at its next connect", device, exc
+            )
 
     def identify(self, device: str, seconds: float = 30.0) -> str:
         """Send ``identify`` on the device's cmd topic; returns the command id."""
@@ -267,8 +277,14 @@ class Fleet:
         """Publish one command (QoS 1, not retained) on the device's cmd topic; returns its id."""
         d = self.device(device)
         cid = secrets.token_hex(8)
-        payload = {"v": 1, "kind": "cmd", "id": cid, "ts": format_ts(self.wall_clock()),
-                   "cmd": cmd, "args": args or {}}
+        payload = {
+            "v": 1,
+            "kind": "cmd",
+            "id": cid,
+            "ts": format_ts(self.wall_clock()),
+            "cmd": cmd,
+            "args": args or {},
+        }
         self.mqtt.publish([(DeviceTopics(d.site, d.id).cmd, json.dumps(payload).encode(), False)])
         return cid
 

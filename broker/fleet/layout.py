@@ -2,8 +2,8 @@
 
 One directory (``--dir``, default ``./fleet``) holds the CA, the signing key, the broker's and the
 fleet tools' certificates, the CRL, the registry and the generated Mosquitto config. Private keys
-and the registry (token hashes) are 0600 and the directory 0711 (the broker, running as `mosquitto`, reaches its
-files by name but cannot list it); nothing secret is logged.
+and the registry (token hashes) are 0600 and the directory 0711 (the broker, running as
+``mosquitto``, reaches its files by name but cannot list it); nothing secret is logged.
 """
 
 from __future__ import annotations

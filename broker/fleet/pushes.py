@@ -163,12 +163,13 @@ def push_model(
         version = fleet.registry.next_counter(db, "model")
         name = str(card.raw.get("name") or model_file.stem)
         stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in model_file.stem)
+        file_name = f"{stem}.tflite"
         signed = {
             "type": MODEL_TYPE,
             "v": DOC_VERSION,
             "name": name,
             "version": version,
-            "file": f"{stem}.tflite",
+            "file": file_name,
             "size": len(blob),
             "sha256": sha,
             "feature_digest": card.feature_digest,
@@ -188,7 +189,7 @@ def push_model(
         target = fleet.dir.models / str(version)
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
-        write_public(target / signed["file"], blob)
+        write_public(target / file_name, blob)
         write_public(target / "reference.wav", clip)
         write_public(target / "manifest.json", json.dumps(doc).encode())
         fleet.registry.store_model(db, version, name, doc, now)

@@ -137,7 +137,7 @@ class Registry:
         found: set[str] = set()
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
-            q = "SELECT id FROM devices WHERE id IN (%s)" % ",".join("?" * len(part))
+            q = f"SELECT id FROM devices WHERE id IN ({','.join('?' * len(part))})"
             found |= {r[0] for r in self.db.execute(q, part)}
         return found
 
@@ -167,7 +167,10 @@ class Registry:
             "last_seen, software, model_version, config_version, token_hash IS NOT NULL "
             f"FROM devices {clause}"
         )
-        return [Device(*r[:11], bool(r[11])) for r in self.db.execute(q, args)]
+        return [
+            Device(*r[:11], token_pending=bool(r[11]))  # type: ignore[misc]
+            for r in self.db.execute(q, args)
+        ]
 
     def check_token(self, db: sqlite3.Connection, device: str, token: str, now: float) -> str:
         """'' if ``token`` is ``device``'s live token, else why not (inside a transaction)."""
@@ -220,8 +223,14 @@ class Registry:
         ).fetchone()
         return row is not None and row[0] is None
 
-    def seen(self, device: str, when: float, software: str | None, model_version: int | None,
-             config_version: int | None) -> None:
+    def seen(
+        self,
+        device: str,
+        when: float,
+        software: str | None,
+        model_version: int | None,
+        config_version: int | None,
+    ) -> None:
         """Record what a device reported in its status (the fleet's inventory)."""
         self.db.execute(
             "UPDATE devices SET last_seen = ?, software = COALESCE(?, software), "
@@ -245,15 +254,18 @@ class Registry:
         ).fetchone()
         return dict(json.loads(row[0])) if row else {}
 
-    def set_scope_settings(self, db: sqlite3.Connection, scope: str, settings: dict[str, Any]) -> None:
+    def set_scope_settings(
+        self, db: sqlite3.Connection, scope: str, settings: dict[str, Any]
+    ) -> None:
         db.execute(
             "INSERT INTO config_scopes (scope, settings) VALUES (?, ?) "
             "ON CONFLICT(scope) DO UPDATE SET settings = excluded.settings",
             (scope, json.dumps(settings, sort_keys=True)),
         )
 
-    def store_device_config(self, db: sqlite3.Connection, device: str, version: int,
-                            doc: dict[str, Any]) -> None:
+    def store_device_config(
+        self, db: sqlite3.Connection, device: str, version: int, doc: dict[str, Any]
+    ) -> None:
         db.execute(
             "INSERT INTO device_configs (device, version, doc) VALUES (?, ?, ?) "
             "ON CONFLICT(device) DO UPDATE SET version = excluded.version, doc = excluded.doc",
@@ -261,11 +273,14 @@ class Registry:
         )
 
     def device_config(self, device: str) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT doc FROM device_configs WHERE device = ?", (device,)).fetchone()
+        row = self.db.execute(
+            "SELECT doc FROM device_configs WHERE device = ?", (device,)
+        ).fetchone()
         return dict(json.loads(row[0])) if row else None
 
-    def store_model(self, db: sqlite3.Connection, version: int, name: str, doc: dict[str, Any],
-                    now: float) -> None:
+    def store_model(
+        self, db: sqlite3.Connection, version: int, name: str, doc: dict[str, Any], now: float
+    ) -> None:
         db.execute(
             "INSERT INTO models (version, name, doc, created) VALUES (?, ?, ?, ?)",
             (version, name, json.dumps(doc, sort_keys=True), now),

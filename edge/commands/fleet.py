@@ -22,8 +22,13 @@ def register(sub: Any) -> None:
     init = fs.add_parser("init", help="create the fleet CA, signing key, broker cert and config")
     init.add_argument("--name", default="poise-fleet", help="CA name")
     init.add_argument("--broker-host", default="localhost", help="host name devices connect to")
-    init.add_argument("--server-name", action="append", default=[], metavar="NAME",
-                      help="extra host name or address for the server certificate (repeatable)")
+    init.add_argument(
+        "--server-name",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="extra host name or address for the server certificate (repeatable)",
+    )
     init.add_argument("--enroll-url", help="https://HOST:PORT of the enrollment endpoint")
     init.add_argument("--device-port", type=int, default=8883)
     init.add_argument("--admin-port", type=int, default=8884)
@@ -37,15 +42,24 @@ def register(sub: Any) -> None:
 
     imp = fs.add_parser("import", help="add devices from a CSV (device,site,desk); all or none")
     imp.add_argument("csv", type=Path)
-    imp.add_argument("--tokens", type=Path, metavar="OUT.csv",
-                     help="write device,token (0600); default: tokens are issued by `bundle`")
+    imp.add_argument(
+        "--tokens",
+        type=Path,
+        metavar="OUT.csv",
+        help="write device,token (0600); default: tokens are issued by `bundle`",
+    )
     imp.set_defaults(func=_import)
 
     b = fs.add_parser("bundle", help="boot-partition bundle for a device (cloud-init, token)")
     b.add_argument("device")
     b.add_argument("--out", required=True, type=Path)
-    b.add_argument("--wheel", action="append", default=[], type=Path,
-                   help="Poise wheel to install offline (repeatable)")
+    b.add_argument(
+        "--wheel",
+        action="append",
+        default=[],
+        type=Path,
+        help="Poise wheel to install offline (repeatable)",
+    )
     b.set_defaults(func=_bundle)
 
     ls = fs.add_parser("list", help="inventory: site, desk, state, last seen, versions, expiry")
@@ -119,7 +133,9 @@ def _init(args: argparse.Namespace) -> int:
         raise ConfigError(str(exc)) from None
     fleet = Fleet.init(FleetDir(args.dir), s)
     print(f"fleet initialised in {args.dir}")
-    print(f"broker config: {fleet.dir.mosquitto_conf} (run: mosquitto -c {fleet.dir.mosquitto_conf})")
+    print(
+        f"broker config: {fleet.dir.mosquitto_conf} (run: mosquitto -c {fleet.dir.mosquitto_conf})"
+    )
     print(f"enrollment endpoint: poise fleet --dir {args.dir} serve")
     fleet.close()
     return 0
@@ -163,8 +179,10 @@ def _bundle(args: argparse.Namespace) -> int:
         files = write_bundle(fleet, args.device, args.out, wheels=args.wheel)
     finally:
         fleet.close()
-    print(f"bundle for {args.device}: {len(files)} files in {args.out} (copy onto the boot "
-          "partition; see hw/provisioning.md)")
+    print(
+        f"bundle for {args.device}: {len(files)} files in {args.out} (copy onto the boot "
+        "partition; see hw/provisioning.md)"
+    )
     return 0
 
 
@@ -183,12 +201,16 @@ def _list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([{**d.__dict__, "state": d.state} for d in devices], indent=1))
         return 0
-    print(f"{'site':<12} {'device':<20} {'desk':<12} {'state':<9} {'last seen':<16} "
-          f"{'software':<10} {'model':>5} {'config':>6} cert until")
+    print(
+        f"{'site':<12} {'device':<20} {'desk':<12} {'state':<9} {'last seen':<16} "
+        f"{'software':<10} {'model':>5} {'config':>6} cert until"
+    )
     for d in devices:
-        print(f"{d.site:<12} {d.id:<20} {d.desk:<12} {d.state:<9} {_when(d.last_seen):<16} "
-              f"{d.software or '-':<10} {d.model_version or '-':>5} {d.config_version or '-':>6} "
-              f"{_when(d.cert_not_after)[:10]}")
+        print(
+            f"{d.site:<12} {d.id:<20} {d.desk:<12} {d.state:<9} {_when(d.last_seen):<16} "
+            f"{d.software or '-':<10} {d.model_version or '-':>5} {d.config_version or '-':>6} "
+            f"{_when(d.cert_not_after)[:10]}"
+        )
     return 0
 
 
@@ -208,8 +230,10 @@ def _renew(args: argparse.Namespace) -> int:
         token = fleet.new_enrollment_token(args.device)
     finally:
         fleet.close()
-    print(f"new enrollment token for {args.device} (enrolling with it revokes the old "
-          f"certificate; or run `poise fleet bundle {args.device}`): {token}")
+    print(
+        f"new enrollment token for {args.device} (enrolling with it revokes the old "
+        f"certificate; or run `poise fleet bundle {args.device}`): {token}"
+    )
     return 0
 
 
@@ -228,12 +252,19 @@ def _config_set(args: argparse.Namespace) -> int:
 
     fleet = _open(args)
     try:
-        out = config_set(fleet, site=args.site, device=args.device,
-                         assignments=args.assignments, unset=args.unset)
+        out = config_set(
+            fleet,
+            site=args.site,
+            device=args.device,
+            assignments=args.assignments,
+            unset=args.unset,
+        )
     finally:
         fleet.close()
-    print(f"config published to {len(out)} device(s)" +
-          (f", version {out[-1][1]}" if len(out) == 1 else ""))
+    print(
+        f"config published to {len(out)} device(s)"
+        + (f", version {out[-1][1]}" if len(out) == 1 else "")
+    )
     return 0
 
 
@@ -276,8 +307,10 @@ def _push_model(args: argparse.Namespace) -> int:
         m = push_model(fleet, args.model, args.reference, args.tolerance)
     finally:
         fleet.close()
-    print(f"model {m['name']} version {m['version']} ({m['size']} bytes, sha256 "
-          f"{m['sha256'][:12]}...) pushed; self-test expects {m['reference']['expect']}")
+    print(
+        f"model {m['name']} version {m['version']} ({m['size']} bytes, sha256 "
+        f"{m['sha256'][:12]}...) pushed; self-test expects {m['reference']['expect']}"
+    )
     return 0
 
 

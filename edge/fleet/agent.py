@@ -100,7 +100,8 @@ class FleetAgent:
         self.last_config: ConfigOutcome | None = None
         self.pending_restart: set[str] = set()
         self._worker = (
-            ModelWorker(models, self._model_done) if models is not None and background_models
+            ModelWorker(models, self._model_done)
+            if models is not None and background_models
             else None
         )
 
@@ -147,8 +148,7 @@ class FleetAgent:
             self._model_done(self.models.offer(manifest))
 
     def _model_done(self, out: UpdateOutcome) -> None:
-        log.info("model update: %s (version %d, running %d)", out.status, out.version,
-                 out.running)
+        log.info("model update: %s (version %d, running %d)", out.status, out.version, out.running)
         if self.changed is not None:
             self.changed()
 
@@ -156,7 +156,9 @@ class FleetAgent:
         """Fleet state for ``status``/logs: config version, pending restart, model outcome."""
         out: dict[str, Any] = {
             "config_version": self.config.version,
-            "config": None if self.last_config is None else {
+            "config": None
+            if self.last_config is None
+            else {
                 "status": self.last_config.status,
                 "reason": self.last_config.reason,
                 "live": list(self.last_config.live),

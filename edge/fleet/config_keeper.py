@@ -52,8 +52,9 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     """``over`` laid onto a copy of ``base``, table by table."""
-    out: dict[str, Any] = {k: deep_merge(v, {}) if isinstance(v, Mapping) else v
-                           for k, v in base.items()}
+    out: dict[str, Any] = {
+        k: deep_merge(v, {}) if isinstance(v, Mapping) else v for k, v in base.items()
+    }
     for k, v in over.items():
         if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
             out[k] = deep_merge(out[k], v)
@@ -147,7 +148,8 @@ class ConfigKeeper:
             return self._refuse(exc.reason, str(exc))
         old = flatten(self.settings)
         changed = sorted(
-            k for k in set(old) | set(flatten(new.settings))
+            k
+            for k in set(old) | set(flatten(new.settings))
             if old.get(k) != flatten(new.settings).get(k)
         )
         write_bytes_atomic(self.path, canonical_json(doc), sync_dir=True)
@@ -156,7 +158,9 @@ class ConfigKeeper:
         restart = tuple(k for k in changed if not _under(k, LIVE_PREFIXES))
         log.info(
             "fleet config version %d applied (%d live, %d at restart)",
-            new.version, len(live), len(restart),
+            new.version,
+            len(live),
+            len(restart),
         )
         return ConfigOutcome("applied", new.version, live=live, restart=restart)
 
@@ -171,6 +175,7 @@ class ConfigKeeper:
                 raise Refused("invalid", f"settings do not load: {exc}") from None
 
     def _refuse(self, reason: str, message: str) -> ConfigOutcome:
-        log.warning("fleet config refused (%s): %s; keeping version %d", reason, message,
-                    self.version)
+        log.warning(
+            "fleet config refused (%s): %s; keeping version %d", reason, message, self.version
+        )
         return ConfigOutcome("refused", self.version, reason=reason)

@@ -124,9 +124,7 @@ def check_config(
     version = _int(s, "version", 1)
     issued, expires = _ts(s, "issued"), _ts(s, "expires")
     if version <= current_version:
-        raise Refused(
-            "rollback", f"config version {version} is not newer than {current_version}"
-        )
+        raise Refused("rollback", f"config version {version} is not newer than {current_version}")
     if now >= expires:
         raise Refused("expired", f"config version {version} expired")
     settings = s.get("settings")
@@ -163,7 +161,9 @@ def check_manifest(
     if not isinstance(card, dict) or not isinstance(ref, dict):
         raise Refused("malformed", "model 'card' and 'reference' must be objects")
     if s.get("feature_digest") != feature_digest:
-        raise Refused("features", "model was trained on other front-end features than this device's")
+        raise Refused(
+            "features", "model was trained on other front-end features than this device's"
+        )
     card_model = card.get("model")
     if not isinstance(card_model, dict) or card_model.get("sha256") != sha:
         raise Refused("malformed", "the card inside the manifest describes another file")

@@ -184,8 +184,9 @@ class HttpsTransport:
 class HttpsFetcher:
     """Model files from the fleet's HTTPS endpoint, resumed with a Range request."""
 
-    def __init__(self, base_url: str, ca_file: Path, timeout_s: float = 30.0,
-                 chunk: int = 64 * 1024) -> None:
+    def __init__(
+        self, base_url: str, ca_file: Path, timeout_s: float = 30.0, chunk: int = 64 * 1024
+    ) -> None:
         if not base_url.startswith("https://"):
             raise EnrollError(f"model URL must be https:// (got {base_url!r})")
         self.base_url = base_url.rstrip("/")

@@ -132,8 +132,9 @@ class ModelUpdater:
         """For ``status``: what runs and the last update's outcome."""
         m = self.current_manifest()
         return {
-            "model": None if m is None else
-            {"name": m["name"], "version": m["version"], "sha256": m["sha256"]},
+            "model": None
+            if m is None
+            else {"name": m["name"], "version": m["version"], "sha256": m["sha256"]},
             "update": {k: v for k, v in self.last.items() if k != "failed"} or None,
         }
 
@@ -149,14 +150,15 @@ class ModelUpdater:
         except Refused as exc:
             log.warning("model manifest refused (%s): %s", exc.reason, exc)
             version = doc.get("signed", {}).get("version", 0) if isinstance(doc, dict) else 0
-            return self._outcome("refused", version if isinstance(version, int) else 0,
-                                 exc.reason)
+            return self._outcome("refused", version if isinstance(version, int) else 0, exc.reason)
         if man.version in self.failed:
             return UpdateOutcome("refused", man.version, running, "failed-self-test-before")
         try:
             model = self._download(man.version, man.file, man.size, man.sha256)
             ref = self._download(
-                man.version, man.reference["file"], int(man.reference["size"]),
+                man.version,
+                man.reference["file"],
+                int(man.reference["size"]),
                 str(man.reference["sha256"]),
             )
         except OSError as exc:
@@ -170,7 +172,8 @@ class ModelUpdater:
         self._swap(target)
         try:
             measured = self.self_test(
-                target / man.file, target / str(man.reference["file"]),
+                target / man.file,
+                target / str(man.reference["file"]),
                 dict(man.reference["expect"]),
             )
         except Exception as exc:  # any failure of the new model means: back to the old one
@@ -249,8 +252,10 @@ class ModelUpdater:
         failed = self.last.get("version", 0) if self.last.get("status") == "testing" else 0
         if prev is not None and prev != cur:
             self._set_link("current", prev)
-        elif cur is not None and self.current_manifest() is not None and (
-            self.running_version == failed
+        elif (
+            cur is not None
+            and self.current_manifest() is not None
+            and (self.running_version == failed)
         ):
             (self.root / "current").unlink()  # first install failed: back to the shipped model
             _fsync_dir(self.root)
@@ -258,8 +263,12 @@ class ModelUpdater:
         if failed:
             self.failed.add(int(failed))
         self._save_state(
-            {"status": "rolled-back", "version": failed or self.last.get("version", 0),
-             "running": self.running_version, "reason": "self-test"}
+            {
+                "status": "rolled-back",
+                "version": failed or self.last.get("version", 0),
+                "running": self.running_version,
+                "reason": "self-test",
+            }
         )
 
     def _cleanup(self, keep: tuple[Path | None, ...]) -> None:

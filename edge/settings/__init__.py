@@ -27,6 +27,7 @@ from edge.settings.detectors import (
     PaceSettings,
     StressSettings,
 )
+from edge.fleet.settings import FleetSettings
 from edge.settings.loader import from_mapping, load_toml, merge_overrides
 
 Pattern = Literal["steady", "pulse", "blink"]
@@ -48,6 +49,7 @@ __all__ = [
     "DeviceSettings",
     "EmpathySettings",
     "FlatSettings",
+    "FleetSettings",
     "ModelSettings",
     "MonologueSettings",
     "OvertalkSettings",
@@ -311,6 +313,8 @@ class DeviceSettings:
     """Cue output and styles."""
     model: ModelSettings = field(default_factory=ModelSettings)
     """Arousal model."""
+    fleet: FleetSettings = field(default_factory=FleetSettings)
+    """Fleet enrollment, signed config and model updates (off unless ``enabled``)."""
 
 
 def load_settings(

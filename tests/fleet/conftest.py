@@ -43,9 +43,12 @@ def wall() -> FakeWallClock:
 def fleet(tmp_path: Path) -> Iterator[Fleet]:
     """A fresh fleet with free loopback ports (wall clock real: certificates must be valid for
     the real OpenSSL in mosquitto)."""
-    s = FleetSettings(device_port=free_port(), admin_port=free_port(),
-                      enroll_url=f"https://127.0.0.1:{free_port()}",
-                      broker_host="127.0.0.1")
+    s = FleetSettings(
+        device_port=free_port(),
+        admin_port=free_port(),
+        enroll_url=f"https://127.0.0.1:{free_port()}",
+        broker_host="127.0.0.1",
+    )
     f = Fleet.init(FleetDir(tmp_path / "fleet"), s, reloader=lambda: None)
     yield f
     f.close()
@@ -55,8 +58,9 @@ def fleet(tmp_path: Path) -> Iterator[Fleet]:
 def fleet_broker(fleet: Fleet, broker_factory: BrokerFactory) -> Broker:  # noqa: F811
     """mosquitto with the fleet's two TLS listeners; the fleet reloads it by SIGHUP."""
     s = fleet.settings
-    b = broker_factory(listener=False,
-                       extra=listener_lines(fleet.dir, s.device_port, s.admin_port, "127.0.0.1"))
+    b = broker_factory(
+        listener=False, extra=listener_lines(fleet.dir, s.device_port, s.admin_port, "127.0.0.1")
+    )
     b.start()
     wait_listening(s.device_port, WAIT_S)
     wait_listening(s.admin_port, WAIT_S)
@@ -120,8 +124,14 @@ def subscribe_sync(cl: Client, topic_filter: str, probe_topic: str) -> None:
     assert cl.wait_for(lambda m: (probe_topic, marker) in m), "subscription never became live"
 
 
-def mqtt_client(port: int, ca: Path, cert: Path | None, key: Path | None,
-                client_id: str = "", reconnect: bool = False) -> Client:
+def mqtt_client(
+    port: int,
+    ca: Path,
+    cert: Path | None,
+    key: Path | None,
+    client_id: str = "",
+    reconnect: bool = False,
+) -> Client:
     c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
     if cert is not None:
         c.tls_set(ca_certs=str(ca), certfile=str(cert), keyfile=str(key))

@@ -22,11 +22,23 @@ KEY = Ed25519PrivateKey.generate()
 OTHER = Ed25519PrivateKey.generate()
 
 
-def doc(version: int, now: float, settings: dict[str, Any] | None = None, *,
-        expires_in: float = 86400, device: str = "d1", key: Any = KEY) -> dict[str, Any]:
+def doc(
+    version: int,
+    now: float,
+    settings: dict[str, Any] | None = None,
+    *,
+    expires_in: float = 86400,
+    device: str = "d1",
+    key: Any = KEY,
+) -> dict[str, Any]:
     signed = {
-        "type": "poise-config", "v": 1, "site": "s1", "device": device, "version": version,
-        "issued": format_ts(now), "expires": format_ts(now + expires_in),
+        "type": "poise-config",
+        "v": 1,
+        "site": "s1",
+        "device": device,
+        "version": version,
+        "issued": format_ts(now),
+        "expires": format_ts(now + expires_in),
         "settings": settings if settings is not None else {"budget": {"min_gap_s": 30.0}},
         "model": None,
     }
@@ -34,8 +46,14 @@ def doc(version: int, now: float, settings: dict[str, Any] | None = None, *,
 
 
 def keeper(path: Path, wall: FakeWallClock) -> ConfigKeeper:
-    return ConfigKeeper(path, [KEY.public_key()], "s1", "d1", wall,
-                        validate=lambda s: from_mapping(DeviceSettings, s))
+    return ConfigKeeper(
+        path,
+        [KEY.public_key()],
+        "s1",
+        "d1",
+        wall,
+        validate=lambda s: from_mapping(DeviceSettings, s),
+    )
 
 
 def raw(d: Any) -> bytes:
@@ -80,8 +98,9 @@ def _tampered(d: dict[str, Any]) -> dict[str, Any]:
         (lambda now: doc(5, now, {"budget": {"min_gap_s": -4}}), "invalid"),
     ],
 )
-def test_refused_and_previous_kept(tmp_path: Path, wall: FakeWallClock, make: Any,
-                                   reason: str) -> None:
+def test_refused_and_previous_kept(
+    tmp_path: Path, wall: FakeWallClock, make: Any, reason: str
+) -> None:
     path = tmp_path / "config.json"
     k = keeper(path, wall)
     assert k.offer(raw(doc(4, wall()))).status == "applied"

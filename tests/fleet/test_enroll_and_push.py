@@ -44,8 +44,9 @@ def test_token_is_one_time_and_must_match(fleet: Fleet, enroll_server: str, tmp_
     assert d.state == "enrolled" and d.cert_serial and not d.token_pending
 
 
-def test_replacement_unit_revokes_the_old_certificate(fleet: Fleet, enroll_server: str,
-                                                      tmp_path: Path) -> None:
+def test_replacement_unit_revokes_the_old_certificate(
+    fleet: Fleet, enroll_server: str, tmp_path: Path
+) -> None:
     a = fleet.add("desk-1", "s1", "A")
     enroll(fleet, enroll_server, "desk-1", tmp_path / "old", a.token)
     old_serial = fleet.device("desk-1").cert_serial
@@ -91,10 +92,10 @@ def test_config_and_model_reach_device_over_mqtt(
     wall = time.time
     keeper = ConfigKeeper(state / "config.json", trusted, "s1", "desk-1", wall)
     fetcher = HttpsFetcher(enroll_server, fleet.dir.ca_cert)
-    models = ModelUpdater(state / "models", trusted, FeatureConfig().digest(), fetcher,
-                          run_self_test, wall)
-    agent = FleetAgent(topics, keeper, CmdHandler(Blink(), lambda: recal.append(1), wall),
-                       models)
+    models = ModelUpdater(
+        state / "models", trusted, FeatureConfig().digest(), fetcher, run_self_test, wall
+    )
+    agent = FleetAgent(topics, keeper, CmdHandler(Blink(), lambda: recal.append(1), wall), models)
     dev = mqtt_client(fleet.settings.device_port, ident.ca, ident.cert, ident.key, "desk-1")
     dev.c.on_message = lambda c, u, m: agent.on_message(m.topic, bytes(m.payload))
     assert connect(dev, fleet.settings.device_port)
@@ -117,8 +118,15 @@ def test_config_and_model_reach_device_over_mqtt(
     assert models.current_model().read_bytes() == DEFAULT_MODEL.read_bytes()  # type: ignore[union-attr]
     # A signed model that scores the reference clip differently than the fleet measured
     # (here: a forged expectation) fails its self-test on the device and is rolled back.
-    push_model(fleet, model, clip, expect={**signed["reference"]["expect"],
-                                           "mean_logit": signed["reference"]["expect"]["mean_logit"] + 5})
+    push_model(
+        fleet,
+        model,
+        clip,
+        expect={
+            **signed["reference"]["expect"],
+            "mean_logit": signed["reference"]["expect"]["mean_logit"] + 5,
+        },
+    )
     until(lambda: models.last.get("status") == "rolled-back", "bad model not rolled back")
     assert models.running_version == 1
     # Config: applied live where possible; identify reaches the cue.
@@ -135,8 +143,13 @@ def test_config_and_model_reach_device_over_mqtt(
 
 
 def test_tokens_and_keys_are_0600(fleet: Fleet) -> None:
-    for p in (fleet.dir.ca_key, fleet.dir.signing_key, fleet.dir.server_key,
-              fleet.dir.client_key("admin"), fleet.dir.registry):
+    for p in (
+        fleet.dir.ca_key,
+        fleet.dir.signing_key,
+        fleet.dir.server_key,
+        fleet.dir.client_key("admin"),
+        fleet.dir.registry,
+    ):
         assert p.stat().st_mode & 0o777 == 0o600, p
     with sqlite3.connect(fleet.dir.registry) as db:
         assert db.execute("SELECT COUNT(*) FROM devices").fetchone()[0] == 0

@@ -41,19 +41,37 @@ class Files:
             yield data[i : i + 1000]
 
 
-def manifest(files: Files, version: int, now: float, blob: bytes, *, expires_in: float = 3600,
-             key: Any = KEY, expect: dict[str, Any] | None = None) -> dict[str, Any]:
+def manifest(
+    files: Files,
+    version: int,
+    now: float,
+    blob: bytes,
+    *,
+    expires_in: float = 3600,
+    key: Any = KEY,
+    expect: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     clip = b"RIFF-clip-" + bytes([version]) * 3000
     files.files[version] = {"m.tflite": blob, "reference.wav": clip}
     sha = hashlib.sha256(blob).hexdigest()
     signed = {
-        "type": "poise-model", "v": 1, "name": "prosody", "version": version,
-        "file": "m.tflite", "size": len(blob), "sha256": sha, "feature_digest": DIGEST,
+        "type": "poise-model",
+        "v": 1,
+        "name": "prosody",
+        "version": version,
+        "file": "m.tflite",
+        "size": len(blob),
+        "sha256": sha,
+        "feature_digest": DIGEST,
         "card": {"format": "poise-model-card/1", "model": {"file": "m.tflite", "sha256": sha}},
-        "reference": {"file": "reference.wav", "size": len(clip),
-                      "sha256": hashlib.sha256(clip).hexdigest(),
-                      "expect": expect or {"ok": True}},
-        "issued": format_ts(now), "expires": format_ts(now + expires_in),
+        "reference": {
+            "file": "reference.wav",
+            "size": len(clip),
+            "sha256": hashlib.sha256(clip).hexdigest(),
+            "expect": expect or {"ok": True},
+        },
+        "issued": format_ts(now),
+        "expires": format_ts(now + expires_in),
     }
     return signing.sign(key, signed)
 
@@ -84,8 +102,9 @@ def test_install_then_upgrade(tmp_path: Path, wall: FakeWallClock) -> None:
     assert (tmp_path / "current").resolve().name == "v2"
 
 
-@pytest.mark.parametrize("case", ["unsigned", "tampered", "expired", "older", "bad-bytes",
-                                  "features"])
+@pytest.mark.parametrize(
+    "case", ["unsigned", "tampered", "expired", "older", "bad-bytes", "features"]
+)
 def test_refused_and_old_kept(tmp_path: Path, wall: FakeWallClock, case: str) -> None:
     f = Files()
     u = updater(tmp_path, f, wall)
@@ -163,8 +182,20 @@ def test_killed_transfer_keeps_old_and_resumes(tmp_path: Path, wall: FakeWallClo
     (tmp_path / "f.json").write_text(json.dumps({k: v.hex() for k, v in f.files[2].items()}))
     (tmp_path / "k.pub").write_bytes(signing.public_pem(KEY.public_key()))
     repo = str(Path(__file__).resolve().parents[2])
-    p = subprocess.run([sys.executable, "-c", KILLER, repo, str(root), str(tmp_path / "m.json"),
-                        str(tmp_path / "f.json"), str(tmp_path / "k.pub")], timeout=60, env={**os.environ})
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            KILLER,
+            repo,
+            str(root),
+            str(tmp_path / "m.json"),
+            str(tmp_path / "f.json"),
+            str(tmp_path / "k.pub"),
+        ],
+        timeout=60,
+        env={**os.environ},
+    )
     assert p.returncode == -9
     again = updater(root, f, wall)  # the next start
     assert again.running_version == 1
@@ -193,7 +224,9 @@ def test_first_install_failing_falls_back_to_shipped(tmp_path: Path, wall: FakeW
     assert out.status == "rolled-back" and u.current_model() is None
 
 
-def test_death_during_self_test_rolls_back_at_next_start(tmp_path: Path, wall: FakeWallClock) -> None:
+def test_death_during_self_test_rolls_back_at_next_start(
+    tmp_path: Path, wall: FakeWallClock
+) -> None:
     f = Files()
     u = updater(tmp_path, f, wall)
     u.offer(manifest(f, 1, wall(), blob(1)))

@@ -23,8 +23,13 @@ def _device(fleet: Fleet, url: str, tmp: Path, dev: str, site: str = "s1") -> tu
 
 def _admin(fleet: Fleet, client_id: str = "test-admin") -> object:
     s = fleet.settings
-    return mqtt_client(s.admin_port, fleet.dir.ca_cert, fleet.dir.client_cert("admin"),
-                       fleet.dir.client_key("admin"), client_id)
+    return mqtt_client(
+        s.admin_port,
+        fleet.dir.ca_cert,
+        fleet.dir.client_cert("admin"),
+        fleet.dir.client_key("admin"),
+        client_id,
+    )
 
 
 def test_enrolled_device_connects_and_publishes(

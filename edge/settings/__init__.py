@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from edge.errors import ConfigError
 from edge.features.config import FeatureConfig
+from edge.fleet.settings import FleetSettings
 from edge.settings.detectors import (
     DETECTOR_NAMES,
     DeadAirSettings,
@@ -27,7 +28,6 @@ from edge.settings.detectors import (
     PaceSettings,
     StressSettings,
 )
-from edge.fleet.settings import FleetSettings
 from edge.settings.loader import from_mapping, load_toml, merge_overrides
 
 Pattern = Literal["steady", "pulse", "blink"]

@@ -29,6 +29,7 @@ from edge.settings.detectors import (
     StressSettings,
 )
 from edge.settings.loader import from_mapping, load_toml, merge_overrides
+from edge.telemetry.settings import TelemetrySettings
 
 Pattern = Literal["steady", "pulse", "blink"]
 Buzz = Literal["none", "short", "double"]
@@ -57,6 +58,7 @@ __all__ = [
     "Pattern",
     "PolicySettings",
     "StressSettings",
+    "TelemetrySettings",
     "load_settings",
 ]
 
@@ -168,7 +170,13 @@ class BudgetSettings:
 
 @dataclass(frozen=True)
 class PolicySettings:
-    """Which detectors run, who may see them and what may leave the device."""
+    """Which detectors run, who may see them and what may leave the device (``edge.policy``)."""
+
+    profile: str = "default"
+    """Named policy in one word: ``default``, ``eu`` (EU AI Act Art. 5(1)(f): no arousal or
+    stress ever leaves the device, stress off unless set ``agent-only``) or ``private``
+    (only status and health are published). The profile sets the other ``policy`` keys; keys
+    given explicitly override it, but never past its hard rules."""
 
     detectors: tuple[str, ...] = DETECTOR_NAMES
     """Detectors that run. Left out = not computed at all."""
@@ -176,18 +184,40 @@ class PolicySettings:
     stress: Literal["off", "agent-only"] = "agent-only"
     """``off``: stress is never computed; ``agent-only``: shown to the agent, never published."""
 
-    publish_metrics: bool = False
-    """Allow per-call aggregate metrics (no audio, no text) to be published as telemetry."""
+    publish_metrics: bool = True
+    """Publish one aggregate per metrics window (rates, pitch, talk time; no audio, no text)."""
 
-    publish_cues: tuple[str, ...] = ("overtalk", "monologue", "dead_air")
-    """Cue kinds whose on/off events may be published; ``stress`` is never published."""
+    publish_arousal: bool = True
+    """Include arousal values in published metrics (refused by the ``eu`` and ``private``
+    profiles)."""
+
+    publish_events: bool = True
+    """Publish cue on/off (of ``publish_cues`` kinds) and call start/end events."""
+
+    publish_cues: tuple[str, ...] = ("overtalk", "monologue", "dead_air", "pace", "flat")
+    """Cue kinds whose on/off events and counts may be published; ``stress`` is never
+    published."""
 
     def __post_init__(self) -> None:
+        from edge.policy import EMOTION_DETECTORS, profile
+
+        try:
+            prof = profile(self.profile)
+        except ValueError as exc:
+            raise ValueError(str(exc)) from None
         for name in (*self.detectors, *self.publish_cues):
             if name not in DETECTOR_NAMES:
                 raise ValueError(f"unknown detector {name!r} (known: {', '.join(DETECTOR_NAMES)})")
         if "stress" in self.publish_cues:
             raise ValueError("stress is agent-only and can never be published")
+        if prof.hard_no_emotion:
+            if self.publish_arousal:
+                raise ValueError(f"profile {prof.name!r} never publishes arousal")
+            bad = [n for n in self.publish_cues if n in EMOTION_DETECTORS]
+            if bad:
+                raise ValueError(f"profile {prof.name!r} never publishes {', '.join(bad)} cues")
+        if prof.hard_no_telemetry and (self.publish_metrics or self.publish_events):
+            raise ValueError(f"profile {prof.name!r} publishes only status and health")
 
     def runs(self, name: str) -> bool:
         """Whether detector ``name`` runs under this policy."""
@@ -313,6 +343,8 @@ class DeviceSettings:
     """Cue output and styles."""
     model: ModelSettings = field(default_factory=ModelSettings)
     """Arousal model."""
+    telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
+    """MQTT publisher (off unless ``broker`` is set)."""
     fleet: FleetSettings = field(default_factory=FleetSettings)
     """Fleet enrollment, signed config and model updates (off unless ``enabled``)."""
 
@@ -324,6 +356,7 @@ def load_settings(
     data: dict[str, Any] = load_toml(path) if path is not None else {}
     if overrides:
         data = merge_overrides(data, overrides)
+    data = _apply_profile(data)
     settings = from_mapping(DeviceSettings, data)
     for name in DETECTOR_NAMES:
         det = settings.detectors.get(name)
@@ -332,6 +365,23 @@ def load_settings(
             side = "above" if below else "below"
             raise ConfigError(f"detectors.{name}: exit must be {side} enter (hysteresis)")
     return settings
+
+
+def _apply_profile(data: dict[str, Any]) -> dict[str, Any]:
+    """Put the named profile's policy values under the explicitly given ``policy`` keys."""
+    from edge.policy import profile_defaults
+
+    policy = data.get("policy", {})
+    if not isinstance(policy, dict):
+        return data  # from_mapping reports the type error
+    name = policy.get("profile", "default")
+    if not isinstance(name, str):
+        raise ConfigError(f"policy.profile must be a string, not {name!r}")
+    try:
+        base = profile_defaults(name)
+    except ValueError as exc:
+        raise ConfigError(f"policy.profile: {exc}") from None
+    return {**data, "policy": {**base, **policy}}
 
 
 def field_names(cls: type) -> list[str]:

@@ -104,7 +104,15 @@ def _run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     clock = MonotonicClock()
     store = BaselineStore(settings.baseline.state_file, settings.baseline)
+    fleet = _start_fleet(settings)
+    if fleet is not None and fleet.model_path() is not None:
+        import dataclasses
+
+        model = dataclasses.replace(settings.model, path=fleet.model_path())
+        settings = dataclasses.replace(settings, model=model)
     with ExitStack() as stack:
+        if fleet is not None:
+            stack.callback(fleet.close)
         source = make_source(args.source or settings.audio.source, settings)
         stack.callback(source.close)
         cue = make_cue_output(args.cue or settings.cues.output, settings.cues, clock)
@@ -130,6 +138,14 @@ def _run(args: argparse.Namespace) -> int:
             notifier=SdNotifier(),
             realtime=args.realtime,
         )
+        if fleet is not None:
+            fl = fleet
+
+            def reset_baseline() -> None:
+                pipeline.baseline.reset()
+                store.reset()
+
+            runner.between_blocks = lambda now: fl.poll(now, cue, reset_baseline)
 
         def _stop(signum: int, frame: Any) -> None:
             log.info("signal %d: stopping", signum)
@@ -143,6 +159,18 @@ def _run(args: argparse.Namespace) -> int:
     shown = sum(1 for _, _, s in stats.cues if s == "on")
     log.info("processed %.1f s of audio, %d events, %d cues", stats.audio_s, stats.events, shown)
     return 0
+
+
+def _start_fleet(settings: Any) -> Any:
+    """With ``fleet.enabled``: enroll on first start and build the fleet agent (its config and
+    cmd handlers join the telemetry publisher's connection via ``FleetRuntime.attach``)."""
+    if not settings.fleet.enabled:
+        return None
+    import time
+
+    from edge.fleet.device import FleetRuntime
+
+    return FleetRuntime.start(settings, time.time)
 
 
 def _recalibrate(args: argparse.Namespace) -> int:

@@ -1,0 +1,147 @@
+"""The fleet agent on a running unit: enrollment at first start, then config, models and commands.
+
+:meth:`FleetRuntime.start` enrolls if the unit has no certificate yet (key made here, token from
+the bundle), then builds the :class:`FleetAgent`. :meth:`FleetRuntime.attach` registers its
+handlers with the telemetry publisher (one MQTT connection carries both; the broker forces the
+client id to the certificate name, so a second connection would push the first off).
+Commands arrive on the publisher's network thread; what touches the cue or the baseline is
+queued and run by :meth:`FleetRuntime.poll` on the audio thread, between blocks.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from edge.errors import ConfigError
+from edge.fleet.agent import FleetAgent
+from edge.fleet.cmds import IDENTIFY_STYLE, CmdHandler
+from edge.fleet.config_keeper import ConfigKeeper
+from edge.fleet.enroll import EnrollmentClient, HttpsFetcher, HttpsTransport, Identity, Transport
+from edge.fleet.model_update import Fetcher, ModelUpdater
+from edge.fleet.selftest import run_self_test
+from edge.fleet.signing import SignatureError, load_public_keys
+from edge.settings.loader import from_mapping
+from edge.telemetry.envelope import WallClock
+from edge.telemetry.topics import DeviceTopics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Identify:
+    seconds: float
+
+
+class _Recalibrate:
+    pass
+
+
+class QueuedActions:
+    """The :class:`~edge.fleet.cmds.Blinker` and recalibrate callback given to the cmd handler:
+    both only queue; :meth:`FleetRuntime.poll` acts."""
+
+    def __init__(self) -> None:
+        self.q: queue.SimpleQueue[object] = queue.SimpleQueue()
+
+    def identify(self, seconds: float) -> None:
+        self.q.put(_Identify(seconds))
+
+    def recalibrate(self) -> None:
+        self.q.put(_Recalibrate())
+
+
+class FleetRuntime:
+    """Everything fleet-related on one unit."""
+
+    def __init__(self, agent: FleetAgent, actions: QueuedActions, identity: Identity) -> None:
+        self.agent = agent
+        self.actions = actions
+        self.identity = identity
+        self._identify_until: float | None = None
+
+    @classmethod
+    def start(
+        cls,
+        settings: Any,
+        wall_clock: WallClock,
+        transport: Transport | None = None,
+        fetcher: Fetcher | None = None,
+    ) -> FleetRuntime:
+        """Enroll if needed and build the agent from ``settings`` (a ``DeviceSettings``)."""
+        fs, ts = settings.fleet, settings.telemetry
+        if not ts.broker or not ts.ca_file or not ts.cert_file:
+            raise ConfigError(
+                "fleet.enabled needs telemetry.broker, telemetry.ca_file, cert_file and key_file"
+            )
+        state = Path(fs.state_dir)
+        state.mkdir(parents=True, exist_ok=True)
+        identity = Identity(Path(ts.key_file), Path(ts.cert_file), Path(ts.ca_file))
+        device = ts.device_id()
+        if not identity.enrolled:
+            tr = transport or HttpsTransport(fs.enroll_url, identity.ca)
+            EnrollmentClient(identity, tr).enroll(device, Path(fs.token_file))
+        try:
+            trusted = load_public_keys(Path(fs.signing_keys).read_bytes())
+        except (OSError, SignatureError) as exc:
+            raise ConfigError(f"fleet.signing_keys {fs.signing_keys}: {exc}") from None
+        topics = DeviceTopics(ts.site, device)
+        local = settings
+
+        def validate(remote: dict[str, Any]) -> object:
+            from edge.fleet.config_keeper import deep_merge
+            from edge.settings import DeviceSettings
+            from edge.settings.loader import to_mapping
+
+            return from_mapping(DeviceSettings, deep_merge(to_mapping(local), remote))
+
+        keeper = ConfigKeeper(state / "config.json", trusted, ts.site, device, wall_clock, validate)
+        models = ModelUpdater(
+            state / "models",
+            trusted,
+            settings.features.digest(),
+            fetcher or HttpsFetcher(fs.enroll_url, identity.ca),
+            lambda m, c, e: run_self_test(m, c, e, settings.features),
+            wall_clock,
+        )
+        actions = QueuedActions()
+        cmds = CmdHandler(actions, actions.recalibrate, wall_clock, fs.cmd_max_age_s)
+        agent = FleetAgent(topics, keeper, cmds, models)
+        return cls(agent, actions, identity)
+
+    def model_path(self) -> Path | None:
+        """The fleet-installed model to run (None: the configured one)."""
+        return self.agent.models.current_model() if self.agent.models is not None else None
+
+    def attach(self, publisher: Any) -> None:
+        """Route the publisher's ``config`` and ``cmd`` messages to the agent."""
+        publisher.add_handler("config", lambda m: self.agent.on_message(m.topic, m.payload))
+        publisher.add_handler("cmd", lambda m: self.agent.on_message(m.topic, m.payload))
+        self.agent.start()
+
+    def poll(self, now: float, cue: Any, reset_baseline: Callable[[], None]) -> None:
+        """On the audio thread: run queued identify/recalibrate; end an identify blink."""
+        from edge.settings import CueStyle
+
+        while True:
+            try:
+                act = self.actions.q.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(act, _Identify):
+                colour, pattern, buzz = IDENTIFY_STYLE
+                cue.show("identify", CueStyle(colour, pattern, buzz))  # type: ignore[arg-type]
+                self._identify_until = now + act.seconds
+            else:
+                reset_baseline()
+                log.info("baseline reset by the fleet (recalibrate)")
+        if self._identify_until is not None and now >= self._identify_until:
+            cue.clear()
+            self._identify_until = None
+
+    def close(self) -> None:
+        self.agent.close()

@@ -25,6 +25,10 @@ from edge.errors import PoiseError
 log = logging.getLogger(__name__)
 
 
+PROBE_ROOT = "fleet/probe"
+"""The fleet tools' own topics (outside ``poise/``: no collector sees them)."""
+
+
 class BrokerError(PoiseError):
     """The broker could not be reached or told."""
 
@@ -109,6 +113,32 @@ class AdminMqtt:
         finally:
             c.disconnect()
             c.loop_stop()
+
+    def retained(self, topic_filter: str) -> list[tuple[str, bytes]]:
+        """Every retained message under ``topic_filter`` (e.g. all devices' ``status``): they
+        arrive right after the subscription; a probe on the fleet's own topic, published after
+        subscribing, marks their end."""
+        c, _, _ = self._client(f"fleet.admin-r-{os.getpid()}-{threading.get_ident()}")
+        got: list[tuple[str, bytes]] = []
+        done = threading.Event()
+        probe = f"{PROBE_ROOT}/{os.getpid()}-{threading.get_ident()}"
+
+        def on_message(client: Any, userdata: Any, msg: Any) -> None:
+            if msg.topic == probe:
+                done.set()
+            elif msg.retain:
+                got.append((msg.topic, bytes(msg.payload)))
+
+        c.on_message = on_message
+        try:
+            c.subscribe([(topic_filter, 1), (probe, 1)])
+            c.publish(probe, b"", qos=1)
+            if not done.wait(self.timeout_s):
+                raise BrokerError("the broker did not answer the status probe")
+        finally:
+            c.disconnect()
+            c.loop_stop()
+        return got
 
     def kick(self, client_id: str) -> None:
         """Take over ``client_id``'s session (ending the live connection), then leave."""

@@ -38,6 +38,14 @@ class EnrollRequest(BaseModel):
     csr: str = Field(min_length=64, max_length=8192)
 
 
+class RenewRequest(BaseModel):
+    device: str = Field(pattern=r"^[a-z0-9-]{1,64}$")
+    certificate: str = Field(min_length=64, max_length=8192)
+    csr: str = Field(min_length=64, max_length=8192)
+    proof: str = Field(min_length=16, max_length=512)
+    """base64 ECDSA-SHA256 signature of the CSR (PEM bytes) by the current key."""
+
+
 class EnrollAnswer(BaseModel):
     certificate: str
     ca: str
@@ -58,6 +66,31 @@ def make_router(
         fleet = open_fleet()
         try:
             cert = fleet.enroll(req.device, req.token, req.csr.encode("ascii", "replace"))
+        except EnrollRefused as exc:
+            raise HTTPException(status_code=403, detail=str(exc)) from None
+        finally:
+            fleet.close()
+        return EnrollAnswer(
+            certificate=cert.decode("ascii"), ca=fdir.ca_cert.read_text(encoding="ascii")
+        )
+
+    @router.post("/v1/renew", response_model=EnrollAnswer)
+    def renew(req: RenewRequest) -> EnrollAnswer:
+        import base64
+        import binascii
+
+        try:
+            proof = base64.b64decode(req.proof, validate=True)
+        except (binascii.Error, ValueError):
+            raise HTTPException(status_code=403, detail="bad proof") from None
+        fleet = open_fleet()
+        try:
+            cert = fleet.renew_cert(
+                req.device,
+                req.certificate.encode("ascii", "replace"),
+                req.csr.encode("ascii", "replace"),
+                proof,
+            )
         except EnrollRefused as exc:
             raise HTTPException(status_code=403, detail=str(exc)) from None
         finally:

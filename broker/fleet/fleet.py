@@ -251,6 +251,53 @@ class Fleet:
             self._kick(device)
         return issued.cert_pem
 
+    def renew_cert(self, device: str, cert_pem: bytes, csr_pem: bytes, proof: bytes) -> bytes:
+        """A unit renews before expiry: its current certificate (fleet-issued, not revoked, not
+        expired, CN = ``device``) and a signature by its current key over the new CSR prove it
+        is the unit; the new key's CSR is signed. The old certificate stays valid until it ends
+        (a unit that loses the answer keeps working and retries)."""
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        now = self.wall_clock()
+        key, ca_cert = self._ca()
+        try:
+            cert = x509.load_pem_x509_certificate(cert_pem)
+            cert.verify_directly_issued_by(ca_cert)
+            pub = cert.public_key()
+            if not isinstance(pub, ec.EllipticCurvePublicKey):
+                raise ValueError("not an EC certificate")
+            pub.verify(proof, csr_pem, ec.ECDSA(hashes.SHA256()))
+        except (ValueError, TypeError, InvalidSignature):
+            raise EnrollRefused("not a valid fleet certificate and proof") from None
+        cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        if not cns or cns[0].value != device or cert.not_valid_after_utc.timestamp() <= now:
+            raise EnrollRefused("certificate expired or for another device")
+        with self.registry.transaction() as db:
+            d = self.registry.get(device)
+            if d is None or d.revoked_at is not None:
+                raise EnrollRefused("device revoked")
+            if not self.registry.cert_is_current(device, cert.serial_number):
+                raise EnrollRefused("certificate revoked")
+            try:
+                issued = ca.sign_csr(
+                    key, ca_cert, csr_pem, device, _utc(now), self.settings.device_cert_days
+                )
+            except ca.CsrError as exc:
+                raise EnrollRefused(str(exc)) from None
+            db.execute(
+                "UPDATE devices SET cert_serial = ?, cert_not_after = ? WHERE id = ?",
+                (str(issued.serial), issued.not_after.timestamp(), device),
+            )
+            db.execute(
+                "INSERT INTO certs (serial, device, not_after) VALUES (?, ?, ?)",
+                (str(issued.serial), device, issued.not_after.timestamp()),
+            )
+        log.info("device %s renewed its certificate (until %s)", device, issued.not_after.date())
+        return issued.cert_pem
+
     def revoke(self, device: str) -> None:
         """Revoke: CRL and ACL regenerated, broker reloaded, live session ended."""
         d = self.device(device)
@@ -268,6 +315,37 @@ class Fleet:
             log.warning(
                 "could not end %s's session (%s); it is refused at its next connect", device, exc
             )
+
+    def sync_status(self) -> int:
+        """Read every device's retained ``status`` from the broker into the registry (last
+        seen, software, model and config versions); returns how many devices reported."""
+        from edge.telemetry.envelope import parse_ts
+        from edge.telemetry.topics import TopicError, device_filter, parse_topic
+
+        models = {
+            json.loads(r[0])["signed"]["sha256"]: int(r[1])
+            for r in self.registry.db.execute("SELECT doc, version FROM models")
+        }
+        n = 0
+        for topic, payload in self.mqtt.retained(device_filter(kind="status")):
+            try:
+                t = parse_topic(topic)
+                st = json.loads(payload)
+                if st.get("device") != t.device or self.registry.get(t.device) is None:
+                    continue
+                model = st.get("model") or {}
+                cfg = st.get("config_version")
+                self.registry.seen(
+                    t.device,
+                    parse_ts(str(st["ts"])),
+                    str(st.get("software", ""))[:64] or None,
+                    models.get(str(model.get("sha256", ""))),
+                    cfg if isinstance(cfg, int) else None,
+                )
+                n += 1
+            except (TopicError, ValueError, KeyError, TypeError, AttributeError):
+                continue
+        return n
 
     def identify(self, device: str, seconds: float = 30.0) -> str:
         """Send ``identify`` on the device's cmd topic; returns the command id."""

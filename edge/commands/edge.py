@@ -170,7 +170,9 @@ def _start_fleet(settings: Any) -> Any:
 
     from edge.fleet.device import FleetRuntime
 
-    return FleetRuntime.start(settings, time.time)
+    runtime = FleetRuntime.start(settings, time.time)
+    runtime.start_renewals()
+    return runtime
 
 
 def _recalibrate(args: argparse.Namespace) -> int:

@@ -65,6 +65,11 @@ def register(sub: Any) -> None:
     ls = fs.add_parser("list", help="inventory: site, desk, state, last seen, versions, expiry")
     ls.add_argument("--site")
     ls.add_argument("--json", action="store_true")
+    ls.add_argument(
+        "--live",
+        action="store_true",
+        help="first read every device's retained status from the broker",
+    )
     ls.set_defaults(func=_list)
 
     rv = fs.add_parser("revoke", help="revoke a device: CRL, ACL, broker reload, session ended")
@@ -195,6 +200,8 @@ def _when(t: float | None) -> str:
 def _list(args: argparse.Namespace) -> int:
     fleet = _open(args)
     try:
+        if args.live:
+            print(f"{fleet.sync_status()} device(s) reported a status", file=sys.stderr)
         devices = fleet.registry.devices(site=args.site)
     finally:
         fleet.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,14 @@ from edge.errors import ConfigError
 from edge.fleet.agent import FleetAgent
 from edge.fleet.cmds import IDENTIFY_STYLE, CmdHandler
 from edge.fleet.config_keeper import ConfigKeeper
-from edge.fleet.enroll import EnrollmentClient, HttpsFetcher, HttpsTransport, Identity, Transport
+from edge.fleet.enroll import (
+    EnrollmentClient,
+    HttpsFetcher,
+    HttpsTransport,
+    Identity,
+    RenewalClient,
+    Transport,
+)
 from edge.fleet.model_update import Fetcher, ModelUpdater
 from edge.fleet.selftest import run_self_test
 from edge.fleet.signing import SignatureError, load_public_keys
@@ -58,11 +66,22 @@ class QueuedActions:
 class FleetRuntime:
     """Everything fleet-related on one unit."""
 
-    def __init__(self, agent: FleetAgent, actions: QueuedActions, identity: Identity) -> None:
+    def __init__(
+        self,
+        agent: FleetAgent,
+        actions: QueuedActions,
+        identity: Identity,
+        renewal: RenewalClient | None = None,
+        device: str = "",
+    ) -> None:
         self.agent = agent
         self.actions = actions
         self.identity = identity
+        self.renewal = renewal
+        self.device = device
         self._identify_until: float | None = None
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
 
     @classmethod
     def start(
@@ -111,7 +130,28 @@ class FleetRuntime:
         actions = QueuedActions()
         cmds = CmdHandler(actions, actions.recalibrate, wall_clock, fs.cmd_max_age_s)
         agent = FleetAgent(topics, keeper, cmds, models)
-        return cls(agent, actions, identity)
+        renewal = RenewalClient(
+            identity, transport or HttpsTransport(fs.enroll_url, identity.ca), wall_clock
+        )
+        renewal.finish()
+        return cls(agent, actions, identity, renewal, device)
+
+    def start_renewals(self, every_s: float = 12 * 3600.0) -> None:
+        """Check the certificate now and every ``every_s`` on a thread of its own; renew it
+        within 30 days of its end (the publisher's next connection uses the new one)."""
+
+        def loop() -> None:
+            while True:
+                try:
+                    if self.renewal is not None:
+                        self.renewal.renew(self.device)
+                except Exception as exc:  # offline or refused: try again later
+                    log.warning("certificate renewal failed: %s", exc)
+                if self._stop.wait(every_s):
+                    return
+
+        self._renewer = threading.Thread(target=loop, name="poise-cert-renewal", daemon=True)
+        self._renewer.start()
 
     def model_path(self) -> Path | None:
         """The fleet-installed model to run (None: the configured one)."""
@@ -144,4 +184,5 @@ class FleetRuntime:
             self._identify_until = None
 
     def close(self) -> None:
+        self._stop.set()
         self.agent.close()

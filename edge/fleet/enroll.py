@@ -148,6 +148,76 @@ class EnrollmentClient:
             raise EnrollError("the enrollment answer is a certificate for another key or device")
 
 
+class RenewalClient:
+    """Renews the unit's certificate before it ends: a new key and CSR, proven by the current
+    key and certificate. The new pair is written as ``*.next`` first and then moved into place
+    key-first; :meth:`finish` completes a move interrupted by a power cut."""
+
+    def __init__(
+        self, identity: Identity, transport: Transport, wall_clock: Any, before_days: float = 30.0
+    ) -> None:
+        self.identity = identity
+        self.transport = transport
+        self.wall_clock = wall_clock
+        self.before_days = before_days
+
+    def _next(self, p: Path) -> Path:
+        return p.with_name(p.name + ".next")
+
+    def finish(self) -> None:
+        key_n, cert_n = self._next(self.identity.key), self._next(self.identity.cert)
+        if cert_n.exists() and not key_n.exists():
+            os.replace(cert_n, self.identity.cert)  # key already moved: finish with the cert
+        elif cert_n.exists() and key_n.exists():
+            os.replace(key_n, self.identity.key)
+            os.replace(cert_n, self.identity.cert)
+        elif key_n.exists():
+            key_n.unlink()  # the answer never came: keep the current pair
+
+    def due(self) -> bool:
+        cert = x509.load_pem_x509_certificate(self.identity.cert.read_bytes())
+        left = cert.not_valid_after_utc.timestamp() - self.wall_clock()
+        return left < self.before_days * 86400
+
+    def renew(self, device: str) -> bool:
+        """Renew if due; True when a new certificate is in place."""
+        import base64
+
+        self.finish()
+        if not self.due():
+            return False
+        old_key = serialization.load_pem_private_key(self.identity.key.read_bytes(), None)
+        if not isinstance(old_key, ec.EllipticCurvePrivateKey):
+            raise EnrollError("the unit's key is not an EC key")
+        key = ec.generate_private_key(ec.SECP256R1())
+        write_secret(
+            self._next(self.identity.key),
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
+        csr = make_csr(key, device)
+        proof = old_key.sign(csr, ec.ECDSA(hashes.SHA256()))
+        answer = self.transport.post(
+            "/v1/renew",
+            {
+                "device": device,
+                "certificate": self.identity.cert.read_text(encoding="ascii"),
+                "csr": csr.decode("ascii"),
+                "proof": base64.b64encode(proof).decode("ascii"),
+            },
+        )
+        cert_pem = str(answer.get("certificate", "")).encode("ascii")
+        EnrollmentClient(self.identity, self.transport)._check(cert_pem, key, device)
+        write_secret(self._next(self.identity.cert), cert_pem)
+        os.chmod(self._next(self.identity.cert), 0o644)
+        self.finish()
+        log.info("certificate renewed for %s", device)
+        return True
+
+
 class HttpsTransport:
     """JSON over HTTPS, trusting only the fleet CA."""
 

@@ -79,6 +79,9 @@ def test_unit_from_bundle_enrolls_and_follows_the_fleet(
     try:
         assert pub.wait_connected(WAIT_S)
         assert adm.wait_for(lambda m: any(t == topics.status for t, _ in m))
+        assert fleet.sync_status() == 1  # `poise fleet list --live`
+        d = fleet.device("desk-5")
+        assert d.last_seen is not None and d.software == __version__
         config_set(fleet, device="desk-5", assignments=["cues.brightness=0.2"])
         _until(lambda: runtime.agent.config.version > 0, "config never applied")
         assert runtime.agent.last_config is not None

@@ -155,3 +155,33 @@ def test_tokens_and_keys_are_0600(fleet: Fleet) -> None:
         assert db.execute("SELECT COUNT(*) FROM devices").fetchone()[0] == 0
     with pytest.raises(PoiseError):
         Fleet.init(fleet.dir, fleet.settings)  # never overwrites a CA
+
+
+def test_unit_renews_its_certificate_before_expiry(
+    fleet: Fleet, enroll_server: str, tmp_path: Path
+) -> None:
+    from cryptography import x509
+
+    from edge.fleet.enroll import RenewalClient
+    from tests.fleet.conftest import FakeWallClock
+
+    a = fleet.add("desk-1", "s1", "A")
+    ident = enroll(fleet, enroll_server, "desk-1", tmp_path / "u", a.token)
+    old = x509.load_pem_x509_certificate(ident.cert.read_bytes())
+    old_key = ident.key.read_bytes()
+    transport = HttpsTransport(enroll_server, fleet.dir.ca_cert)
+    import time
+
+    early = RenewalClient(ident, transport, FakeWallClock(time.time()))
+    assert not early.renew("desk-1")  # a year left: nothing to do
+    late = RenewalClient(ident, transport, FakeWallClock(time.time() + 340 * 86400))
+    assert late.renew("desk-1")
+    new = x509.load_pem_x509_certificate(ident.cert.read_bytes())
+    assert new.serial_number != old.serial_number and ident.key.read_bytes() != old_key
+    assert ident.key.stat().st_mode & 0o777 == 0o600
+    assert fleet.device("desk-1").cert_serial == str(new.serial_number)
+    assert not list((tmp_path / "u").glob("*.next"))
+    # A revoked unit cannot renew.
+    fleet.revoke("desk-1")
+    with pytest.raises(EnrollError, match="403"):
+        RenewalClient(ident, transport, FakeWallClock(time.time() + 340 * 86400)).renew("desk-1")

@@ -276,7 +276,7 @@ def evaluate(name: str, calm_minutes: float, overrides: list[str]) -> dict[str, 
         "calm_signal_p99": margins,
         "model": model is not None,
         "timeline": [
-            (e["t"], e["kind"], e["cue"], e["state"], e.get("reason"))
+            (e["t"], e["kind"], e["cue"], e.get("state", "on"), e.get("reason"))
             for e in events
             if e["kind"] in ("cue", "suppressed")
         ],

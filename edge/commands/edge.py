@@ -91,14 +91,37 @@ def make_source(spec: str, settings: Any) -> Any:
     raise ConfigError(f"unknown audio source {spec!r} (wav:FILE or pyaudio:DEVICE)")
 
 
-def _run(args: argparse.Namespace) -> int:
+def make_sinks(args: argparse.Namespace, settings: Any, clock: Any, stack: ExitStack) -> list[Any]:
+    """The run's event sinks: the cue output and the events file, each on its own thread behind
+    a bounded queue (more sinks, such as the telemetry publisher, are appended here)."""
     from edge.cues.factory import make_cue_output
+    from edge.device.cue_sink import CueSink
+    from edge.device.sinks import JsonLinesSink, SupervisedSink
+    from edge.errors import ConfigError
+
+    sinks: list[Any] = []
+    cue = make_cue_output(args.cue or settings.cues.output, settings.cues, clock)
+    sinks.append(SupervisedSink(CueSink(cue, settings.cues.styles)))
+    if args.events:
+        if args.events == "-":
+            out, own = sys.stdout, False
+        else:
+            try:
+                out, own = Path(args.events).open("w", encoding="utf-8"), True  # noqa: SIM115
+            except OSError as exc:
+                for sink in sinks:
+                    sink.close()
+                raise ConfigError(f"cannot write events to {args.events}: {exc.strerror}") from None
+        sinks.append(SupervisedSink(JsonLinesSink(out, own=own), maxsize=10_000))
+    return sinks
+
+
+def _run(args: argparse.Namespace) -> int:
     from edge.device.arousal import load_arousal_model
     from edge.device.baseline import BaselineStore
     from edge.device.pipeline import Pipeline
     from edge.device.runner import Runner
     from edge.device.sdnotify import SdNotifier
-    from edge.errors import ConfigError
     from edge.protocols import MonotonicClock
 
     settings = _settings(args)
@@ -115,25 +138,15 @@ def _run(args: argparse.Namespace) -> int:
             stack.callback(fleet.close)
         source = make_source(args.source or settings.audio.source, settings)
         stack.callback(source.close)
-        cue = make_cue_output(args.cue or settings.cues.output, settings.cues, clock)
-        events = None
-        if args.events == "-":
-            events = sys.stdout
-        elif args.events:
-            try:
-                events = stack.enter_context(Path(args.events).open("w", encoding="utf-8"))
-            except OSError as exc:
-                cue.close()
-                raise ConfigError(f"cannot write events to {args.events}: {exc.strerror}") from None
+        sinks = make_sinks(args, settings, clock, stack)
         pipeline = Pipeline(
             settings, store.load(), load_arousal_model(settings.model, settings.features)
         )
         runner = Runner(
             pipeline,
             source,
-            cue,
+            sinks,
             clock,
-            events=events,
             store=store,
             notifier=SdNotifier(),
             realtime=args.realtime,
@@ -145,7 +158,8 @@ def _run(args: argparse.Namespace) -> int:
                 pipeline.baseline.reset()
                 store.reset()
 
-            runner.between_blocks = lambda now: fl.poll(now, cue, reset_baseline)
+            cue_sink = next(s for s in sinks if getattr(s, "name", "") == "cue")
+            runner.between_blocks = lambda now: fl.poll(now, cue_sink.handle, reset_baseline)
 
         def _stop(signum: int, frame: Any) -> None:
             log.info("signal %d: stopping", signum)

@@ -302,6 +302,25 @@ class DynamicsTracker:
 
     # ---- output ------------------------------------------------------------------------------
 
+    def talk_s(self, side: Side) -> float:
+        """Seconds of talk spurts of ``side`` decided so far."""
+        return self._t(self._talk[side])
+
+    def current_turn_s(self, side: Side) -> float:
+        """Length so far of ``side``'s turn in progress (0 when none): the same turn definition
+        as the monologue events, read before the turn has ended (the device's monologue cue)."""
+        turn = self._turns[side]
+        start, end = turn.start, self._n
+        run = self._open
+        if run is not None:
+            if run.state == _NONE:
+                if run.end - run.start >= self._h(self.config.monologue_gap_s):
+                    return 0.0
+                end = run.start  # a pause inside the turn: the turn so far ends at the speech
+            if self._speaks(run.state, side) and start < 0:
+                start = run.start
+        return 0.0 if start < 0 else self._t(end - start)
+
     @property
     def events(self) -> list[DynamicsEvent]:
         """All events so far, in the order they were decided."""

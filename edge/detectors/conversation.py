@@ -1,12 +1,11 @@
 """Turn-taking signals from the two VAD streams: overtalk, monologue, dead_air.
 
 * ``overtalk``: share of the last ``window_s`` (1 s) of hops in which both sides had speech.
-* ``monologue``: length of the agent's current turn in seconds. A turn starts when the agent
-  speaks while the customer does not; it ends when the customer speaks for at least
-  ``customer_takeover_s`` (shorter backchannels such as "mhm" do not end it) or the agent is
-  silent for ``turn_gap_s``.
-* ``dead_air``: seconds since either side last spoke; only while a call is in progress (both
-  sides spoke within ``call_memory_s``), otherwise 0.
+* ``monologue``: length of the agent's current turn in seconds, with the one turn definition
+  of ``docs/dynamics.md`` (spurts joined across gaps shorter than ``monologue_gap_s``; a lone
+  customer spurt ends the turn, overlapping backchannels do not).
+* ``dead_air``: seconds since either side last spoke, only while a call is in progress (as
+  :mod:`edge.conversation.calls` decides), otherwise 0.
 """
 
 from __future__ import annotations
@@ -14,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from edge.conversation.calls import CallTracker
+from edge.conversation.dynamics import DynamicsTracker
 from edge.detectors.tick import Tick
-from edge.settings import DeadAirSettings, MonologueSettings
 
 
 class OvertalkSignal:
@@ -34,48 +34,27 @@ class OvertalkSignal:
 
 
 class MonologueSignal:
-    """Length of the agent's current turn."""
+    """Length of the agent's current turn, as the conversation dynamics define a turn
+    (:meth:`edge.conversation.dynamics.DynamicsTracker.current_turn_s`)."""
 
-    def __init__(self, settings: MonologueSettings) -> None:
-        self.settings = settings
-        self._turn_start: float | None = None
-        self._agent_silence = 0.0
-        self._customer_run = 0.0
+    def __init__(self, tracker: DynamicsTracker) -> None:
+        self.tracker = tracker
 
     def update(self, tick: Tick) -> float:
-        start = tick.t - tick.duration_s
-        if tick.customer_speaking:
-            self._customer_run += tick.duration_s
-            if self._customer_run >= self.settings.customer_takeover_s:
-                self._turn_start = None
-        else:
-            self._customer_run = 0.0
-        if tick.agent_speaking:
-            self._agent_silence = 0.0
-            if self._turn_start is None and not tick.customer_speaking:
-                self._turn_start = start
-        else:
-            self._agent_silence += tick.duration_s
-            if self._agent_silence >= self.settings.turn_gap_s:
-                self._turn_start = None
-        return 0.0 if self._turn_start is None else tick.t - self._turn_start
+        return self.tracker.current_turn_s("agent")
 
 
 class DeadAirSignal:
-    """Seconds of mutual silence inside a call."""
+    """Seconds of mutual silence inside a call (:class:`edge.conversation.calls.CallTracker`
+    decides where calls are; between calls the idle headset is never dead air)."""
 
-    def __init__(self, settings: DeadAirSettings) -> None:
-        self.settings = settings
-        self._agent_last = -np.inf
-        self._customer_last = -np.inf
+    def __init__(self, calls: CallTracker) -> None:
+        self.calls = calls
+        self._last_speech = -np.inf
 
     def update(self, tick: Tick) -> float:
-        if tick.agent.vad.any():
-            self._agent_last = tick.t
-        if tick.customer.vad.any():
-            self._customer_last = tick.t
-        last_any = max(self._agent_last, self._customer_last)
-        first_of_pair = min(self._agent_last, self._customer_last)
-        if tick.t - first_of_pair > self.settings.call_memory_s:
+        if tick.agent.vad.any() or tick.customer.vad.any():
+            self._last_speech = tick.t
+        if not self.calls.in_call:
             return 0.0
-        return float(tick.t - last_any)
+        return float(tick.t - self._last_speech)

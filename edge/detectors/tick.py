@@ -28,10 +28,19 @@ class Lane:
     """Syllables per second of speech over the trailing window."""
     level_dbfs: npt.NDArray[np.float32]
     """Level in dBFS."""
+    syllables: npt.NDArray[np.float32]
+    """Syllables per hop (the front-end's count)."""
 
     @classmethod
     def of(cls, batch: FrameBatch) -> Lane:
-        return cls(batch.t, batch.vad, batch.f0_st, batch.articulation_rate_sps, batch.level_dbfs)
+        return cls(
+            batch.t,
+            batch.vad,
+            batch.f0_st,
+            batch.articulation_rate_sps,
+            batch.level_dbfs,
+            batch.syllables,
+        )
 
     def slice(self, start: int, stop: int) -> Lane:
         return Lane(
@@ -40,6 +49,7 @@ class Lane:
             self.f0_st[start:stop],
             self.articulation_rate_sps[start:stop],
             self.level_dbfs[start:stop],
+            self.syllables[start:stop],
         )
 
     def __len__(self) -> int:

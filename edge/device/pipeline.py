@@ -1,11 +1,17 @@
 """The I/O-free device loop: ``Pipeline.step(block) -> events``.
 
 Per block: both channels go through their own feature front-end; hops that became final on both
-channels are cut into decision ticks of ``TICK_HOPS`` hops (0.1 s). Per tick every running
-detector computes its signal, its :class:`~edge.detectors.hysteresis.Drift` decides on/off, the
-:class:`~edge.detectors.arbiter.Arbiter` turns drifts into (few) shown cues, and the agent's
-speech feeds the baseline (frozen while a pace/flat/stress drift is active). Time is seconds of
-audio, never the wall clock, so a WAV file replayed at any speed gives the same events.
+channels are cut into decision ticks of ``TICK_HOPS`` hops (0.1 s). Per tick the conversation
+dynamics and the call tracker advance (one definition of talk, turns and calls, shared with
+``poise analyze``), every running detector computes its signal, its
+:class:`~edge.detectors.hysteresis.Drift` decides on/off, the
+:class:`~edge.detectors.arbiter.Arbiter` turns drifts into (few) shown cues, the agent's speech
+feeds the baseline (frozen while a pace/flat/stress drift is active), and the tick is added to
+the current metrics window, which is closed every ``metrics_window_s`` and at call start and
+end. Every event carries the call id (or ``None``) and the signed-in agent (or ``None``). Time
+is seconds of audio, never the wall clock, so a WAV file replayed at any speed gives the same
+events. Without a far end (``far_end=False``, a mono recording) blocks may have one channel and
+the detectors that need the customer (``FAR_END_DETECTORS``) are off.
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from edge.detectors.arbiter import Arbiter, Event
+from edge.conversation.calls import CallChange, CallTracker, random_call_id
+from edge.conversation.dynamics import DynamicsTracker
+from edge.detectors.arbiter import Arbiter
 from edge.detectors.conversation import DeadAirSignal, MonologueSignal, OvertalkSignal
 from edge.detectors.empathy import EmpathySignal
 from edge.detectors.hysteresis import Drift, Transition
@@ -27,6 +35,8 @@ from edge.detectors.prosody import ProsodySignals
 from edge.detectors.tick import Lane, Tick
 from edge.device.arousal import ArousalModel, empty_scores
 from edge.device.baseline import METRICS, AgentBaseline
+from edge.device.events import BaselineEvent, CallEvent, CueEvent, Event, MetricsWindow
+from edge.device.window import WindowAggregator
 from edge.errors import InputError
 from edge.features.config import FeatureConfig
 from edge.features.frames import FrameBatch
@@ -41,6 +51,8 @@ TICK_HOPS = 10
 AGENT_DRIFTS = ("pace", "flat", "stress")
 #: Detectors that need the arousal model.
 MODEL_DETECTORS = ("stress", "empathy")
+#: Detectors that need the far end (customer channel).
+FAR_END_DETECTORS = ("overtalk", "dead_air", "empathy")
 
 
 class FrontEndLike(Protocol):
@@ -94,7 +106,8 @@ class _Channel:
 
 
 class Pipeline:
-    """Two front-ends, optional arousal model, baseline, detectors and arbitration."""
+    """Two front-ends, optional arousal model, baseline, detectors, arbitration, calls and
+    metrics windows."""
 
     def __init__(
         self,
@@ -102,11 +115,13 @@ class Pipeline:
         baseline: AgentBaseline | None = None,
         model_factory: Callable[[], ArousalModel] | None = None,
         frontend_factory: Callable[[FeatureConfig], FrontEndLike] | None = None,
-        metrics_every_s: float = 10.0,
+        far_end: bool = True,
+        new_call_id: Callable[[], str] = random_call_id,
     ) -> None:
         settings = settings if settings is not None else DeviceSettings()
         self.settings = settings
         self.baseline = baseline if baseline is not None else AgentBaseline(settings.baseline)
+        self.far_end = far_end
         fc = settings.features
         self.hop_s = fc.hop_s
         if frontend_factory is None:
@@ -116,15 +131,7 @@ class Pipeline:
                 min_batch_hops=batch_hops,
                 learned_syllables=self.settings.audio.learned_syllables,
             )
-        self.metrics_every_s = metrics_every_s
-        self._channels = [
-            _Channel(
-                frontend_factory(fc),
-                model_factory() if model_factory is not None else None,
-                fc.n_mels,
-            )
-            for _ in range(2)
-        ]
+        self.metrics_window_s = settings.metrics_window_s
         policy = settings.policy
         self.running = tuple(n for n in DETECTOR_NAMES if policy.runs(n))
         if model_factory is None:
@@ -132,13 +139,32 @@ class Pipeline:
             if off:
                 log.info("no arousal model: %s disabled", " and ".join(off))
             self.running = tuple(n for n in self.running if n not in MODEL_DETECTORS)
+        if not far_end:
+            off = [n for n in FAR_END_DETECTORS if n in self.running]
+            if off:
+                log.info("no far end: %s disabled", ", ".join(off))
+            self.running = tuple(n for n in self.running if n not in FAR_END_DETECTORS)
+        wants_model = [n in self.running for n in ("stress", "empathy")]
+        self._channels = [
+            _Channel(
+                frontend_factory(fc),
+                model_factory() if model_factory is not None and wants else None,
+                fc.n_mels,
+            )
+            for wants in wants_model
+        ]
         d = settings.detectors
         self.drifts = {n: Drift(n, d.get(n), below=(n == "flat")) for n in self.running}
         self.arbiter = Arbiter(d, settings.budget, policy)
+        self.dynamics = DynamicsTracker(self.hop_s, settings.dynamics)
+        self.calls = CallTracker(settings.calls, far_end=far_end, new_id=new_call_id)
+        self.window = WindowAggregator(self.hop_s, 0.0, far_end=far_end)
+        self.agent: str | None = None
+        """The signed-in agent (pseudonymous id), or ``None``."""
         self._prosody = ProsodySignals(self.baseline, settings.baseline, d)
         self._overtalk = OvertalkSignal()
-        self._monologue = MonologueSignal(d.monologue)
-        self._dead_air = DeadAirSignal(d.dead_air)
+        self._monologue = MonologueSignal(self.dynamics)
+        self._dead_air = DeadAirSignal(self.calls)
         self._empathy = EmpathySignal(d.empathy)
         self._signals: dict[str, Callable[[Tick], float]] = {
             "pace": self._prosody.pace,
@@ -151,33 +177,60 @@ class Pipeline:
         }
         self.last_values: dict[str, float] = dict.fromkeys(self.running, math.nan)
         self._frozen_reported = False
-        self._next_metrics = metrics_every_s
+        self._talk_seen = {"agent": 0.0, "customer": 0.0}
         self.agent_speech_s = 0.0
         self.ticks = 0
+        self._last_t = 0.0
 
     # -- feeding ---------------------------------------------------------------------------
 
     def step(self, block: AudioBlock) -> list[Event]:
         """Process one block (column 0 agent, column 1 customer: the source maps the device's
-        channels); return the events it caused, in time order."""
+        channels; one column without a far end); return the events it caused, in time order."""
         if block.sample_rate != self.settings.features.sample_rate:
             raise InputError(
                 f"audio at {block.sample_rate} Hz, the front-end runs at "
                 f"{self.settings.features.sample_rate} Hz (the source must resample)"
             )
-        if block.channels != 2:
+        want = 2 if self.far_end else 1
+        if block.channels != want and not (not self.far_end and block.channels == 2):
             raise InputError(
-                f"the pipeline needs 2 channels (agent, customer), the block has {block.channels}"
+                f"the pipeline needs {want} channel(s) (agent{', customer' if want == 2 else ''}),"
+                f" the block has {block.channels}"
             )
-        for ch, idx in zip(self._channels, (0, 1), strict=True):
-            ch.add(ch.fe.process(np.ascontiguousarray(block.samples[:, idx])))
+        agent = np.ascontiguousarray(block.samples[:, 0])
+        customer = (
+            np.ascontiguousarray(block.samples[:, 1]) if self.far_end else np.zeros_like(agent)
+        )
+        for ch, x in zip(self._channels, (agent, customer), strict=True):
+            ch.add(ch.fe.process(x))
         return self._drain(final=False)
 
     def flush(self) -> list[Event]:
-        """End of stream: process the front-ends' last hops and any partial tick."""
+        """End of stream: process the front-ends' last hops and any partial tick, end the call
+        in progress and close the last metrics window."""
         for ch in self._channels:
             ch.add(ch.fe.flush())
-        return self._drain(final=True)
+        events = self._drain(final=True)
+        t = self._last_t
+        cleared = self.arbiter.clear(t, "flush")
+        if cleared is not None:
+            events.append(self._stamp(cleared))
+        change = self.calls.end(t)
+        if change is not None:
+            events.extend(self._call_change(change, t))
+        elif self.window.ticks:
+            events.append(self._close_window(t))
+        return events
+
+    def set_agent(self, agent: str | None) -> list[Event]:
+        """A sign-in (or sign-out, ``None``): later events carry this agent."""
+        self.agent = agent
+        return [self._stamp(BaselineEvent(self._last_t, "agent", speech_s=self.baseline.speech_s))]
+
+    def _stamp(self, ev: Event) -> Event:
+        stamped: Event = ev.stamped(self.calls.call, self.agent)
+        return stamped
 
     def _drain(self, final: bool) -> list[Event]:
         agent, customer = self._channels
@@ -206,6 +259,17 @@ class Pipeline:
 
     def _tick(self, tick: Tick) -> list[Event]:
         self.ticks += 1
+        self._last_t = tick.t
+        events: list[Event] = []
+        self.window.add_dynamics(self.dynamics.feed(tick.agent.vad, tick.customer.vad))
+        self._add_talk()
+        change = self.calls.update(
+            tick.t, bool(tick.agent.vad.any()), bool(tick.customer.vad.any())
+        )
+        if change is not None:
+            events.extend(self._call_change(change, tick.t - tick.duration_s))
+            if change.state == "start":
+                self._empathy.reset()
         self._prosody.observe(tick)
         if "empathy" in self.drifts:
             self._empathy.frozen = self.drifts["empathy"].active
@@ -216,12 +280,63 @@ class Pipeline:
             tr = self.drifts[name].update(tick.t, v)
             if tr is not None:
                 transitions.append(tr)
-        events = self.arbiter.step(tick.t, transitions)
-        events.extend(self._feed_baseline(tick))
-        if tick.t >= self._next_metrics:
-            self._next_metrics = tick.t + self.metrics_every_s
-            events.append(self._metrics_event(tick.t))
+        for ev in self.arbiter.step(tick.t, transitions):
+            if isinstance(ev, CueEvent) and ev.state == "on":
+                self.window.add_cue(ev.cue)
+            events.append(self._stamp(ev))
+        events.extend(self._stamp(e) for e in self._feed_baseline(tick))
+        stress = self.last_values.get("stress", math.nan)
+        self.window.add_tick(
+            tick.agent,
+            tick.customer,
+            [stress] if "stress" in self.running else [],
+            [float(x) for x in tick.customer_arousal] if "empathy" in self.running else [],
+        )
+        self.window.add_turn(
+            max(self.dynamics.current_turn_s("agent"), self.dynamics.current_turn_s("customer"))
+        )
+        if tick.t - self.window.t_start >= self.metrics_window_s - 1e-9:
+            events.append(self._close_window(tick.t))
         return events
+
+    def _add_talk(self) -> None:
+        now = {"agent": self.dynamics.talk_s("agent"), "customer": self.dynamics.talk_s("customer")}
+        self.window.add_talk(
+            now["agent"] - self._talk_seen["agent"], now["customer"] - self._talk_seen["customer"]
+        )
+        self._talk_seen = now
+
+    def _call_change(self, change: CallChange, t: float) -> list[Event]:
+        """Close the window at the boundary so each window belongs to one call or none."""
+        out: list[Event] = []
+        if change.state == "start":
+            if self.window.ticks:
+                prev, self.calls.call = self.calls.call, None
+                out.append(self._close_window(t))
+                self.calls.call = prev
+            out.append(self._stamp(CallEvent(change.t, "start")))
+        else:
+            self.calls.call = change.call  # the closing window and the end event are the call's
+            if self.window.ticks:
+                out.append(self._close_window(t))
+            out.append(self._stamp(CallEvent(change.t, "end", change.duration_s)))
+            self.calls.call = None
+        return out
+
+    def _close_window(self, t: float) -> MetricsWindow:
+        b = self.baseline
+        state = "calibrating" if not b.ready else ("frozen" if b.frozen else "following")
+        rate = b.reference("articulation_rate_sps")
+        spread = b.reference("pitch_spread_st")
+        w = self.window.close(
+            t,
+            state,
+            b.speech_s,
+            rate.median if rate is not None else math.nan,
+            spread.median if spread is not None else math.nan,
+        )
+        stamped: MetricsWindow = w.stamped(self.calls.call, self.agent)
+        return stamped
 
     def _feed_baseline(self, tick: Tick) -> list[Event]:
         out: list[Event] = []
@@ -231,7 +346,7 @@ class Pipeline:
         self.baseline.frozen = freeze
         if freeze != self._frozen_reported:
             self._frozen_reported = freeze
-            out.append(Event(tick.t, "baseline", None, "frozen" if freeze else "following"))
+            out.append(BaselineEvent(tick.t, "frozen" if freeze else "following"))
         vad = tick.agent.vad
         speech_s = float(vad.sum()) * self.hop_s
         self.agent_speech_s += speech_s
@@ -243,30 +358,17 @@ class Pipeline:
                 "arousal": tick.agent_arousal,
             },
         ):
-            out.append(Event(tick.t, "baseline", None, "calibrated", self._baseline_detail()))
+            out.append(
+                BaselineEvent(tick.t, "calibrated", self.references(), self.baseline.speech_s)
+            )
         return out
 
-    def _baseline_detail(self) -> dict[str, Any]:
+    def references(self) -> dict[str, Any]:
+        """The baseline's references per metric (``None`` while unknown), for the local log."""
         refs: dict[str, Any] = {}
         for m in METRICS:
             r = self.baseline.reference(m)
             refs[m] = (
                 None if r is None else {"median": round(r.median, 3), "spread": round(r.spread, 3)}
             )
-        return {"speech_s": round(self.baseline.speech_s, 1), "references": refs}
-
-    def _metrics_event(self, t: float) -> Event:
-        signals = {n: (None if math.isnan(v) else round(v, 3)) for n, v in self.last_values.items()}
-        return Event(
-            t,
-            "metrics",
-            None,
-            "calibrating" if not self.baseline.ready else "ready",
-            {
-                "signals": signals,
-                "active": [n for n, d in self.drifts.items() if d.active],
-                "showing": self.arbiter.showing,
-                "agent_speech_s": round(self.agent_speech_s, 1),
-                "baseline": self._baseline_detail(),
-            },
-        )
+        return refs

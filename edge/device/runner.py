@@ -1,11 +1,13 @@
 """Runs the device loop: audio source -> :class:`~edge.device.pipeline.Pipeline` -> sinks.
 
-All I/O lives here (and in the objects passed in): the source, the cue output, the events
-stream, the baseline store, systemd notification and the clock. A WAV source is replayed as fast
-as the pipeline runs unless ``realtime`` is set, in which case each block is released when the
-injected clock reaches its audio time (``sleep`` is injected too, so tests advance a fake clock).
-:meth:`Runner.stop` (from a SIGTERM handler) ends the loop after the current block; the cue is
-cleared, the baseline saved and systemd told we are stopping.
+All I/O lives here and in the objects passed in: the source, the event sinks (cue output,
+events file, telemetry publisher, ...; each one that does I/O wrapped in a
+:class:`~edge.device.sinks.SupervisedSink`), the baseline store, systemd notification and the
+clock. Adding a sink touches nothing here. A WAV source is replayed as fast as the pipeline runs
+unless ``realtime`` is set, in which case each block is released when the injected clock reaches
+its audio time (``sleep`` is injected too, so tests advance a fake clock). :meth:`Runner.stop`
+(from a SIGTERM handler) ends the loop after the current block; the sinks are drained and
+closed (the cue cleared), the baseline saved and systemd told we are stopping.
 """
 
 from __future__ import annotations
@@ -13,18 +15,16 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TextIO
 
-from edge.cues.base import CueOutput
-from edge.detectors.arbiter import Event
 from edge.device.baseline import BaselineStore
+from edge.device.events import BaselineEvent, CueEvent, Event
 from edge.device.pipeline import Pipeline
 from edge.device.sdnotify import SdNotifier
+from edge.device.sinks import EventSink
 from edge.fileio import json_safe
 from edge.protocols import AudioSource, Clock
-from edge.settings import CueStylesSettings
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +57,8 @@ class Runner:
         self,
         pipeline: Pipeline,
         source: AudioSource,
-        cue: CueOutput,
+        sinks: Sequence[EventSink],
         clock: Clock,
-        styles: CueStylesSettings | None = None,
-        events: TextIO | None = None,
         store: BaselineStore | None = None,
         notifier: SdNotifier | None = None,
         realtime: bool = False,
@@ -69,10 +67,8 @@ class Runner:
     ) -> None:
         self.pipeline = pipeline
         self.source = source
-        self.cue = cue
+        self.sinks = list(sinks)
         self.clock = clock
-        self.styles = styles if styles is not None else pipeline.settings.cues.styles
-        self.events = events
         self.store = store
         self.notifier = notifier if notifier is not None else SdNotifier({})
         self.realtime = realtime
@@ -90,21 +86,13 @@ class Runner:
     def _handle(self, events: list[Event]) -> None:
         for ev in events:
             self.stats.events += 1
-            if self.events is not None:
-                self.events.write(event_line(ev) + "\n")
-            if ev.kind == "cue" and ev.cue is not None and ev.state is not None:
+            if isinstance(ev, CueEvent):
                 self.stats.cues.append((ev.t, ev.cue, ev.state))
-                if ev.state == "on":
-                    log.info("cue %s on at %.1f s", ev.cue, ev.t)
-                    self.cue.show(ev.cue, self.styles.get(ev.cue))
-                else:
-                    log.info("cue %s off at %.1f s (%s)", ev.cue, ev.t, ev.detail.get("reason"))
-                    self.cue.clear()
-            elif ev.kind == "baseline" and ev.state == "calibrated":
-                log.info("baseline calibrated at %.1f s: %s", ev.t, ev.detail.get("references"))
+            elif isinstance(ev, BaselineEvent) and ev.state == "calibrated":
+                log.info("baseline calibrated at %.1f s: %s", ev.t, ev.references)
                 self._save()
-        if self.events is not None and events:
-            self.events.flush()
+            for sink in self.sinks:
+                sink.handle(ev)
 
     def _save(self) -> None:
         if self.store is None:
@@ -113,6 +101,12 @@ class Runner:
             self.store.save(self.pipeline.baseline)
         except OSError as exc:
             log.warning("cannot save baseline to %s: %s", self.store.path, exc)
+
+    def _tick_sinks(self, now: float) -> None:
+        for sink in self.sinks:
+            tick = getattr(sink, "tick", None)
+            if tick is not None:
+                tick(now)
 
     def run(self) -> RunStats:
         """Process the whole source (or until stopped)."""
@@ -133,7 +127,7 @@ class Runner:
                 now = self.clock.now()
                 if self.between_blocks is not None:
                     self.between_blocks(now)
-                self.cue.tick(now)
+                self._tick_sinks(now)
                 self.notifier.watchdog(now)
                 if self.stats.audio_s >= self._next_save:
                     every = self.pipeline.settings.baseline.save_every_s
@@ -145,7 +139,11 @@ class Runner:
         finally:
             self.notifier.stopping()
             try:
-                self.cue.close()
+                for sink in self.sinks:
+                    try:
+                        sink.close()
+                    except Exception as exc:  # one broken sink must not keep others open
+                        log.warning("closing sink %s failed: %s", sink.name, exc)
             finally:
                 self._save()
                 self.source.close()

@@ -37,6 +37,11 @@ class EventSink(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class _Tick:
+    now: float
+
+
 @dataclass
 class SinkStats:
     """Counters of one sink (published in ``health``)."""
@@ -62,8 +67,9 @@ class SupervisedSink:
         self.name = inner.name
         self.stats = SinkStats()
         self.close_timeout_s = close_timeout_s
-        self._tick = tick
-        self._q: queue.Queue[Event | None] = queue.Queue(maxsize=maxsize)
+        self._tick = tick if tick is not None else getattr(inner, "tick", None)
+        self._tick_pending = False
+        self._q: queue.Queue[Event | _Tick | None] = queue.Queue(maxsize=maxsize)
         self._warned_drop = False
         self._thread = threading.Thread(target=self._work, name=f"sink-{self.name}", daemon=True)
         self._thread.start()
@@ -78,12 +84,15 @@ class SupervisedSink:
                 log.warning("sink %s is slow: %d events dropped", self.name, self.stats.dropped)
 
     def tick(self, now: float) -> None:
-        if self._tick is not None:
-            try:
-                self._tick(now)
-            except Exception:  # a broken output must not stop the audio loop
-                self.stats.errors += 1
-                log.exception("sink %s tick failed", self.name)
+        """Ask the worker to call the inner sink's ``tick(now)`` (coalesced: at most one pending,
+        so a stalled output does not fill its queue with ticks)."""
+        if self._tick is None or self._tick_pending:
+            return
+        try:
+            self._q.put_nowait(_Tick(now))
+            self._tick_pending = True
+        except queue.Full:
+            pass
 
     def pending(self) -> int:
         return self._q.qsize()
@@ -94,6 +103,11 @@ class SupervisedSink:
             try:
                 if ev is None:
                     return
+                if isinstance(ev, _Tick):
+                    self._tick_pending = False
+                    assert self._tick is not None
+                    self._tick(ev.now)
+                    continue
                 self.inner.handle(ev)
                 self.stats.handled += 1
             except Exception as exc:

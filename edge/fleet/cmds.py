@@ -1,7 +1,7 @@
 """The commands a device accepts on its ``cmd`` topic (schema ``docs/schemas/cmd.schema.json``).
 
-``identify`` blinks the cue (LED or puck) so IT can find the desk; ``recalibrate`` forgets the
-agent's baseline. Each command id is handled once (the broker may deliver a QoS 1 message twice);
+``identify`` blinks the cue (LED or puck; white blink, double buzz) so IT can find the desk;
+``recalibrate`` forgets the agent's baseline. Each command id is handled once (the broker may deliver a QoS 1 message twice);
 commands older than ``max_age_s`` are ignored (a queued ``identify`` from yesterday helps no one).
 """
 
@@ -17,9 +17,6 @@ from typing import Any, Protocol
 from edge.telemetry.envelope import WallClock, parse_ts
 
 log = logging.getLogger(__name__)
-
-IDENTIFY_STYLE = ("FFFFFF", "blink", "double")
-"""Colour, pattern and buzz of the identify blink."""
 
 
 class Blinker(Protocol):

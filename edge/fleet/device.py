@@ -20,7 +20,7 @@ from typing import Any
 
 from edge.errors import ConfigError
 from edge.fleet.agent import FleetAgent
-from edge.fleet.cmds import IDENTIFY_STYLE, CmdHandler
+from edge.fleet.cmds import CmdHandler
 from edge.fleet.config_keeper import ConfigKeeper
 from edge.fleet.enroll import (
     EnrollmentClient,
@@ -163,9 +163,13 @@ class FleetRuntime:
         publisher.add_handler("cmd", lambda m: self.agent.on_message(m.topic, m.payload))
         self.agent.start()
 
-    def poll(self, now: float, cue: Any, reset_baseline: Callable[[], None]) -> None:
-        """On the audio thread: run queued identify/recalibrate; end an identify blink."""
-        from edge.settings import CueStyle
+    def poll(
+        self, now: float, emit: Callable[[Any], None], reset_baseline: Callable[[], None]
+    ) -> None:
+        """On the audio thread: run queued identify/recalibrate; end an identify blink.
+        ``emit`` hands an :class:`~edge.device.cue_sink.IdentifyCue` to the cue sink (whose
+        thread owns the LED/puck)."""
+        from edge.device.cue_sink import IdentifyCue
 
         while True:
             try:
@@ -173,14 +177,13 @@ class FleetRuntime:
             except queue.Empty:
                 break
             if isinstance(act, _Identify):
-                colour, pattern, buzz = IDENTIFY_STYLE
-                cue.show("identify", CueStyle(colour, pattern, buzz))  # type: ignore[arg-type]
+                emit(IdentifyCue(True))
                 self._identify_until = now + act.seconds
             else:
                 reset_baseline()
                 log.info("baseline reset by the fleet (recalibrate)")
         if self._identify_until is not None and now >= self._identify_until:
-            cue.clear()
+            emit(IdentifyCue(False))
             self._identify_until = None
 
     def close(self) -> None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
+from edge.conversation.calls import CallSettings
+from edge.conversation.dynamics import DynamicsConfig
 from edge.errors import ConfigError
 from edge.features.config import FeatureConfig
 from edge.fleet.settings import FleetSettings
@@ -347,6 +349,18 @@ class DeviceSettings:
     """MQTT publisher (off unless ``broker`` is set)."""
     fleet: FleetSettings = field(default_factory=FleetSettings)
     """Fleet enrollment, signed config and model updates (off unless ``enabled``)."""
+    dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
+    """Talk spurts, turns, overlap, interruptions, dead air: the definitions ``poise analyze``
+    and the device share (``docs/dynamics.md``; ``poise analyze --config`` reads this table
+    too)."""
+    calls: CallSettings = field(default_factory=CallSettings)
+    """Where a call starts and ends (``edge.conversation.calls``)."""
+    metrics_window_s: float = 10.0
+    """Length of a metrics window (one aggregate per window, also cut at call start and end)."""
+
+    def __post_init__(self) -> None:
+        if not 1.0 <= self.metrics_window_s <= 3600.0:
+            raise ValueError("metrics_window_s must be within 1..3600")
 
 
 def load_settings(

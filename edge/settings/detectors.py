@@ -123,8 +123,8 @@ class OvertalkSettings(DetectorSettings):
 
 @dataclass(frozen=True)
 class MonologueSettings(DetectorSettings):
-    """``monologue``: length in seconds of the agent's current turn (the customer silent, the
-    agent's pauses shorter than ``turn_gap_s``)."""
+    """``monologue``: length in seconds of the agent's current turn (turns as defined in
+    ``docs/dynamics.md``; thresholds under ``dynamics``)."""
 
     enter: float = 60.0
     """Turn length (seconds) that starts the drift."""
@@ -140,10 +140,6 @@ class MonologueSettings(DetectorSettings):
     """Priority among cues."""
     max_on_s: float = 10.0
     """Longest time a monologue cue is shown."""
-    turn_gap_s: float = 3.0
-    """An agent silence at least this long ends the turn."""
-    customer_takeover_s: float = 1.0
-    """Customer speech at least this long (backchannels are shorter) ends the turn."""
 
 
 @dataclass(frozen=True)
@@ -164,9 +160,6 @@ class DeadAirSettings(DetectorSettings):
     """Priority among cues."""
     max_on_s: float = 10.0
     """Longest time a dead-air cue is shown."""
-    call_memory_s: float = 120.0
-    """Silence only counts as dead air when both sides spoke within this many seconds (a call
-    is in progress), so the idle headset between calls stays quiet."""
 
 
 @dataclass(frozen=True)

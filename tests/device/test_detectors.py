@@ -1,5 +1,5 @@
 """Drift state machines and the arbiter: hysteresis, min duration, exit hold, refractory, budget,
-priority, timeout, publish flags; driven by synthetic signal streams on a 0.1 s tick."""
+priority, timeout; driven by synthetic signal streams on a 0.1 s tick."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from edge.detectors.arbiter import Arbiter
 from edge.detectors.hysteresis import Drift, Transition
+from edge.device.events import SuppressedEvent
 from edge.settings import (
     BudgetSettings,
     DetectorSettings,
@@ -108,7 +109,7 @@ def tr(name: str, t: float, state: str) -> Transition:
 
 
 def cues(events):
-    return [(e.cue, e.state, e.detail.get("reason")) for e in events if e.kind == "cue"]
+    return [(e.cue, e.state, e.reason) for e in events if e.kind == "cue"]
 
 
 def test_budget_limits_cues_per_ten_minutes():
@@ -128,7 +129,7 @@ def test_suppressions_are_reported_with_reason():
     a.step(0.0, [tr("pace", 0.0, "on")])
     a.step(1.0, [tr("pace", 1.0, "off")])
     ev = a.step(2.0, [tr("flat", 2.0, "on")])
-    assert [(e.kind, e.cue, e.detail["reason"]) for e in ev if e.kind == "suppressed"] == [
+    assert [(e.kind, e.cue, e.reason) for e in ev if isinstance(e, SuppressedEvent)] == [
         ("suppressed", "flat", "budget")
     ]
 
@@ -147,7 +148,7 @@ def test_priority_preempts_and_lower_is_busy():
     ev = a.step(1.0, [tr("overtalk", 1.0, "on")])  # priority 80
     assert cues(ev) == [("flat", "off", "preempted"), ("overtalk", "on", "drift")]
     ev = a.step(1.5, [tr("pace", 1.5, "on")])  # 60 < 80: busy
-    assert [e.detail["reason"] for e in ev if e.kind == "suppressed"] == ["busy"]
+    assert [e.reason for e in ev if isinstance(e, SuppressedEvent)] == ["busy"]
     assert a.showing == "overtalk"
 
 
@@ -163,15 +164,6 @@ def test_shown_cue_times_out_after_max_on():
     assert cues(a.step(4.9, [])) == []
     assert cues(a.step(5.0, [])) == [("overtalk", "off", "timeout")]
     assert cues(a.step(6.0, [tr("overtalk", 6.0, "off")])) == []  # already cleared
-
-
-def test_publish_flag_follows_policy():
-    a = _arbiter(max_cues=10)
-    on = [e for e in a.step(0.0, [tr("overtalk", 0.0, "on")]) if e.kind == "cue"]
-    assert on[0].detail["publish"] is True
-    a.step(1.0, [tr("overtalk", 1.0, "off")])
-    on = [e for e in a.step(2.0, [tr("stress", 2.0, "on")]) if e.kind == "cue"]
-    assert on[0].detail["publish"] is False
 
 
 @given(

@@ -3,6 +3,7 @@ freeze, policy (stress off / agent-only, model missing), event schema and time o
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 
 from edge.detectors.prosody import AROUSAL_SMOOTH_WINDOWS
 from edge.detectors.tick import Tick
+from edge.device.events import CallEvent, MetricsWindow
 from edge.device.pipeline import Pipeline
 from edge.errors import InputError
 from edge.features.frames import FrameBatch
@@ -50,7 +52,7 @@ def test_calm_conversation_gives_no_cues_and_calibrates():
     assert cue_ons(events) == []
     cal = [e for e in events if e.kind == "baseline" and e.state == "calibrated"]
     assert len(cal) == 1 and 30 <= cal[0].t <= 45
-    ref = cal[0].detail["references"]["articulation_rate_sps"]
+    ref = cal[0].references["articulation_rate_sps"]
     assert ref["median"] == pytest.approx(5.0, abs=0.01)
     ts = [e.t for e in events]
     assert ts == sorted(ts)
@@ -120,7 +122,7 @@ def test_overtalk_monologue_dead_air_from_vad():
     ons = cue_ons(events)
     assert ("monologue" in [c for _, c in ons]) and ons[0] == (60.0, "monologue")
     offs = [e for e in events if e.kind == "cue" and e.state == "off"]
-    assert offs[0].cue == "monologue" and offs[0].detail["reason"] == "timeout"
+    assert offs[0].cue == "monologue" and offs[0].reason == "timeout"
     drift_off = [
         e.t for e in events if e.kind == "drift" and e.cue == "monologue" and e.state == "off"
     ]
@@ -160,7 +162,9 @@ def test_stress_agent_only_cues_but_is_never_published():
     events = run(_stress_pipe([]), 150)
     on = [e for e in events if e.kind == "cue" and e.state == "on"]
     assert [e.cue for e in on] == ["stress"] and 105 <= on[0].t <= 108
-    assert on[0].detail["publish"] is False
+    from edge.policy import OutboundFilter
+
+    assert OutboundFilter(_stress_pipe([]).settings.policy).outbound(on[0]) is None
 
 
 def test_stress_is_relative_to_the_agents_arousal_baseline_clears_and_freezes():
@@ -216,7 +220,7 @@ def test_stress_off_never_computes_stress():
     pipe = _stress_pipe(["policy.stress=off"])
     assert "stress" not in pipe.running
     events = run(pipe, 150)
-    assert all(e.cue != "stress" for e in events)
+    assert all(getattr(e, "cue", None) != "stress" for e in events)
 
 
 def test_without_model_stress_and_empathy_are_disabled(caplog):
@@ -259,17 +263,29 @@ def test_rejects_wrong_rate_or_channels():
     pipe = Pipeline(frontend_factory=scripted_factory(hops(10), hops(10)))
     with pytest.raises(InputError, match="8000 Hz"):
         pipe.step(AudioBlock(0.0, np.zeros((80, 2), np.int16), 8000))
-    with pytest.raises(InputError, match="2 channels"):
+    with pytest.raises(InputError, match="2 channel"):
         pipe.step(AudioBlock(0.0, np.zeros((160, 3), np.int16), 16000))
 
 
-def test_metrics_events_carry_every_running_signal():
+def test_metrics_windows_aggregate_every_tick():
     agent, cust = conversation(25)
     pipe = Pipeline(frontend_factory=scripted_factory(agent, cust))
-    metrics = [e for e in run(pipe, 25) if e.kind == "metrics"]
-    assert len(metrics) == 2
-    assert set(metrics[0].detail["signals"]) == set(pipe.running)
-    assert metrics[0].state == "calibrating"
+    events = run(pipe, 25)
+    windows = [e for e in events if isinstance(e, MetricsWindow)]
+    starts = [e for e in events if isinstance(e, CallEvent) and e.state == "start"]
+    # windows tile the stream: at most 10 s each, cut where the call starts, the last one
+    # closed by the end of the stream (which also ends the call)
+    assert len(starts) == 1 and starts[0].call is not None
+    assert windows[0].t_start == 0.0 and windows[0].call is None
+    assert all(b.t_start == pytest.approx(a.t) for a, b in itertools.pairwise(windows))
+    assert all(w.duration_s <= 10.0 + 1e-6 for w in windows)
+    assert any(w.t == pytest.approx(starts[0].t - 0.1, abs=0.11) for w in windows)
+    assert all(w.call == starts[0].call for w in windows[1:])
+    assert windows[-1].t == pytest.approx(25.0, abs=0.11)
+    total_speech = sum(w.agent_side.speech_s for w in windows)
+    assert total_speech == pytest.approx(pipe.agent_speech_s, abs=1e-6)
+    assert all(w.baseline_state == "calibrating" for w in windows)
+    assert windows[0].customer_side is not None
 
 
 def test_device_counts_peaks_unless_the_learned_counter_is_switched_on() -> None:

@@ -23,7 +23,6 @@ from bench.scenario_audio import (
     write_wav,
 )
 from edge.cli import main
-from edge.cues.base import NullCue
 from edge.device.baseline import BaselineStore
 from edge.device.pipeline import Pipeline
 from edge.device.runner import Runner
@@ -66,14 +65,17 @@ def test_cli_run_writes_event_lines_with_monologue_on_then_off(monologue_wav, tm
     lines = run_monologue_call(monologue_wav, tmp_path / "events.jsonl", state)
     assert lines, "no events"
     for ev in lines:
-        assert set(ev) >= {"t", "kind", "cue", "state"}
+        assert set(ev) >= {"t", "kind", "call", "agent"}
         assert isinstance(ev["t"], float) and ev["kind"] in (
             "cue",
             "drift",
             "suppressed",
             "baseline",
             "metrics",
+            "call",
         )
+        if ev["kind"] in ("cue", "drift"):
+            assert set(ev) >= {"cue", "state"}
     cues = [(e["cue"], e["state"]) for e in lines if e["kind"] == "cue"]
     assert cues == [("monologue", "on"), ("monologue", "off")]
     on, off = [e for e in lines if e["kind"] == "cue"]
@@ -138,7 +140,7 @@ def test_realtime_paces_blocks_on_the_injected_clock():
         clock.advance(s)
 
     src = ListSource(3.0)
-    stats = Runner(_pipe(3.0), src, NullCue(), clock, realtime=True, sleep=sleep).run()
+    stats = Runner(_pipe(3.0), src, [], clock, realtime=True, sleep=sleep).run()
     assert stats.blocks == 30 and src.closed
     assert clock.now() == pytest.approx(53.0)
     assert sleeps == pytest.approx([0.1] * 30)
@@ -148,9 +150,7 @@ def test_fast_replay_never_sleeps_and_stop_ends_early(tmp_path):
     clock = FakeClock()
     src = ListSource(100.0)
     store = BaselineStore(tmp_path / "b.json")
-    runner = Runner(
-        _pipe(100.0), src, NullCue(), clock, store=store, sleep=lambda s: pytest.fail("slept")
-    )
+    runner = Runner(_pipe(100.0), src, [], clock, store=store, sleep=lambda s: pytest.fail("slept"))
     src.runner, src.stop_after = runner, 40
     stats = runner.run()
     assert stats.stopped and stats.blocks == 40 and src.closed

@@ -11,6 +11,7 @@ from broker.fleet.bundle import write_bundle
 from broker.fleet.fleet import Fleet
 from broker.fleet.pushes import config_set
 from edge import __version__
+from edge.device.cue_sink import CueSink
 from edge.fleet.device import FleetRuntime
 from edge.protocols import MonotonicClock
 from edge.settings import load_settings
@@ -22,6 +23,8 @@ from tests.support.mosquitto import Broker
 
 
 class Cue:
+    """The cue output behind the real CueSink (what the sink's thread would drive)."""
+
     def __init__(self) -> None:
         self.shown: list[str] = []
 
@@ -30,6 +33,12 @@ class Cue:
 
     def clear(self) -> None:
         self.shown.append("clear")
+
+    def tick(self, now: float) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 def _until(pred: Any, what: str, timeout_s: float = WAIT_S) -> None:
@@ -90,12 +99,13 @@ def test_unit_from_bundle_enrolls_and_follows_the_fleet(
         fleet.send_cmd("desk-5", "recalibrate")
         resets: list[int] = []
         cue = Cue()
+        sink = CueSink(cue, settings.cues.styles)
         _until(lambda: runtime.actions.q.qsize() == 2, "cmds never arrived")
-        runtime.poll(100.0, cue, lambda: resets.append(1))  # on the audio thread
+        runtime.poll(100.0, sink.handle, lambda: resets.append(1))  # on the audio thread
         assert cue.shown == ["identify"] and resets == [1]
-        runtime.poll(104.0, cue, lambda: None)
+        runtime.poll(104.0, sink.handle, lambda: None)
         assert cue.shown == ["identify"]
-        runtime.poll(105.0, cue, lambda: None)
+        runtime.poll(105.0, sink.handle, lambda: None)
         assert cue.shown == ["identify", "clear"]
         # Revoked: the session ends and the publisher cannot get back in.
         connects = pub.stats.connects

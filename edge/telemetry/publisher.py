@@ -62,6 +62,9 @@ class PublisherStats:
     rejected: int = 0
     """Messages the broker refused in its PUBACK (deleted, logged)."""
     connect_attempts: int = 0
+    connect_failures: int = 0
+    """Attempts that did not end in an accepted connection (unreachable, TLS or CONNACK
+    refused, lost before CONNACK)."""
     connects: int = 0
     """Successful connections (CONNACK success)."""
     disconnects: int = 0
@@ -114,6 +117,10 @@ class Publisher:
         self._lost = False
         self._thread: threading.Thread | None = None
         self._observed = -float("inf")
+        self._version = 0
+        """Incremented by every stored message."""
+        self._caught_up = -1
+        """``_version`` at which the drain last found nothing more after its cursor."""
 
     @classmethod
     def open(
@@ -167,6 +174,7 @@ class Publisher:
                 return None
             self.outbox.put(self.boot, seq, kind, now, raw)
             self._next_seq = seq + 1
+            self._version += 1
             self.stats.stored += 1
         self._wake.set()
         return seq
@@ -272,6 +280,8 @@ class Publisher:
             return
         rc = client.loop(timeout=self.poll_s)
         if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or self._lost:
+            if not self._ready:
+                self._failed()
             log.warning("telemetry: connection to %s lost (%s)", self.settings.broker, rc)
             self._drop_connection()
             self._schedule_retry()
@@ -281,8 +291,12 @@ class Publisher:
 
     def _drain(self, client: mqtt.Client) -> None:
         free = self.settings.inflight - len(self._inflight)
-        if free > 0:
-            for row in self.outbox.after(self._cursor, free):
+        version = self._version
+        if free > 0 and self._caught_up != version:
+            rows = self.outbox.after(self._cursor, free)
+            if len(rows) < free:
+                self._caught_up = version  # nothing more to read until the next publish()
+            for row in rows:
                 info = client.publish(self.topics.topic(row.kind), row.payload, qos=1)
                 if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
                     self._lost = True
@@ -338,11 +352,22 @@ class Publisher:
                 properties=props,
             )
         except (OSError, ValueError) as exc:
+            self._failed()
             if self._attempt == 0 or self._attempt % 10 == 0:
                 log.warning("telemetry: cannot reach %s: %s", self.settings.broker, exc)
             self._schedule_retry()
             return
         self._client = client
+
+    def _failed(self) -> None:
+        with self._state:
+            self.stats.connect_failures += 1
+            self._state.notify_all()
+
+    def wait_failures(self, n: int, timeout_s: float) -> bool:
+        """Wait (bounded) until ``n`` connection attempts have failed."""
+        with self._state:
+            return self._state.wait_for(lambda: self.stats.connect_failures >= n, timeout_s)
 
     def _schedule_retry(self) -> None:
         s = self.settings
@@ -362,6 +387,7 @@ class Publisher:
         self._inflight.clear()
         self._status_mids.clear()
         self._cursor = None
+        self._caught_up = -1
         if client is not None:
             try:
                 sock = client.socket()
@@ -381,6 +407,7 @@ class Publisher:
         self._attempt = 0
         self._inflight.clear()
         self._cursor = None
+        self._caught_up = -1
         client.subscribe([(self.topics.config, 1), (self.topics.cmd, 1)])
         info = client.publish(
             self.topics.status, self.status_payload("online", "birth"), qos=1, retain=True

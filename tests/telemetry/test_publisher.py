@@ -41,51 +41,49 @@ def _retained_status(port: int) -> dict[str, Any]:
     return doc
 
 
+def _seen_status(watch: Subscriber, state: str, boot: int) -> dict[str, Any]:
+    """Wait until the watching subscriber saw that status, then return the retained one (a
+    new subscriber's), which must be the same."""
+    watch.wait_for(
+        lambda m: any(x.json()["state"] == state and x.json()["boot"] == boot for x in m), 10
+    )
+    doc = _retained_status(watch.client.port)
+    assert (doc["state"], doc["boot"]) == (state, boot)
+    return doc
+
+
 def test_birth_and_last_will_are_retained_and_correct(mosquitto: Broker, tmp_path: Path) -> None:
     state = tmp_path / "state"
+    watch = Subscriber(mosquitto.port, [DEVICE.status])
+    args = ["--state", str(state), "--broker", mosquitto.url, "--count", "3", "--wait-connected"]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.telemetry.driver",
-            "--state",
-            str(state),
-            "--broker",
-            mosquitto.url,
-            "--count",
-            "3",
-            "--wait-connected",
-        ],  # fmt: skip
+        [sys.executable, "-m", "tests.telemetry.driver", *args],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.startswith("STORED"):
-                break
-        birth = _retained_status(mosquitto.port)
+        birth = _seen_status(watch, "online", 1)
     finally:
         proc.kill()  # no clean shutdown: the broker publishes the last will
         proc.communicate(timeout=10)
-    assert birth["state"] == "online" and birth["reason"] == "birth"
-    assert birth["boot"] == 1 and birth["software"] == "0.1.0"
+    assert birth["reason"] == "birth" and birth["software"] == "0.1.0"
     assert birth["policy_profile"] == "default" and birth["detectors"] == ["pace"]
-    will = _retained_status(mosquitto.port)
-    assert will["state"] == "offline" and will["reason"] == "lost" and will["boot"] == 1
+    will = _seen_status(watch, "offline", 1)
+    assert will["reason"] == "lost"
 
-    # a clean stop replaces it with offline/shutdown
+    # a clean run: online again (boot 2), then a clean stop replaces it with offline/shutdown
     clock = FakeClock(0.0)
     pub = make_publisher(state, mosquitto.url, clock, health=False).start()
-    assert pub.wait_connected(10)
-    online = _retained_status(mosquitto.port)
-    assert online["state"] == "online" and online["boot"] == 2
-    assert online["model"] == {"name": "prosody-v1", "sha256": "ab" * 32}
-    pub.stop(2.0)
-    bye = _retained_status(mosquitto.port)
-    assert (bye["state"], bye["reason"], bye["boot"]) == ("offline", "shutdown", 2)
+    try:
+        online = _seen_status(watch, "online", 2)
+        assert online["model"] == {"name": "prosody-v1", "sha256": "ab" * 32}
+    finally:
+        pub.stop(2.0)
+    bye = _seen_status(watch, "offline", 2)
+    watch.close()
+    assert bye["reason"] == "shutdown"
 
 
 def _run_profile(port: int, url: str, state: Path, profile: str) -> list[dict[str, Any]]:
@@ -202,15 +200,24 @@ def test_commands_reach_registered_handlers_and_bad_ones_do_not(
     sender.connect("127.0.0.1", mosquitto.port)
     sender.loop_start()
     try:
-        good = {"v": 1, "kind": "cmd", "id": "c-1", "ts": "2026-12-01T10:00:00.000Z",
-                "cmd": "identify", "args": {}}  # fmt: skip
+        good = {
+            "v": 1,
+            "kind": "cmd",
+            "id": "c-1",
+            "ts": "2026-12-01T10:00:00.000Z",
+            "cmd": "identify",
+            "args": {},
+        }
         # wait until the device's subscription is in place: the retained config proves it
         sender.publish(DEVICE.config, b"signed-config-bytes", qos=1, retain=True).wait_for_publish(
             5
         )
         assert _wait(lambda: len(got) >= 1)
-        for payload in (b"not json", json.dumps({**good, "cmd": "rm -rf"}).encode(),
-                        json.dumps(good).encode()):  # fmt: skip
+        for payload in (
+            b"not json",
+            json.dumps({**good, "cmd": "rm -rf"}).encode(),
+            json.dumps(good).encode(),
+        ):
             sender.publish(DEVICE.cmd, payload, qos=1).wait_for_publish(5)
         deadline_ok = _wait(lambda: len(got) >= 2 and pub.control.invalid >= 2)
         seen = list(got)

@@ -176,8 +176,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _start_fleet(settings: Any) -> Any:
-    """With ``fleet.enabled``: enroll on first start and build the fleet agent (its config and
-    cmd handlers join the telemetry publisher's connection via ``FleetRuntime.attach``)."""
+    """With ``fleet.enabled``: enroll on first start and build the fleet agent. Its config and
+    cmd handlers join the telemetry publisher's connection: pass ``before_start=fleet.attach``
+    to :func:`edge.telemetry.setup.start_telemetry`."""
     if not settings.fleet.enabled:
         return None
     import time

@@ -1,8 +1,9 @@
 """The commands a device accepts on its ``cmd`` topic (schema ``docs/schemas/cmd.schema.json``).
 
 ``identify`` blinks the cue (LED or puck; white blink, double buzz) so IT can find the desk;
-``recalibrate`` forgets the agent's baseline. Each command id is handled once (the broker may deliver a QoS 1 message twice);
-commands older than ``max_age_s`` are ignored (a queued ``identify`` from yesterday helps no one).
+``recalibrate`` forgets the agent's baseline. Each command id is handled once (the broker may
+deliver a QoS 1 message twice); commands older than ``max_age_s`` are ignored (a queued
+``identify`` from yesterday helps no one).
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ from edge.fleet.enroll import EnrollmentClient, HttpsTransport, Identity
 from tests.support.mosquitto import Broker, BrokerFactory, broker_factory  # noqa: F401
 from tests.support.ports import free_port, wait_listening
 
-WAIT_S = 10.0
+WAIT_S = 20.0
+"""Bound on every wait for a real event (generous: the machine is shared)."""
 
 
 class FakeWallClock:

@@ -11,7 +11,7 @@ from broker.fleet.fleet import Fleet
 from broker.fleet.mosquitto_conf import ADMIN_CN
 from broker.fleet.pushes import config_set
 from edge.telemetry.topics import DeviceTopics
-from tests.fleet.conftest import WAIT_S, connect, enroll, mqtt_client, subscribe_sync
+from tests.fleet.conftest import WAIT_S, Client, connect, enroll, mqtt_client, subscribe_sync
 from tests.support.mosquitto import Broker
 
 
@@ -21,7 +21,7 @@ def _device(fleet: Fleet, url: str, tmp: Path, dev: str, site: str = "s1") -> tu
     return ident.cert, ident.key
 
 
-def _admin(fleet: Fleet, client_id: str = "test-admin") -> object:
+def _admin(fleet: Fleet, client_id: str = "test-admin") -> Client:
     s = fleet.settings
     return mqtt_client(
         s.admin_port,
@@ -38,15 +38,15 @@ def test_enrolled_device_connects_and_publishes(
     cert, key = _device(fleet, enroll_server, tmp_path, "desk-1")
     assert (key.stat().st_mode & 0o777) == 0o600
     adm = _admin(fleet)
-    assert connect(adm, fleet.settings.admin_port)  # type: ignore[arg-type]
+    assert connect(adm, fleet.settings.admin_port)
     topics = DeviceTopics("s1", "desk-1")
-    subscribe_sync(adm, topics.base + "/#", topics.cmd)  # type: ignore[arg-type]
+    subscribe_sync(adm, topics.base + "/#", topics.cmd)
     dev = mqtt_client(fleet.settings.device_port, fleet.dir.ca_cert, cert, key, "whatever")
     assert connect(dev, fleet.settings.device_port)
     dev.c.publish(topics.health, b'{"ok":1}', qos=1).wait_for_publish(WAIT_S)
-    assert adm.wait_for(lambda m: (topics.health, b'{"ok":1}') in m)  # type: ignore[attr-defined]
+    assert adm.wait_for(lambda m: (topics.health, b'{"ok":1}') in m)
     dev.stop()
-    adm.stop()  # type: ignore[attr-defined]
+    adm.stop()
 
 
 def test_no_or_foreign_certificate_no_connection(
@@ -78,32 +78,32 @@ def test_device_cannot_touch_another_devices_topics(
     config_set(fleet, device="desk-b", assignments=["budget.max_cues_per_10min=2"])
     config_set(fleet, device="desk-a", assignments=["budget.max_cues_per_10min=3"])
     adm = _admin(fleet)
-    assert connect(adm, fleet.settings.admin_port)  # type: ignore[arg-type]
-    subscribe_sync(adm, "poise/v1/#", "poise/v1/s9/probe/cmd")  # type: ignore[arg-type]
+    assert connect(adm, fleet.settings.admin_port)
+    subscribe_sync(adm, "poise/v1/#", "poise/v1/s9/probe/cmd")
     a = mqtt_client(fleet.settings.device_port, fleet.dir.ca_cert, ca_cert, key_a, "desk-b")
     assert connect(a, fleet.settings.device_port)
     # A reads: its own retained config arrives, B's config and cmd never do.
     a.c.subscribe([(b_t.config, 1), (b_t.cmd, 1), ("poise/v1/#", 1), (a_t.config, 1)])
-    assert a.wait_for(lambda m: any(t == a_t.config for t, _ in m))
+    assert a.wait_for(lambda m: any(t == a_t.config for t, _ in m)), f"A got {a.messages}"
     fleet.send_cmd("desk-b", "identify")
     # A writes to B's topics and to its own; only its own get through.
     for t in (b_t.status, b_t.health, b_t.config, b_t.cmd, "poise/v1/s2/desk-a/health"):
         a.c.publish(t, b"spoof", qos=1).wait_for_publish(WAIT_S)
     a.c.publish(a_t.health, b"mine", qos=1).wait_for_publish(WAIT_S)
-    assert adm.wait_for(lambda m: (a_t.health, b"mine") in m)  # type: ignore[attr-defined]
-    seen = adm.messages  # type: ignore[attr-defined]
+    assert adm.wait_for(lambda m: (a_t.health, b"mine") in m), fleet_broker.log()
+    seen = adm.messages
     assert not [t for t, p in seen if p == b"spoof"]
     # B's own session was not pushed off by A claiming its client id (the broker forced A's
     # client id to its certificate name): B still connects and gets its config.
     b = mqtt_client(fleet.settings.device_port, fleet.dir.ca_cert, cert_b, key_b, "x")
-    assert connect(b, fleet.settings.device_port)
+    assert connect(b, fleet.settings.device_port), fleet_broker.log()
     b.c.subscribe(b_t.config, 1)
-    assert b.wait_for(lambda m: any(t == b_t.config for t, _ in m))
-    assert a.connected.is_set()
+    assert b.wait_for(lambda m: any(t == b_t.config for t, _ in m)), f"B got {b.messages}"
+    assert a.connected.is_set(), fleet_broker.log()
     assert not [t for t, _ in a.messages if t.startswith(b_t.base)]
     for c in (a, b):
         c.stop()
-    adm.stop()  # type: ignore[attr-defined]
+    adm.stop()
 
 
 def test_revoked_device_refused_and_live_session_ended(

@@ -128,6 +128,8 @@ def _run(args: argparse.Namespace) -> int:
     clock = MonotonicClock()
     store = BaselineStore(settings.baseline.state_file, settings.baseline)
     fleet = _start_fleet(settings)
+    if fleet is not None:
+        settings = fleet.effective_settings(settings)
     if fleet is not None and fleet.model_path() is not None:
         import dataclasses
 
@@ -159,7 +161,11 @@ def _run(args: argparse.Namespace) -> int:
                 store.reset()
 
             cue_sink = next(s for s in sinks if getattr(s, "name", "") == "cue")
-            runner.between_blocks = lambda now: fl.poll(now, cue_sink.handle, reset_baseline)
+
+            def between_blocks(now: float) -> None:
+                fl.poll(now, cue_sink.handle, reset_baseline, pipeline, cue_sink.inner)
+
+            runner.between_blocks = between_blocks
 
         def _stop(signum: int, frame: Any) -> None:
             log.info("signal %d: stopping", signum)

@@ -31,8 +31,29 @@ log = logging.getLogger(__name__)
 
 REMOTE_DENIED = ("fleet", "telemetry", "model.path", "baseline.state_file", "audio.source")
 """Setting paths (and everything under them) a remote config may never change."""
-LIVE_PREFIXES = ("cues.styles", "cues.brightness", "cues.haptic_strength", "budget", "detectors")
-"""Setting paths the running loop applies without a restart; anything else waits for one."""
+LIVE_PREFIXES = ("budget", "cues.styles")
+"""Setting paths the running loop applies without a restart (plus :data:`LIVE_DETECTOR_FIELDS`
+of each detector); anything else waits for the next start."""
+LIVE_DETECTOR_FIELDS = (
+    "enter",
+    "exit",
+    "min_duration_s",
+    "exit_hold_s",
+    "refractory_s",
+    "priority",
+    "max_on_s",
+)
+"""Hysteresis and arbitration fields of ``detectors.<name>`` (read by the drift and the arbiter,
+which the loop updates in place)."""
+
+
+def is_live(key: str) -> bool:
+    """Whether a changed setting path applies to the running loop."""
+    parts = key.split(".")
+    if len(parts) == 3 and parts[0] == "detectors" and parts[2] in LIVE_DETECTOR_FIELDS:
+        return True
+    return _under(key, LIVE_PREFIXES)
+
 
 Validate = Callable[[dict[str, Any]], object]
 """Builds the device settings from a merged mapping, raising on anything invalid."""
@@ -154,8 +175,8 @@ class ConfigKeeper:
         )
         write_bytes_atomic(self.path, canonical_json(doc), sync_dir=True)
         self.current = new
-        live = tuple(k for k in changed if _under(k, LIVE_PREFIXES))
-        restart = tuple(k for k in changed if not _under(k, LIVE_PREFIXES))
+        live = tuple(k for k in changed if is_live(k))
+        restart = tuple(k for k in changed if not is_live(k))
         log.info(
             "fleet config version %d applied (%d live, %d at restart)",
             new.version,

@@ -82,6 +82,8 @@ class FleetRuntime:
         self._identify_until: float | None = None
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
+        self.live: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        """New settings whose live part :meth:`poll` swaps into the running loop."""
 
     @classmethod
     def start(
@@ -129,12 +131,31 @@ class FleetRuntime:
         )
         actions = QueuedActions()
         cmds = CmdHandler(actions, actions.recalibrate, wall_clock, fs.cmd_max_age_s)
-        agent = FleetAgent(topics, keeper, cmds, models)
+        live: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+        def apply_live(remote: dict[str, Any], keys: tuple[str, ...]) -> None:
+            live.put(validate(remote))  # built (and checked) here, swapped in by poll()
+
+        agent = FleetAgent(topics, keeper, cmds, models, apply_live=apply_live)
         renewal = RenewalClient(
             identity, transport or HttpsTransport(fs.enroll_url, identity.ca), wall_clock
         )
         renewal.finish()
-        return cls(agent, actions, identity, renewal, device)
+        rt = cls(agent, actions, identity, renewal, device)
+        rt.live = live
+        return rt
+
+    def effective_settings(self, settings: Any) -> Any:
+        """``settings`` with the fleet's last good config laid over them (at start)."""
+        if not self.agent.config.settings:
+            return settings
+        from edge.fleet.config_keeper import deep_merge
+        from edge.settings import DeviceSettings
+        from edge.settings.loader import to_mapping
+
+        return from_mapping(
+            DeviceSettings, deep_merge(to_mapping(settings), self.agent.config.settings)
+        )
 
     def start_renewals(self, every_s: float = 12 * 3600.0) -> None:
         """Check the certificate now and every ``every_s`` on a thread of its own; renew it
@@ -164,13 +185,32 @@ class FleetRuntime:
         self.agent.start()
 
     def poll(
-        self, now: float, emit: Callable[[Any], None], reset_baseline: Callable[[], None]
+        self,
+        now: float,
+        emit: Callable[[Any], None],
+        reset_baseline: Callable[[], None],
+        pipeline: Any = None,
+        cue_sink: Any = None,
     ) -> None:
-        """On the audio thread: run queued identify/recalibrate; end an identify blink.
-        ``emit`` hands an :class:`~edge.device.cue_sink.IdentifyCue` to the cue sink (whose
-        thread owns the LED/puck)."""
+        """On the audio thread: run queued identify/recalibrate, end an identify blink, swap in
+        live settings. ``emit`` hands an :class:`~edge.device.cue_sink.IdentifyCue` to the cue
+        sink (whose thread owns the LED/puck); ``pipeline`` gets the new budget and detector
+        hysteresis, ``cue_sink`` (the inner :class:`CueSink`) the new cue styles."""
         from edge.device.cue_sink import IdentifyCue
 
+        while True:
+            try:
+                new = self.live.get_nowait()
+            except queue.Empty:
+                break
+            if pipeline is not None:
+                pipeline.arbiter.budget = new.budget
+                pipeline.arbiter.detectors = new.detectors
+                for name, drift in pipeline.drifts.items():
+                    drift.settings = new.detectors.get(name)
+            if cue_sink is not None:
+                cue_sink.styles = new.cues.styles  # one reference swap; read by the sink thread
+            log.info("fleet config applied to the running loop")
         while True:
             try:
                 act = self.actions.q.get_nowait()

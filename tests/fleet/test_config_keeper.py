@@ -62,9 +62,16 @@ def raw(d: Any) -> bytes:
 
 def test_applies_persists_and_reports_live_keys(tmp_path: Path, wall: FakeWallClock) -> None:
     k = keeper(tmp_path / "config.json", wall)
-    out = k.offer(raw(doc(3, wall(), {"budget": {"min_gap_s": 30.0}, "policy": {"stress": "off"}})))
-    assert out.status == "applied" and out.version == 3
-    assert out.live == ("budget.min_gap_s",) and out.restart == ("policy.stress",)
+    settings = {
+        "budget": {"min_gap_s": 30.0},
+        "policy": {"stress": "off"},
+        "detectors": {"pace": {"enter": 1.5}},
+        "baseline": {"pace_fast_sps": 7.0},
+    }
+    out = k.offer(raw(doc(3, wall(), settings)))
+    assert out.status == "applied" and out.version == 3, out
+    assert out.live == ("budget.min_gap_s", "detectors.pace.enter")
+    assert out.restart == ("baseline.pace_fast_sps", "policy.stress")
     assert k.offer(raw(doc(3, wall()))).status in ("unchanged", "refused")
     again = keeper(tmp_path / "config.json", wall)  # restart: last good from disk
     assert again.version == 3 and again.settings["policy"]["stress"] == "off"

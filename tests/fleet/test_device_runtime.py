@@ -12,6 +12,7 @@ from broker.fleet.fleet import Fleet
 from broker.fleet.pushes import config_set
 from edge import __version__
 from edge.device.cue_sink import CueSink
+from edge.device.pipeline import Pipeline
 from edge.fleet.device import FleetRuntime
 from edge.protocols import MonotonicClock
 from edge.settings import load_settings
@@ -91,10 +92,26 @@ def test_unit_from_bundle_enrolls_and_follows_the_fleet(
         assert fleet.sync_status() == 1  # `poise fleet list --live`
         d = fleet.device("desk-5")
         assert d.last_seen is not None and d.software == __version__
-        config_set(fleet, device="desk-5", assignments=["cues.brightness=0.2"])
+        config_set(
+            fleet,
+            device="desk-5",
+            assignments=[
+                "budget.min_gap_s=42.0",
+                "detectors.overtalk.enter=0.9",
+                "cues.brightness=0.2",
+            ],
+        )
         _until(lambda: runtime.agent.config.version > 0, "config never applied")
         assert runtime.agent.last_config is not None
-        assert runtime.agent.last_config.live == ("cues.brightness",)
+        assert runtime.agent.last_config.live == ("budget.min_gap_s", "detectors.overtalk.enter")
+        assert runtime.agent.report()["pending_restart"] == ["cues.brightness"]
+        pipeline = Pipeline(settings)
+        styles_sink = CueSink(Cue(), settings.cues.styles)
+        runtime.poll(0.0, lambda e: None, lambda: None, pipeline, styles_sink)
+        assert pipeline.arbiter.budget.min_gap_s == 42.0
+        assert pipeline.drifts["overtalk"].settings.enter == 0.9
+        # ... and at the next start the whole config is in force.
+        assert runtime.effective_settings(settings).cues.brightness == 0.2
         fleet.identify("desk-5", 5)
         fleet.send_cmd("desk-5", "recalibrate")
         resets: list[int] = []

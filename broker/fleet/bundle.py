@@ -8,7 +8,8 @@ The bundle holds no private key: the unit makes its own at first boot. It holds:
     poise/device.toml         the unit's settings: site, device id, broker, enrollment URL
     poise/fleet-ca.crt        the fleet CA (to trust the broker and the enrollment endpoint)
     poise/fleet-signing.pub   the fleet's Ed25519 public key (to verify config and models)
-    poise/enroll.token        the one-time enrollment token (0600; spent at first boot)
+    poise/enroll.token        the one-time enrollment token (0600; moved to /var/lib/poise/fleet,
+                              erased from the boot partition, deleted once spent)
     poise/systemd/*           poise-edge.service and the sysusers entry
     poise/wheels/*.whl        optional: the Poise wheel(s) to install offline
 
@@ -28,6 +29,9 @@ from broker.fleet.layout import write_public, write_secret
 REPO = Path(__file__).resolve().parent.parent.parent
 UNITS = REPO / "hw" / "systemd"
 BOOT = "/boot/firmware"
+TOKEN = "/var/lib/poise/fleet/enroll.token"
+"""Where the unit keeps its token until it is spent (writable by the service, so it is
+deleted after enrollment; /etc is read-only to the hardened service)."""
 
 
 def device_toml(fleet: Fleet, device: str) -> str:
@@ -55,7 +59,7 @@ state_dir = "/var/lib/poise/telemetry"
 enabled = true
 enroll_url = "{s.enroll_url}"
 signing_keys = "/etc/poise/fleet-signing.pub"
-token_file = "/etc/poise/enroll.token"
+token_file = "{TOKEN}"
 state_dir = "/var/lib/poise/fleet"
 """
 
@@ -65,13 +69,13 @@ def user_data(device: str, package: str) -> str:
     b = f"{BOOT}/poise"
     pip = "/opt/poise/.venv/bin/pip"
     commands = [
-        "install -d -m 0755 /etc/poise",
-        f"install -m 0644 {b}/device.toml {b}/fleet-ca.crt {b}/fleet-signing.pub /etc/poise/",
-        f"install -m 0600 {b}/enroll.token /etc/poise/enroll.token",
-        f"shred -u {b}/enroll.token || rm -f {b}/enroll.token",
         f"install -m 0644 {b}/systemd/poise.sysusers.conf /etc/sysusers.d/poise.conf",
         "systemd-sysusers",
-        "chown poise:poise /etc/poise/enroll.token",
+        "install -d -m 0755 /etc/poise",
+        f"install -m 0644 {b}/device.toml {b}/fleet-ca.crt {b}/fleet-signing.pub /etc/poise/",
+        "install -d -o poise -g poise -m 0750 /var/lib/poise /var/lib/poise/fleet",
+        f"install -o poise -g poise -m 0600 {b}/enroll.token {TOKEN}",
+        f"shred -u {b}/enroll.token || rm -f {b}/enroll.token",
         "python3 -m venv /opt/poise/.venv",
         f"if ls {b}/wheels/*.whl >/dev/null 2>&1; then {pip} install {b}/wheels/*.whl; "
         f"else {pip} install '{package}'; fi",

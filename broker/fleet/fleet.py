@@ -146,6 +146,7 @@ class Fleet:
         write_secret(fdir.server_key, ca.key_pem(server_key))
         write_secret(fdir.mosquitto_dir / "server.key", ca.key_pem(server_key))
         _give_to_mosquitto(fdir.mosquitto_dir / "server.key")
+        _give_to_mosquitto(fdir.mosquitto_dir / "data")  # persistence, written by the broker
         write_public(fdir.server_cert, server.cert_pem)
         for name, cn in (("admin", ADMIN_CN), ("collector", COLLECTOR_CN)):
             k = ca.new_key()
@@ -368,8 +369,8 @@ class Fleet:
 
 
 def _give_to_mosquitto(path: Path) -> None:
-    """Make the broker's copy of the server key readable by the ``mosquitto`` user (0600, owned
-    by it) when we run as root and that user exists; otherwise leave it ours."""
+    """Hand ``path`` (the broker's copy of the server key, 0600; its persistence directory) to
+    the ``mosquitto`` user when we run as root and that user exists; otherwise leave it ours."""
     import os
     import pwd
 

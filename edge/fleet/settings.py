@@ -25,7 +25,7 @@ class FleetSettings:
     """The fleet's Ed25519 public key(s) (PEM); config and models signed by anything else are
     refused."""
 
-    token_file: Path = Path("/etc/poise/enroll.token")
+    token_file: Path = Path("/var/lib/poise/fleet/enroll.token")
     """One-time enrollment token from the bundle; deleted once the certificate is stored."""
 
     state_dir: Path = Path("/var/lib/poise/fleet")

@@ -27,6 +27,12 @@ def register(sub: Any) -> None:
         "--events", metavar="OUT.jsonl", help="write every event as a JSON line (- for stdout)"
     )
     run.add_argument(
+        "--mqtt",
+        metavar="URL",
+        help="publish telemetry to this broker, mqtt://host:port or mqtts://host:port "
+        "(default: telemetry.broker; see docs/telemetry.md)",
+    )
+    run.add_argument(
         "--realtime",
         action="store_true",
         help="pace a WAV source at real time (default: as fast as possible)",
@@ -124,6 +130,8 @@ def _run(args: argparse.Namespace) -> int:
     from edge.device.sdnotify import SdNotifier
     from edge.protocols import MonotonicClock
 
+    if args.mqtt:
+        args.overrides = [*args.overrides, f"telemetry.broker={args.mqtt}"]
     settings = _settings(args)
     clock = MonotonicClock()
     store = BaselineStore(settings.baseline.state_file, settings.baseline)
@@ -133,16 +141,18 @@ def _run(args: argparse.Namespace) -> int:
     if fleet is not None and fleet.model_path() is not None:
         import dataclasses
 
-        model = dataclasses.replace(settings.model, path=fleet.model_path())
-        settings = dataclasses.replace(settings, model=model)
+        fleet_model = dataclasses.replace(settings.model, path=fleet.model_path())
+        settings = dataclasses.replace(settings, model=fleet_model)
     with ExitStack() as stack:
         if fleet is not None:
             stack.callback(fleet.close)
         source = make_source(args.source or settings.audio.source, settings)
         stack.callback(source.close)
         sinks = make_sinks(args, settings, clock, stack)
-        pipeline = Pipeline(
-            settings, store.load(), load_arousal_model(settings.model, settings.features)
+        model = load_arousal_model(settings.model, settings.features)
+        pipeline = Pipeline(settings, store.load(), model)
+        sinks += _telemetry_sinks(
+            settings, clock, pipeline.running, model is not None, source, sinks, fleet
         )
         runner = Runner(
             pipeline,
@@ -182,9 +192,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _start_fleet(settings: Any) -> Any:
-    """With ``fleet.enabled``: enroll on first start and build the fleet agent. Its config and
-    cmd handlers join the telemetry publisher's connection: pass ``before_start=fleet.attach``
-    to :func:`edge.telemetry.setup.start_telemetry`."""
+    """With ``fleet.enabled``: enroll on first start and build the fleet agent; its config and
+    cmd handlers join the telemetry publisher's connection (:func:`_telemetry_sinks`)."""
     if not settings.fleet.enabled:
         return None
     import time
@@ -194,6 +203,36 @@ def _start_fleet(settings: Any) -> Any:
     runtime = FleetRuntime.start(settings, time.time)
     runtime.start_renewals()
     return runtime
+
+
+def _telemetry_sinks(
+    settings: Any,
+    clock: Any,
+    running: tuple[str, ...],
+    model_loaded: bool,
+    source: Any,
+    sinks: list[Any],
+    fleet: Any = None,
+) -> list[Any]:
+    """The MQTT publisher's sink when ``telemetry.broker`` is set (none otherwise); its health
+    reports the counters of ``sinks`` (the list the runner gets) and the audio source's. With a
+    fleet runtime, its config and cmd handlers are registered before the publisher connects."""
+    import time
+
+    from edge.telemetry.health import AudioHealth
+    from edge.telemetry.setup import birth_info, start_telemetry
+
+    def sink_stats() -> dict[str, Any]:
+        return {s.name: s.stats for s in sinks if hasattr(s, "stats")}
+
+    def audio() -> AudioHealth:
+        return AudioHealth(True, int(getattr(source, "overflows", 0)), 0)
+
+    version = (fleet.agent.config.version or None) if fleet is not None else None
+    birth = birth_info(settings, running, model_loaded, version)
+    attach = fleet.attach if fleet is not None else None
+    tele = start_telemetry(settings, birth, clock, time.time, sink_stats, audio, attach)
+    return [] if tele is None else [tele.sink]
 
 
 def _recalibrate(args: argparse.Namespace) -> int:

@@ -345,8 +345,6 @@ class DeviceSettings:
     """Cue output and styles."""
     model: ModelSettings = field(default_factory=ModelSettings)
     """Arousal model."""
-    telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
-    """MQTT publisher (off unless ``broker`` is set)."""
     fleet: FleetSettings = field(default_factory=FleetSettings)
     """Fleet enrollment, signed config and model updates (off unless ``enabled``)."""
     dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
@@ -357,6 +355,8 @@ class DeviceSettings:
     """Where a call starts and ends (``edge.conversation.calls``)."""
     metrics_window_s: float = 10.0
     """Length of a metrics window (one aggregate per window, also cut at call start and end)."""
+    telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
+    """MQTT publisher (off unless ``broker`` is set)."""
 
     def __post_init__(self) -> None:
         if not 1.0 <= self.metrics_window_s <= 3600.0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from edge.protocols import FakeClock
 from edge.telemetry.payloads import metrics_body
@@ -17,7 +18,7 @@ from tests.telemetry.synthetic import window
 TOPICS = ["poise/v1/+/+/+"]
 
 
-def _send_one(pub_state: Path, url: str, sub: Subscriber, **kw: object) -> list[dict]:
+def _send_one(pub_state: Path, url: str, sub: Subscriber, **kw: Any) -> list[dict[str, Any]]:
     pub = make_publisher(pub_state, url, FakeClock(0.0), health=False, **kw).start()
     try:
         assert pub.wait_connected(10), "not connected"

@@ -10,6 +10,7 @@ queued and run by :meth:`FleetRuntime.poll` on the audio thread, between blocks.
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
@@ -23,7 +24,9 @@ from edge.fleet.agent import FleetAgent
 from edge.fleet.cmds import CmdHandler
 from edge.fleet.config_keeper import ConfigKeeper
 from edge.fleet.enroll import (
+    EnrollError,
     EnrollmentClient,
+    EnrollRefusedError,
     HttpsFetcher,
     HttpsTransport,
     Identity,
@@ -82,6 +85,8 @@ class FleetRuntime:
         self._identify_until: float | None = None
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
+        self.pending_enrollment: Callable[[], object] | None = None
+        """A first enrollment still to do (the fleet was unreachable at start)."""
         self.live: queue.SimpleQueue[Any] = queue.SimpleQueue()
         """New settings whose live part :meth:`poll` swaps into the running loop."""
 
@@ -103,9 +108,18 @@ class FleetRuntime:
         state.mkdir(parents=True, exist_ok=True)
         identity = Identity(Path(ts.key_file), Path(ts.cert_file), Path(ts.ca_file))
         device = ts.device_id()
+        tr = transport or HttpsTransport(fs.enroll_url, identity.ca)
+        pending: Callable[[], object] | None = None
         if not identity.enrolled:
-            tr = transport or HttpsTransport(fs.enroll_url, identity.ca)
-            EnrollmentClient(identity, tr).enroll(device, Path(fs.token_file))
+            client = EnrollmentClient(identity, tr)
+            token = Path(fs.token_file)
+            try:
+                client.enroll(device, token)
+            except EnrollRefusedError:
+                raise  # IT must act (new bundle): one clear line, exit 2
+            except EnrollError as exc:
+                log.warning("cannot enroll yet (%s): running locally, retrying", exc)
+                pending = functools.partial(client.enroll, device, token)
         try:
             trusted = load_public_keys(Path(fs.signing_keys).read_bytes())
         except (OSError, SignatureError) as exc:
@@ -137,12 +151,12 @@ class FleetRuntime:
             live.put(validate(remote))  # built (and checked) here, swapped in by poll()
 
         agent = FleetAgent(topics, keeper, cmds, models, apply_live=apply_live)
-        renewal = RenewalClient(
-            identity, transport or HttpsTransport(fs.enroll_url, identity.ca), wall_clock
-        )
-        renewal.finish()
+        renewal = RenewalClient(identity, tr, wall_clock)
+        if identity.enrolled:
+            renewal.finish()
         rt = cls(agent, actions, identity, renewal, device)
         rt.live = live
+        rt.pending_enrollment = pending
         return rt
 
     def effective_settings(self, settings: Any) -> Any:
@@ -157,18 +171,28 @@ class FleetRuntime:
             DeviceSettings, deep_merge(to_mapping(settings), self.agent.config.settings)
         )
 
-    def start_renewals(self, every_s: float = 12 * 3600.0) -> None:
-        """Check the certificate now and every ``every_s`` on a thread of its own; renew it
-        within 30 days of its end (the publisher's next connection uses the new one)."""
+    def start_renewals(self, every_s: float = 12 * 3600.0, retry_s: float = 30.0) -> None:
+        """On a thread of its own: finish a first enrollment that could not reach the fleet
+        (retrying from ``retry_s``, doubling up to 10 minutes; the publisher connects once the
+        certificate is there), then check the certificate every ``every_s`` and renew it within
+        30 days of its end (the publisher's next connection uses the new one)."""
 
         def loop() -> None:
+            delay = retry_s
             while True:
+                wait = every_s
                 try:
-                    if self.renewal is not None:
+                    if not self.identity.enrolled and self.pending_enrollment is not None:
+                        self.pending_enrollment()
+                    if self.identity.enrolled and self.renewal is not None:
                         self.renewal.renew(self.device)
-                except Exception as exc:  # offline or refused: try again later
-                    log.warning("certificate renewal failed: %s", exc)
-                if self._stop.wait(every_s):
+                    delay = retry_s
+                except EnrollRefusedError as exc:
+                    log.error("the fleet refused this unit: %s", exc)
+                except Exception as exc:  # offline: try again later
+                    log.warning("fleet enrollment/renewal failed: %s", exc)
+                    wait, delay = delay, min(delay * 2, 600.0)
+                if self._stop.wait(wait):
                     return
 
         self._renewer = threading.Thread(target=loop, name="poise-cert-renewal", daemon=True)

@@ -33,6 +33,11 @@ class EnrollError(PoiseError):
     """Enrollment failed (token refused, endpoint unreachable, bad answer)."""
 
 
+class EnrollRefusedError(EnrollError):
+    """The fleet answered and said no (wrong, spent or expired token; revoked): retrying with
+    the same token cannot help."""
+
+
 class Transport(Protocol):
     """POSTs JSON to the enrollment endpoint."""
 
@@ -243,7 +248,7 @@ class HttpsTransport:
                 detail = json.loads(exc.read()).get("detail", "")
             except (ValueError, AttributeError):
                 detail = ""
-            raise EnrollError(f"enrollment refused ({exc.code}): {detail}") from None
+            raise EnrollRefusedError(f"enrollment refused ({exc.code}): {detail}") from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise EnrollError(f"enrollment endpoint {self.base_url}: {exc}") from None
         if not isinstance(answer, dict):

@@ -135,3 +135,68 @@ def test_unit_from_bundle_enrolls_and_follows_the_fleet(
         pub.stop(drain_timeout_s=0.5)
         runtime.close()
         adm.stop()
+
+
+def test_unreachable_fleet_at_first_boot_enrolls_later(
+    fleet: Fleet, enroll_server: str, tmp_path: Path
+) -> None:
+    from edge.fleet.enroll import EnrollError, HttpsTransport
+
+    fleet.add("desk-6", "hq", "6")
+    boot = tmp_path / "boot"
+    write_bundle(fleet, "desk-6", boot)
+    b, var = boot / "poise", tmp_path / "var"
+    settings = load_settings(
+        b / "device.toml",
+        [
+            f'telemetry.ca_file="{b / "fleet-ca.crt"}"',
+            f'telemetry.cert_file="{var / "device.crt"}"',
+            f'telemetry.key_file="{var / "device.key"}"',
+            f'fleet.signing_keys="{b / "fleet-signing.pub"}"',
+            f'fleet.token_file="{b / "enroll.token"}"',
+            f'fleet.state_dir="{var / "fleet"}"',
+        ],
+    )
+    real = HttpsTransport(enroll_server, b / "fleet-ca.crt")
+    calls: list[str] = []
+
+    class Flaky:
+        def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+            calls.append(path)
+            if len(calls) < 3:
+                raise EnrollError("network unreachable")
+            return real.post(path, body)
+
+    runtime = FleetRuntime.start(settings, time.time, transport=Flaky())
+    assert not runtime.identity.enrolled  # the loop runs locally meanwhile
+    runtime.start_renewals(retry_s=0.01)
+    try:
+        _until(lambda: runtime.identity.enrolled, "never enrolled")
+        assert fleet.device("desk-6").state == "enrolled" and len(calls) >= 3
+    finally:
+        runtime.close()
+
+
+def test_refused_token_is_one_clear_error(fleet: Fleet, enroll_server: str, tmp_path: Path) -> None:
+    import pytest
+
+    from edge.fleet.enroll import EnrollRefusedError
+
+    fleet.add("desk-7", "hq", "7")
+    boot = tmp_path / "boot"
+    write_bundle(fleet, "desk-7", boot)
+    b, var = boot / "poise", tmp_path / "var"
+    (b / "enroll.token").write_text("x" * 43)
+    settings = load_settings(
+        b / "device.toml",
+        [
+            f'telemetry.ca_file="{b / "fleet-ca.crt"}"',
+            f'telemetry.cert_file="{var / "device.crt"}"',
+            f'telemetry.key_file="{var / "device.key"}"',
+            f'fleet.signing_keys="{b / "fleet-signing.pub"}"',
+            f'fleet.token_file="{b / "enroll.token"}"',
+            f'fleet.state_dir="{var / "fleet"}"',
+        ],
+    )
+    with pytest.raises(EnrollRefusedError, match="403"):
+        FleetRuntime.start(settings, time.time)

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "edge.commands.analyze",
     "edge.commands.edge",
     "edge.commands.model",
+    "edge.commands.fleet",
 )
 
 

@@ -28,6 +28,12 @@ def register(sub: Any) -> None:
         "--events", metavar="OUT.jsonl", help="write every event as a JSON line (- for stdout)"
     )
     run.add_argument(
+        "--mqtt",
+        metavar="URL",
+        help="publish telemetry to this broker, mqtt://host:port or mqtts://host:port "
+        "(default: telemetry.broker; see docs/telemetry.md)",
+    )
+    run.add_argument(
         "--realtime",
         action="store_true",
         help="pace a WAV source at real time (default: as fast as possible)",
@@ -166,14 +172,26 @@ def _run(args: argparse.Namespace) -> int:
     from edge.fileio import StdoutGuard, refuse_same_file
     from edge.protocols import MonotonicClock
 
+    if args.mqtt:
+        args.overrides = [*args.overrides, f"telemetry.broker={args.mqtt}"]
     settings = _settings(args)
     clock = MonotonicClock()
     store = BaselineStore(settings.baseline.state_file, settings.baseline)
+    fleet = _start_fleet(settings)
+    if fleet is not None:
+        settings = fleet.effective_settings(settings)
+    if fleet is not None and fleet.model_path() is not None:
+        import dataclasses
+
+        fleet_model = dataclasses.replace(settings.model, path=fleet.model_path())
+        settings = dataclasses.replace(settings, model=fleet_model)
     spec = args.source or settings.audio.source
     wav = spec[4:] if spec.startswith("wav:") else None
     refuse_same_file(args.events, [wav, args.config, store.path])
     refuse_same_file(store.path, [wav, args.config])
     with ExitStack() as stack:
+        if fleet is not None:
+            stack.callback(fleet.close)
         stack.enter_context(store.hold())
         source = make_source(spec, settings, clock)
         stack.callback(source.close)
@@ -191,6 +209,9 @@ def _run(args: argparse.Namespace) -> int:
         sinks = make_sinks(args, settings, clock, stack, stdout=pipe)
         pipeline = Pipeline(settings, store.load(), model)
         log.info("detectors running: %s", ", ".join(pipeline.running) or "none")
+        sinks += _telemetry_sinks(
+            settings, clock, pipeline.running, model is not None, source, sinks, fleet
+        )
         runner = Runner(
             pipeline,
             source,
@@ -201,6 +222,19 @@ def _run(args: argparse.Namespace) -> int:
             realtime=args.realtime,
         )
         pipe.on_broken = runner.stop
+        if fleet is not None:
+            fl = fleet
+
+            def reset_baseline() -> None:
+                pipeline.baseline.reset()
+                store.reset()
+
+            cue_sink = next(s for s in sinks if getattr(s, "name", "") == "cue")
+
+            def between_blocks(now: float) -> None:
+                fl.poll(now, cue_sink.handle, reset_baseline, pipeline, cue_sink.inner)
+
+            runner.between_blocks = between_blocks
 
         def _stop(signum: int, frame: Any) -> None:
             log.info("signal %d: stopping", signum)
@@ -216,6 +250,50 @@ def _run(args: argparse.Namespace) -> int:
     shown = sum(1 for _, _, s in stats.cues if s == "on")
     log.info("processed %.1f s of audio, %d events, %d cues", stats.audio_s, stats.events, shown)
     return 0
+
+
+def _start_fleet(settings: Any) -> Any:
+    """With ``fleet.enabled``: enroll on first start and build the fleet agent; its config and
+    cmd handlers join the telemetry publisher's connection (:func:`_telemetry_sinks`)."""
+    if not settings.fleet.enabled:
+        return None
+    import time
+
+    from edge.fleet.device import FleetRuntime
+
+    runtime = FleetRuntime.start(settings, time.time)
+    runtime.start_renewals()
+    return runtime
+
+
+def _telemetry_sinks(
+    settings: Any,
+    clock: Any,
+    running: tuple[str, ...],
+    model_loaded: bool,
+    source: Any,
+    sinks: list[Any],
+    fleet: Any = None,
+) -> list[Any]:
+    """The MQTT publisher's sink when ``telemetry.broker`` is set (none otherwise); its health
+    reports the counters of ``sinks`` (the list the runner gets) and the audio source's. With a
+    fleet runtime, its config and cmd handlers are registered before the publisher connects."""
+    import time
+
+    from edge.telemetry.health import AudioHealth
+    from edge.telemetry.setup import birth_info, start_telemetry
+
+    def sink_stats() -> dict[str, Any]:
+        return {s.name: s.stats for s in sinks if hasattr(s, "stats")}
+
+    def audio() -> AudioHealth:
+        return AudioHealth(True, int(getattr(source, "overflows", 0)), 0)
+
+    version = (fleet.agent.config.version or None) if fleet is not None else None
+    birth = birth_info(settings, running, model_loaded, version)
+    attach = fleet.attach if fleet is not None else None
+    tele = start_telemetry(settings, birth, clock, time.time, sink_stats, audio, attach)
+    return [] if tele is None else [tele.sink]
 
 
 def _recalibrate(args: argparse.Namespace) -> int:

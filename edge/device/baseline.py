@@ -84,6 +84,10 @@ class AgentBaseline:
         """While True, observations are discarded."""
         self._cache: dict[str, Reference | None] = {}
 
+    def reset(self) -> None:
+        """Forget everything in place (the fleet's ``recalibrate``): calibrate anew."""
+        self.__init__(self.settings)  # type: ignore[misc]
+
     @property
     def ready(self) -> bool:
         """Calibration is complete: relative cues may fire."""

@@ -17,6 +17,7 @@ from edge.conversation.calls import CallSettings
 from edge.conversation.dynamics import DynamicsConfig
 from edge.errors import ConfigError
 from edge.features.config import FeatureConfig
+from edge.fleet.settings import FleetSettings
 from edge.settings.detectors import (
     DETECTOR_NAMES,
     DeadAirSettings,
@@ -30,6 +31,7 @@ from edge.settings.detectors import (
     StressSettings,
 )
 from edge.settings.loader import from_mapping, load_toml, merge_overrides
+from edge.telemetry.settings import TelemetrySettings
 
 Pattern = Literal["steady", "pulse", "blink"]
 Buzz = Literal["none", "short", "double"]
@@ -53,6 +55,7 @@ __all__ = [
     "DeviceSettings",
     "EmpathySettings",
     "FlatSettings",
+    "FleetSettings",
     "ModelSettings",
     "MonologueSettings",
     "OvertalkSettings",
@@ -60,6 +63,7 @@ __all__ = [
     "Pattern",
     "PolicySettings",
     "StressSettings",
+    "TelemetrySettings",
     "load_settings",
 ]
 
@@ -373,6 +377,8 @@ class DeviceSettings:
     """Cue output and styles."""
     model: ModelSettings = field(default_factory=ModelSettings)
     """Arousal model."""
+    fleet: FleetSettings = field(default_factory=FleetSettings)
+    """Fleet enrollment, signed config and model updates (off unless ``enabled``)."""
     dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
     """Talk spurts, turns, overlap, interruptions, dead air: the definitions ``poise analyze``
     and the device share (``docs/dynamics.md``; ``poise analyze --config`` reads this table
@@ -381,6 +387,8 @@ class DeviceSettings:
     """Where a call starts and ends (``edge.conversation.calls``)."""
     metrics_window_s: float = 10.0
     """Length of a metrics window (one aggregate per window, also cut at call start and end)."""
+    telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
+    """MQTT publisher (off unless ``broker`` is set)."""
 
     def __post_init__(self) -> None:
         if not 1.0 <= self.metrics_window_s <= 3600.0:

@@ -94,7 +94,7 @@ def measure(wav: str, use_model: bool, telemetry_dir: str | None = None) -> dict
     stored = 0
     if tele is not None:
         tele.sink.join(30.0)
-        stored = tele.publisher.stats.stored
+        stored = tele.publisher.stream.stored
         tele.sink.close()
     ms = np.asarray(times) * 1e3
     cpu_ms = np.asarray(cpu) * 1e3

@@ -30,33 +30,27 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
+from paho.mqtt.enums import MQTTErrorCode
 
 from edge.protocols import Clock
-from edge.telemetry import schemas
+from edge.telemetry.backoff import Backoff
 from edge.telemetry.boot import next_boot
 from edge.telemetry.control import BirthInfo, ControlHandler, ControlRouter
-from edge.telemetry.envelope import WallClock, envelope
+from edge.telemetry.envelope import WallClock
 from edge.telemetry.health import HealthReporter
+from edge.telemetry.mqtt_client import connect, make_client
 from edge.telemetry.outbox import OUTBOX_FILE, Limits, Outbox
 from edge.telemetry.settings import TelemetrySettings
+from edge.telemetry.stream import Stream
 from edge.telemetry.topics import DeviceTopics, parse_topic
 
 log = logging.getLogger(__name__)
-
-STREAM_KINDS = ("metrics", "events", "health")
-"""Kinds that go through the outbox (gap-checked by ``seq``); ``status`` is retained state."""
 
 
 @dataclass
 class PublisherStats:
     """Counters of the publisher (the outbox keeps its own)."""
 
-    stored: int = 0
-    invalid: int = 0
-    """Payloads refused before storing (failed their schema: a bug, logged)."""
     sent: int = 0
     acked: int = 0
     rejected: int = 0
@@ -94,14 +88,13 @@ class Publisher:
         self.clock = clock
         self.wall = wall
         self.health = health
-        self.rng = rng or random.Random()
+        self.backoff = Backoff(
+            settings.backoff_min_s, settings.backoff_max_s, settings.backoff_jitter, rng
+        )
+        self.stream = Stream(topics, boot, outbox, wall)
         self.poll_s = poll_s
         self.stats = PublisherStats()
         self.control = ControlRouter()
-        self._address = settings.address
-        self._seq_lock = threading.Lock()
-        last = outbox.max_seq(boot)
-        self._next_seq = 0 if last is None else last + 1
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._stopping = threading.Event()
@@ -112,15 +105,12 @@ class Publisher:
         self._inflight: dict[int, tuple[int, int]] = {}
         self._status_mids: set[int] = set()
         self._cursor: tuple[int, int] | None = None
-        self._attempt = 0
         self._next_attempt = clock.now()
         self._lost = False
         self._thread: threading.Thread | None = None
         self._observed = -float("inf")
-        self._version = 0
-        """Incremented by every stored message."""
         self._caught_up = -1
-        """``_version`` at which the drain last found nothing more after its cursor."""
+        """``stream.version`` at which the drain last found nothing more after its cursor."""
 
     @classmethod
     def open(
@@ -155,48 +145,18 @@ class Publisher:
     # -- the stream (any thread) ---------------------------------------------------------------
 
     def publish(self, kind: str, body: dict[str, Any]) -> int | None:
-        """Store one ``metrics``/``events``/``health`` message; returns its ``seq`` (None if the
-        payload was invalid). Blocks only on the local disk (one SQLite commit)."""
-        if kind not in STREAM_KINDS:
-            raise ValueError(f"{kind!r} is not a stream kind ({', '.join(STREAM_KINDS)})")
-        with self._seq_lock:
-            seq = self._next_seq
-            now = self.wall()
-            payload = envelope(
-                kind, self.topics.site, self.topics.device, self.boot, seq, now, body
-            )
-            try:
-                schemas.validate(kind, payload)
-                raw = schemas.encode(payload)
-            except ValueError as exc:
-                self.stats.invalid += 1
-                log.error("not publishing an invalid %s payload: %s", kind, str(exc)[:300])
-                return None
-            self.outbox.put(self.boot, seq, kind, now, raw)
-            self._next_seq = seq + 1
-            self._version += 1
-            self.stats.stored += 1
+        """Store one ``metrics``/``events``/``health`` message (see :class:`Stream`); returns
+        its ``seq`` (None if invalid). Blocks only on the local disk (one SQLite commit)."""
+        seq = self.stream.put(kind, body)
         self._wake.set()
         return seq
 
     @property
     def next_seq(self) -> int:
-        return self._next_seq
+        return self.stream.next_seq
 
     def status_payload(self, state: str, reason: str) -> bytes:
-        with self._seq_lock:
-            seq = self._next_seq
-        payload = envelope(
-            "status",
-            self.topics.site,
-            self.topics.device,
-            self.boot,
-            seq,
-            self.wall(),
-            self.birth.body(state, reason),
-        )
-        schemas.validate("status", payload)
-        return schemas.encode(payload)
+        return self.stream.status(self.birth, state, reason)
 
     def add_handler(self, kind: str, handler: ControlHandler) -> None:
         """Call ``handler(ControlMessage)`` for each ``config`` or ``cmd`` message (see
@@ -291,7 +251,7 @@ class Publisher:
 
     def _drain(self, client: mqtt.Client) -> None:
         free = self.settings.inflight - len(self._inflight)
-        version = self._version
+        version = self.stream.version
         if free > 0 and self._caught_up != version:
             rows = self.outbox.after(self._cursor, free)
             if len(rows) < free:
@@ -311,49 +271,20 @@ class Publisher:
         else:
             self._drained.clear()
 
-    def _make_client(self) -> mqtt.Client:
-        s = self.settings
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=self.topics.client_id,
-            protocol=mqtt.MQTTv5,
-        )
-        client.max_inflight_messages_set(s.inflight + 4)
-        client.max_queued_messages_set(0)
-        if s.username:
-            client.username_pw_set(s.username, s.read_password())
-        if self._address.tls:
-            client.tls_set(
-                ca_certs=s.ca_file or None,
-                certfile=s.cert_file or None,
-                keyfile=s.key_file or None,
-            )
-        client.will_set(
-            self.topics.status, self.status_payload("offline", "lost"), qos=1, retain=True
-        )
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_publish = self._on_publish
-        client.on_message = self._on_message
-        return client
-
     def _connect(self) -> None:
         self.stats.connect_attempts += 1
-        client = self._make_client()
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = self.settings.session_expiry_s
         self._lost = False
         try:
-            client.connect(
-                self._address.host,
-                self._address.port,
-                keepalive=self.settings.keepalive_s,
-                clean_start=False,
-                properties=props,
-            )
+            will = self.status_payload("offline", "lost")
+            client = make_client(self.settings, self.topics.client_id, self.topics.status, will)
+            client.on_connect = self._on_connect
+            client.on_disconnect = self._on_disconnect
+            client.on_publish = self._on_publish
+            client.on_message = self._on_message
+            connect(client, self.settings)
         except (OSError, ValueError) as exc:
             self._failed()
-            if self._attempt == 0 or self._attempt % 10 == 0:
+            if self.backoff.attempt % 10 == 0:
                 log.warning("telemetry: cannot reach %s: %s", self.settings.broker, exc)
             self._schedule_retry()
             return
@@ -370,10 +301,7 @@ class Publisher:
             return self._state.wait_for(lambda: self.stats.connect_failures >= n, timeout_s)
 
     def _schedule_retry(self) -> None:
-        s = self.settings
-        nominal = min(s.backoff_max_s, s.backoff_min_s * (2.0 ** min(self._attempt, 30)))
-        delay = nominal * (1.0 - s.backoff_jitter * self.rng.random())
-        self._attempt += 1
+        delay = self.backoff.next_delay()
         self._next_attempt = self.clock.now() + delay
         log.debug("telemetry: next connection attempt in %.1f s", delay)
 
@@ -404,7 +332,7 @@ class Publisher:
             self._lost = True
             return
         self.stats.connects += 1
-        self._attempt = 0
+        self.backoff.reset()
         self._inflight.clear()
         self._cursor = None
         self._caught_up = -1

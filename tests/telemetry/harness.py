@@ -14,8 +14,9 @@ from edge.telemetry import schemas
 from edge.telemetry.control import BirthInfo, ModelInfo
 from edge.telemetry.health import AudioHealth, HealthProviders, HealthReporter
 from edge.telemetry.outbox import OUTBOX_FILE
-from edge.telemetry.publisher import STREAM_KINDS, Publisher
+from edge.telemetry.publisher import Publisher
 from edge.telemetry.settings import TelemetrySettings
+from edge.telemetry.stream import STREAM_KINDS
 from edge.telemetry.topics import parse_topic
 from tests.support.mqtt_sub import Received
 

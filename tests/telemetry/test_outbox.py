@@ -10,6 +10,7 @@ import pytest
 from edge.errors import ConfigError
 from edge.protocols import FakeClock
 from edge.settings import load_settings
+from edge.telemetry.backoff import Backoff
 from edge.telemetry.boot import next_boot, read_boot
 from edge.telemetry.outbox import Limits, Outbox
 from edge.telemetry.settings import TelemetrySettings, parse_broker_url
@@ -64,20 +65,14 @@ def test_seq_continues_above_what_the_outbox_holds_for_the_boot(tmp_path: Path) 
     pub.stop()
 
 
-def test_backoff_is_jittered_doubling_and_capped(tmp_path: Path) -> None:
-    url = f"mqtt://127.0.0.1:{free_port()}"
-    clock = FakeClock(0.0)
-    pub = make_publisher(tmp_path, url, clock, health=False, backoff_min_s=1.0, backoff_max_s=8.0)
-    pub.rng = random.Random(3)
-    delays = []
-    for _ in range(8):
-        pub._schedule_retry()
-        delays.append(pub._next_attempt - clock.now())
-    pub.stop()
-    nominal = [1, 2, 4, 8, 8, 8, 8, 8]
-    for d, n in zip(delays, nominal, strict=True):
+def test_backoff_is_jittered_doubling_and_capped() -> None:
+    b = Backoff(1.0, 8.0, 0.5, random.Random(3))
+    delays = [b.next_delay() for _ in range(8)]
+    for d, n in zip(delays, [1, 2, 4, 8, 8, 8, 8, 8], strict=True):
         assert n * 0.5 <= d <= n
     assert len(set(delays[3:])) > 1  # jitter: not in lock step
+    b.reset()
+    assert b.next_delay() <= 1.0
 
 
 @pytest.mark.parametrize(

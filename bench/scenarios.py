@@ -350,7 +350,8 @@ def main(argv: list[str] | None = None) -> int:
             r["hit"] = delay is not None
             print(
                 f"{r['name']:16s} {'yes' if delay is not None else 'MISS':>4s} "
-                f"{'-' if delay is None else f'{delay:.1f}':>8s} {r['calm_s'] / 60:9.1f} {per_h:12.2f}"
+                f"{'-' if delay is None else f'{delay:.1f}':>8s} "
+                f"{r['calm_s'] / 60:9.1f} {per_h:12.2f}"
             )
         ok = [r["hit"] and r["delays_s"][0] <= 10.0 for r in held]
         print(f"  within 10 s: {sum(ok)} of {len(held)}")

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from bench.scenario_audio import have_espeak, silence, speech_block, stereo, write_wav
 
 from broker.fleet.bundle import write_bundle
 from broker.fleet.fleet import Fleet
 from edge.cli import main
+from edge.simulate.speech import have_espeak, silence, speech_block, stereo, write_wav
 from edge.telemetry.topics import DeviceTopics
 from tests.fleet.conftest import connect, mqtt_client, subscribe_sync
 from tests.support.mosquitto import Broker

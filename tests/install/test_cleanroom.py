@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from bench.scenario_audio import CUSTOMER_SENTENCES, have_espeak, silence, speech_block, stereo
-from bench.scenario_audio import write_wav as write_call
+
+from edge.simulate.speech import CUSTOMER_SENTENCES, have_espeak, silence, speech_block, stereo
+from edge.simulate.speech import write_wav as write_call
 
 REPO = Path(__file__).resolve().parents[2]
 WHEELHOUSE = REPO / ".cache" / "wheelhouse"

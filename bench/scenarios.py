@@ -343,14 +343,15 @@ def main(argv: list[str] | None = None) -> int:
         print("\nheld-out voices (fold model without them; new agent, no baseline carried over):")
         print(f"{'scenario':16s} {'hit':>4s} {'delay s':>8s} {'calm min':>9s} {'own false/h':>12s}")
         for r in held:
-            d = r["delays_s"][0] if r["delays_s"] else None
+            delay = r["delays_s"][0] if r["delays_s"] else None
             own = sum(1 for f in r["false_cues"] if f["cue"] == r["detector"])
             per_h = own / (r["calm_s"] / 3600.0) if r["calm_s"] else float("nan")
             r["own_false_cues_per_calm_hour"] = round(per_h, 2)
-            r["hit"] = d is not None
+            r["hit"] = delay is not None
             print(
-                f"{r['name']:16s} {'yes' if d is not None else 'MISS':>4s} "
-                f"{'-' if d is None else f'{d:.1f}':>8s} {r['calm_s'] / 60:9.1f} {per_h:12.2f}"
+                f"{r['name']:16s} {'yes' if delay is not None else 'MISS':>4s} "
+                f"{'-' if delay is None else f'{delay:.1f}':>8s} {r['calm_s'] / 60:9.1f} "
+                f"{per_h:12.2f}"
             )
         ok = [r["hit"] and r["delays_s"][0] <= 10.0 for r in held]
         print(f"  within 10 s: {sum(ok)} of {len(held)}")

@@ -95,18 +95,23 @@ CARD_TEXT: dict[str, Any] = {
         "recognise words and keeps nothing of what was said."
     ),
     "limits": [
-        "Trained and scored on EmoDB only: German, acted, studio quality, ten speakers, "
-        "2.0 s excerpts. Scores are leave-one-speaker-out; the shipped fit saw all speakers.",
-        "Over-counts slow synthetic English (espeak-ng 100-160 wpm: +25-37 %); its rates still "
-        "rise with wpm but compress large changes.",
+        "Trained on acted speech of 22 speakers: German (EmoDB, ten speakers, 2.0 s excerpts, "
+        "syllable times) and North American English (RAVDESS actors 01-12, two seven-syllable "
+        "statements, count-level labels only). Scores are for held-out speaker groups; the "
+        "shipped fit saw all speakers.",
+        "RAVDESS gives only two sentences at one count: it teaches English timing, not the "
+        "range of real calls; other languages and spontaneous speech are untested.",
         "Needs the front-end settings of feature_digest; other settings fall back to "
         "intensity-peak counting.",
         "Sees 100 ms ahead: the front-end emits each hop 10 hops later than without it.",
     ],
     "citation": (
         'F. Burkhardt, A. Paeschke, M. Rolfes, W. Sendlmeier, B. Weiss: "A Database of German '
-        'Emotional Speech", Proc. Interspeech 2005, Lisbon, pp. 1517-1520.'
+        'Emotional Speech", Proc. Interspeech 2005, Lisbon, pp. 1517-1520. S. R. Livingstone, '
+        "F. A. Russo: The Ryerson Audio-Visual Database of Emotional Speech and Song (RAVDESS), "
+        "PLoS ONE 13(5): e0196391, 2018."
     ),
+    "licence": "CC BY-NC-SA 4.0 (inherited from RAVDESS: the weights are trained on it)",
 }
 
 

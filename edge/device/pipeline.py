@@ -162,7 +162,7 @@ class Pipeline:
         d = settings.detectors
         self.drifts = {n: Drift(n, d.get(n), below=(n == "flat")) for n in self.running}
         self.arbiter = Arbiter(d, settings.budget, policy)
-        self.dynamics = DynamicsTracker(self.hop_s, settings.conversation)
+        self.dynamics = DynamicsTracker(self.hop_s, settings.dynamics)
         self.calls = CallTracker(settings.calls, far_end=far_end, new_id=new_call_id)
         self.window = WindowAggregator(self.hop_s, 0.0, far_end=far_end)
         self.agent: str | None = (

@@ -19,6 +19,7 @@ import logging
 import os
 import statistics
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -85,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--invokes", type=int, default=5000)
     ap.add_argument("--emodb", default=None)
     ap.add_argument("--ravdess", default=None)
+    ap.add_argument("--protocols", default="", help="comma-separated subset (default: all)")
     args = ap.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.WARNING)
@@ -95,21 +97,47 @@ def main(argv: list[str] | None = None) -> int:
 
     utts = read_corpora(("emodb", "ravdess"), args.emodb, args.ravdess)
     egemaps(utts, DEFAULT_CACHE / "egemaps-v02.npz")  # before TensorFlow (see models.train)
+
+    def anchors(ev: dict[str, Any]) -> dict[str, Any]:
+        """The anchor on the same folds (the first ``folds_done`` of a partial protocol)."""
+        out: dict[str, Any] = {}
+        for p, res in ev.items():
+            n = res.get("folds_done")
+            full = n is None or n == res.get("folds_total")
+            a = run_anchor(utts, DEFAULT_CACHE / "egemaps-v02.npz", (p,), None if full else n)
+            out["name"] = a["name"]
+            out[p] = a[p]
+        return out
+
     model = ArousalModel.load(DEFAULT_MODEL, num_threads=1)
     assert model.card is not None
     card = model.card.raw
     if args.retrain:
         from edge.features.config import FeatureConfig
-        from models.train import load_corpus, run_evaluation
+        from models.train import load_corpus, run_protocol
 
         settings = TrainSettings()
+        if args.protocols:
+            settings = replace(settings, protocols=tuple(args.protocols.split(",")))
         corpus = load_corpus(settings, args.emodb, DEFAULT_CACHE, 2, FeatureConfig(), args.ravdess)
-        poise = run_evaluation(corpus, settings)
+        poise: dict[str, Any] = {}
         source = "retrained in this run"
+        name = "model_bench" + (f"-{args.protocols}" if args.protocols else "")
+        for p in settings.protocols:
+
+            def partial(res: dict[str, Any], p: str = p) -> None:
+                # an interrupted run still leaves the folds done so far (and the anchor on them)
+                part = {**poise, p: res}
+                write_results(f"{name}-partial", {"poise": part, "anchor": anchors(part)})
+
+            poise[p] = run_protocol(corpus, settings, p, checkpoint=partial)
     else:
         poise = {k: v for k, v in card["evaluation"].items() if k in PROTOCOLS}
+        if args.protocols:
+            poise = {k: v for k, v in poise.items() if k in args.protocols.split(",")}
         source = "from the model card (measured by `make model`)"
-    anchor = run_anchor(utts, DEFAULT_CACHE / "egemaps-v02.npz", tuple(poise))
+
+    anchor = anchors(poise)
     speed = invoke_times(model, args.invokes)
     size = DEFAULT_MODEL.stat().st_size
     rows = protocol_rows(poise, anchor)
@@ -163,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         "checks": checks,
         "backend": model.runner.backend,
     }
-    write_results("model_bench", out, indent=1)
+    write_results("model_bench" + (f"-{args.protocols}" if args.protocols else ""), out, indent=1)
     return 0 if all(checks.values()) else 1
 
 

@@ -31,13 +31,13 @@ from typing import Any
 import numpy as np
 
 from bench import heldout
+from edge.simulate.call_builder import Call
 from bench.results import write_results
+from edge.simulate.speech import F32, SR
 from edge.device.arousal import ArousalModel, load_arousal_model
 from edge.device.pipeline import Pipeline
 from edge.protocols import AudioBlock
 from edge.settings import DETECTOR_NAMES, DeviceSettings, load_settings
-from edge.simulate.call_builder import Call
-from edge.simulate.speech import F32, SR
 
 
 @dataclass
@@ -261,10 +261,20 @@ def evaluate(name: str, calm_minutes: float, overrides: list[str]) -> dict[str, 
     calm_s = sum(b - a for a, b in sc.calm_spans)
     false = [e for e in ons if any(a <= e["t"] < b for a, b in sc.calm_spans)]
     delays: list[float | None] = []
+    drift_delays: list[float | None] = []  # detected, whether or not the arbiter showed it
     for i, onset in enumerate(sc.onsets):
         nxt = sc.onsets[i + 1] if i + 1 < len(sc.onsets) else dur + 1
         hit = [e["t"] for e in ons if e["cue"] == sc.detector and onset <= e["t"] < nxt]
         delays.append(round(hit[0] - onset, 2) if hit else None)
+        drift = [
+            e["t"]
+            for e in events
+            if e["kind"] == "drift"
+            and e["state"] == "on"
+            and e["cue"] == sc.detector
+            and onset <= e["t"] < nxt
+        ]
+        drift_delays.append(round(drift[0] - onset, 2) if drift else None)
     calibrated = [e["t"] for e in events if e["kind"] == "baseline" and e["state"] == "calibrated"]
     # How close calm speech came to each threshold (after calibration): the 99th percentile of
     # the signal (1st for flat, which fires below enter), as a share of the enter threshold.
@@ -281,6 +291,7 @@ def evaluate(name: str, calm_minutes: float, overrides: list[str]) -> dict[str, 
         "calm_s": round(calm_s, 1),
         "onsets_s": [round(o, 1) for o in sc.onsets],
         "delays_s": delays,
+        "drift_delays_s": drift_delays,
         "false_cues": [{"t": e["t"], "cue": e["cue"]} for e in false],
         "calibrated_at_s": calibrated[0] if calibrated else None,
         "calm_signal_p99": margins,
@@ -341,9 +352,13 @@ def main(argv: list[str] | None = None) -> int:
     held = [r for r in results if "@" in r["name"]]
     if held:
         print("\nheld-out voices (fold model without them; new agent, no baseline carried over):")
-        print(f"{'scenario':16s} {'hit':>4s} {'delay s':>8s} {'calm min':>9s} {'own false/h':>12s}")
+        print(
+            f"{'scenario':16s} {'hit':>4s} {'delay s':>8s} {'drift s':>8s} {'calm min':>9s} "
+            f"{'own false/h':>12s}"
+        )
         for r in held:
             delay = r["delays_s"][0] if r["delays_s"] else None
+            drift = (r.get("drift_delays_s") or [None])[0]
             own = sum(1 for f in r["false_cues"] if f["cue"] == r["detector"])
             per_h = own / (r["calm_s"] / 3600.0) if r["calm_s"] else float("nan")
             r["own_false_cues_per_calm_hour"] = round(per_h, 2)
@@ -351,7 +366,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{r['name']:16s} {'yes' if delay is not None else 'MISS':>4s} "
                 f"{'-' if delay is None else f'{delay:.1f}':>8s} "
-                f"{r['calm_s'] / 60:9.1f} {per_h:12.2f}"
+                f"{'-' if drift is None else f'{drift:.1f}':>8s} {r['calm_s'] / 60:9.1f} "
+                f"{per_h:12.2f}"
             )
         ok = [r["hit"] and r["delays_s"][0] <= 10.0 for r in held]
         print(f"  within 10 s: {sum(ok)} of {len(held)}")

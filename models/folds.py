@@ -53,7 +53,7 @@ def folds(utts: Sequence[Utterance], protocol: str) -> list[Fold]:
             raise ValueError(f"unknown protocol {protocol!r}")
         pool = [i for i in idx if which == "union" or corpus[i] == which]
         out = []
-        for s in sorted({spk[i] for i in pool}):
+        for s in _interleaved(sorted({spk[i] for i in pool})):
             train = tuple(i for i in pool if spk[i] != s)
             test = tuple(i for i in pool if spk[i] == s)
             out.append(Fold(s, train, test))
@@ -64,6 +64,16 @@ def folds(utts: Sequence[Utterance], protocol: str) -> list[Fold]:
     train = tuple(i for i in idx if corpus[i] == src)
     test = tuple(i for i in idx if corpus[i] == dst)
     return [Fold(f"{src}->{dst}", train, test)] if train and test else []
+
+
+def _interleaved(speakers: list[str]) -> list[str]:
+    """EmoDB and RAVDESS speakers alternating (so the first folds of an interrupted union run
+    cover both corpora); one corpus stays in order."""
+    a = [s for s in speakers if not s.startswith("r")]
+    b = [s for s in speakers if s.startswith("r")]
+    out = [x for pair in zip(a, b, strict=False) for x in pair]
+    n = min(len(a), len(b))
+    return out + a[n:] + b[n:]
 
 
 def uar(y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> float:

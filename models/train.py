@@ -19,7 +19,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -205,9 +205,15 @@ def fit_fold(
     return train_network(ws, spec, settings, seed), spec, ws
 
 
-def run_protocol(corpus: Corpus, settings: TrainSettings, protocol: str) -> dict[str, Any]:
+def run_protocol(
+    corpus: Corpus,
+    settings: TrainSettings,
+    protocol: str,
+    checkpoint: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
     """One protocol of :mod:`models.folds`: per-fold and pooled UARs (float/int8 x
-    raw/baseline) on the clean test files; test speakers normalised by their own statistics."""
+    raw/baseline) on the clean test files; test speakers normalised by their own statistics.
+    ``checkpoint`` receives the result over the folds done so far after each fold."""
     fl = folds(corpus.utts, protocol)
     if settings.max_folds is not None:
         fl = fl[: settings.max_folds]
@@ -238,7 +244,22 @@ def run_protocol(corpus: Corpus, settings: TrainSettings, protocol: str) -> dict
         log.info("%s fold %s: %s", protocol, f.name, fold.uar)
         tqdm.write(f"{protocol} {f.name}: " + " ".join(f"{a}={b:.3f}" for a, b in fold.uar.items()))
         results.append(fold)
+        if checkpoint is not None and len(results) < len(fl):
+            checkpoint(_summary(protocol, corpus, y, pooled, done, results, len(fl)))
+    return _summary(protocol, corpus, y, pooled, done, results, len(fl))
+
+
+def _summary(
+    protocol: str,
+    corpus: Corpus,
+    y: npt.NDArray[np.int64],
+    pooled: dict[str, npt.NDArray[np.float64]],
+    done: npt.NDArray[np.bool_],
+    results: list[FoldResult],
+    n_folds: int,
+) -> dict[str, Any]:
     res: dict[str, Any] = {"protocol": protocol, "metric": "UAR (file level)"}
+    res["folds_done"], res["folds_total"] = len(results), n_folds
     cor = [u.corpus for u in corpus.utts]
     for key, v in pooled_uars(y, pooled, cor, done).items():
         res[f"uar_{key}"] = v

@@ -179,7 +179,7 @@ def _run(args: argparse.Namespace) -> int:
         args.overrides = [*args.overrides, f"telemetry.broker={args.mqtt}"]
     settings = _settings(args)
     clock = MonotonicClock()
-    store: Any = BaselineStore(settings.baseline.state_file, settings.baseline)
+    store = BaselineStore(settings.baseline.state_file, settings.baseline)
     fleet = _start_fleet(settings)
     if fleet is not None:
         settings = fleet.effective_settings(settings)
@@ -210,8 +210,9 @@ def _run(args: argparse.Namespace) -> int:
         model = load_arousal_model(settings.model, settings.features, required=needs_model)
         pipe = StdoutGuard()  # `--events - | head -1`: a closed pipe stops the run cleanly
         sinks = make_sinks(args, settings, clock, stack, stdout=pipe)
+        saver: Any = store
         if settings.baseline.per_agent:
-            pipeline, store = edge_agents.per_agent_pipeline(settings, model)
+            pipeline, saver = edge_agents.per_agent_pipeline(settings, model)
         else:
             pipeline = Pipeline(settings, store.load(), model)
         log.info("detectors running: %s", ", ".join(pipeline.running) or "none")
@@ -223,7 +224,7 @@ def _run(args: argparse.Namespace) -> int:
             source,
             sinks,
             clock,
-            store=store,
+            store=saver,
             notifier=SdNotifier(),
             realtime=args.realtime,
         )

@@ -99,7 +99,18 @@ def _info(args: argparse.Namespace) -> int:
         f"zero point {card.input.zero_point}); output: {list(card.output.shape)} int8 logit"
     )
     print(f"features: digest {card.feature_digest[:16]}...")
-    anchor = ev.get("anchor") or {}
+    if isinstance(ev, dict) and ev:
+        _print_evaluation(ev)
+    print(f"intended use: {raw.get('intended_use')}")
+    if problem is not None:
+        raise ModelError(f"{path}: not usable on this device: {problem}")
+    return 0
+
+
+def _print_evaluation(ev: dict[str, Any]) -> None:
+    """One line per evaluation protocol of the card, with the anchor on the same folds."""
+    found = ev.get("anchor")
+    anchor: dict[str, Any] = found if isinstance(found, dict) else {}
     if "uar_int8_raw" in ev:  # a card from before the protocols: EmoDB LOSO only
         ev = {"loso-emodb": ev}
         anchor = {"loso-emodb": anchor, "name": anchor.get("name")}
@@ -117,7 +128,3 @@ def _info(args: argparse.Namespace) -> int:
         print(line)
     if anchor.get("name"):
         print(f"anchor: {anchor['name']}")
-    print(f"intended use: {raw.get('intended_use')}")
-    if problem is not None:
-        raise ModelError(f"{path}: not usable on this device: {problem}")
-    return 0

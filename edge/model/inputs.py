@@ -204,8 +204,9 @@ class WindowBuilder:
     """The speaker's input statistics (None: a fresh one if the spec asks for speaker
     normalisation, see :meth:`InputSpec.new_speaker_norm`; else the fixed constants)."""
     adapt: bool = True
-    """Update ``norm`` with every pushed batch before its windows are cut (the device); False
-    keeps it as given (training, with a norm fitted on the speaker's files)."""
+    """Update ``norm`` with the pushed hops as they arrive, so each window is normalised by the
+    statistics of everything heard up to its last hop, whatever the piece sizes (the device);
+    False keeps it as given (training, with a norm fitted on the speaker's files)."""
     _rows: F32 = field(init=False, repr=False)
     _t: npt.NDArray[np.float64] = field(init=False, repr=False)
     _since_emit: int = field(init=False, default=0)
@@ -229,8 +230,7 @@ class WindowBuilder:
         if len(batch) == 0:
             return out
         rows = raw_rows(batch, self.spec.n_mels)
-        if self.adapt and self.norm is not None:
-            self.norm.update(rows)
+        adapt = self.norm if self.adapt else None
         w, s = self.spec.window_hops, self.spec.stride_hops
         # Append in chunks up to the next emission point so long batches stay cheap.
         start = 0
@@ -238,6 +238,8 @@ class WindowBuilder:
         while start < n:
             need = w - self._total if self._total < w else s - self._since_emit
             take = min(need, n - start)
+            if adapt is not None:  # causal: the statistics have heard exactly up to each window
+                adapt.update(rows[start : start + take])
             self._append(rows[start : start + take], batch.t[start : start + take])
             start += take
             if self._total >= w and (self._total == w or self._since_emit >= s):

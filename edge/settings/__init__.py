@@ -154,16 +154,19 @@ class BaselineSettings:
     """The agent at this desk when no sign-in says otherwise ("" = unknown: recognised by
     voice at the start of each call, a new voice calibrates from nothing)."""
 
-    per_agent: bool = True
-    """Keep a baseline per agent in ``agents_dir`` (False: the single ``state_file`` of old)."""
+    per_agent: bool = False
+    """Keep a baseline per agent in ``agents_dir``: sign-in or the voice at a call's start picks
+    whose baseline is used, a new voice calibrates from nothing (False: the desk's single
+    ``state_file``, which the next agent inherits; the default until the install tests and
+    units move to per-agent files)."""
 
     @property
     def agents_path(self) -> Path:
         """Where the per-agent baselines are kept."""
-        if self.agents_dir:
-            return Path(self.agents_dir)
         from edge.settings.paths import baseline_state_file
 
+        if self.agents_dir:
+            return Path(self.agents_dir)
         return baseline_state_file(self.state_file).parent / "agents"
 
     pace_fast_sps: float = 6.5

@@ -81,9 +81,7 @@ def test_cli_run_writes_event_lines_with_monologue_on_then_off(monologue_wav, tm
     on, off = [e for e in lines if e["kind"] == "cue"]
     assert 8.0 <= on["t"] <= 9.5  # the turn started at ~0 s
     assert off["reason"] in ("ended", "timeout") and on["t"] < off["t"] <= 14.5
-    # the baseline was saved on exit, as the record of the voice heard at the call's start
-    saved = list((state.parent / "agents").glob("agent-voice-*.json"))
-    assert len(saved) == 1 and not state.exists()
+    assert state.exists()  # the baseline was saved on exit
     ts = [e["t"] for e in lines]
     assert ts == sorted(ts)
 
@@ -182,8 +180,6 @@ def test_sigterm_under_systemd_notify(monologue_wav, tmp_path):
                 str(tmp_path / "e.jsonl"),
                 "--set",
                 f'baseline.state_file="{tmp_path / "b.json"}"',
-                "--set",
-                "baseline.per_agent=false",  # the desk's single file (SIGTERM before any voice)
             ],
             env=env,
             stderr=subprocess.PIPE,

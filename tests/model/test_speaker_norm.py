@@ -91,21 +91,31 @@ def test_state_round_trip_and_bad_state_refused() -> None:
         other.load_state({**norm.state(), "version": 99})
 
 
-def test_device_builder_adapting_on_one_push_equals_training_windows() -> None:
+def test_device_builder_adapts_causally_whatever_the_piece_sizes() -> None:
     spec = InputSpec(
         mean=(0.0,) * N_CH, std=(2.0,) * N_CH, speaker_norm=SpeakerNormSettings(prior_hops=50.0)
     )
     b = _batch(437, seed=3)
+    whole = WindowBuilder(spec).push(b)
+    for cuts in ([1] * 437, [7, 93, 1, 200, 136]):
+        wb, got, start = WindowBuilder(spec), [], 0
+        for c in cuts:
+            got += wb.push(b.slice(start, start + c))
+            start += c
+        assert len(got) == len(whole) > 0
+        for a, w in zip(got, whole, strict=True):
+            np.testing.assert_allclose(a.x, w.x, rtol=1e-5, atol=1e-5)
+    # each window saw the statistics of the hops up to its end: the first one those of 100 hops
+    first = fit_speaker_norm([b.slice(0, 100)], spec)
+    np.testing.assert_allclose(
+        whole[0].x, windows_from_batch(b.slice(0, 100), spec, norm=first)[0].x, atol=1e-5
+    )
+    # the training path with the speaker's fitted statistics: a speaker far from the corpus
+    # looks ordinary after normalisation (what is left is the prior's share: 50 of ~490 hops)
     trained = windows_from_batch(b, spec, norm=fit_speaker_norm([b], spec))
-    device = WindowBuilder(spec).push(b)  # adapts to the same hops before cutting
-    assert len(device) == len(trained) > 0
-    for a, w in zip(device, trained, strict=True):
-        np.testing.assert_allclose(a.x, w.x, rtol=1e-5, atol=1e-5)
-    # a speaker far from the corpus looks ordinary after normalisation
     shifted = _batch(437, seed=3)
     shifted.mel[:] += 8.0
     far = windows_from_batch(shifted, spec, norm=fit_speaker_norm([shifted], spec))
-    # (what is left is the prior's share: 50 of ~490 hops)
     assert float(np.abs(far[0].x[:, :40] - trained[0].x[:, :40]).mean()) < 0.25
     fixed = windows_from_batch(shifted, spec, norm=spec.new_speaker_norm())
     assert float(np.abs(fixed[0].x[:, :40] - trained[0].x[:, :40]).mean()) > 0.5

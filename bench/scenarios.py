@@ -31,13 +31,13 @@ from typing import Any
 import numpy as np
 
 from bench import heldout
-from edge.simulate.call_builder import Call
 from bench.results import write_results
-from edge.simulate.speech import F32, SR
 from edge.device.arousal import ArousalModel, load_arousal_model
 from edge.device.pipeline import Pipeline
 from edge.protocols import AudioBlock
 from edge.settings import DETECTOR_NAMES, DeviceSettings, load_settings
+from edge.simulate.call_builder import Call
+from edge.simulate.speech import F32, SR
 
 
 @dataclass

@@ -37,9 +37,10 @@ STATUS_ID = 2
 """... and of the collector's own status subscription."""
 
 
-def subscriptions(group: str) -> list[str]:
+def subscriptions(group: str, shared: bool = True) -> list[str]:
     """The filters a collector of ``group`` subscribes to (subscription ids 1 and 2)."""
-    return [shared_subscription(group), device_filter(kind="status")]
+    stream = shared_subscription(group) if shared else device_filter()
+    return [stream, device_filter(kind="status")]
 
 
 class MqttIngest:
@@ -67,7 +68,7 @@ class MqttIngest:
             protocol=mqtt.MQTTv5,
             manual_ack=True,
         )
-        c.reconnect_delay_set(1, 5)
+        c.reconnect_delay_set(0.2, 5)  # type: ignore[arg-type]  # paho takes float seconds
         if ep.username:
             c.username_pw_set(ep.username, settings.password())
         if ep.tls:
@@ -105,7 +106,9 @@ class MqttIngest:
             return
         with self._lock:
             self.generation += 1
-        for ident, topic in enumerate(subscriptions(self.settings.group), start=1):
+        for ident, topic in enumerate(
+            subscriptions(self.settings.group, self.settings.shared), start=1
+        ):
             sp = Properties(PacketTypes.SUBSCRIBE)
             sp.SubscriptionIdentifier = ident
             client.subscribe(topic, options=SubscribeOptions(qos=1), properties=sp)

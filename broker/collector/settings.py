@@ -27,6 +27,8 @@ def default_db_url() -> str:
 
 @dataclass(frozen=True)
 class MqttSettings:
+    """The broker connection and the subscription."""
+
     url: str = "mqtt://127.0.0.1:1883"
     """Broker: ``mqtt://[user:password@]host:port`` or ``mqtts://`` (TLS, default port 8883)."""
     client_id: str = "poise-collector-1"
@@ -34,6 +36,12 @@ class MqttSettings:
     and different for every collector of a group."""
     group: str = "collectors"
     """Shared-subscription group: collectors with the same group split the stream."""
+    shared: bool = True
+    """Subscribe through the MQTT v5 shared subscription ``$share/<group>/...`` (several
+    collectors split the stream). Mosquitto 2.0.11 (Debian 12) does not restore shared
+    subscriptions from its persistence file: after a broker restart, messages published before
+    the collectors reconnect are dropped by the broker. A site with one collector sets this to
+    false (a plain persistent subscription, which Mosquitto does restore)."""
     session_expiry_s: int = 7 * 86400
     """How long the broker keeps this collector's session (and queues for it) while it is away."""
     keepalive_s: int = 30
@@ -95,6 +103,8 @@ def endpoint(url: str) -> Endpoint:
 
 @dataclass(frozen=True)
 class DatabaseSettings:
+    """Where messages are stored."""
+
     url: str = field(default_factory=default_db_url)
     """``sqlite://PATH`` (embedded default: ``$XDG_STATE_HOME/poise/collector.db``) or
     ``postgresql://user@host:port/db`` (several collectors, partitions, retention by drop)."""
@@ -104,6 +114,8 @@ class DatabaseSettings:
 
 @dataclass(frozen=True)
 class IngestSettings:
+    """Batching, back-pressure and validation limits."""
+
     batch_max: int = 2000
     """Most messages committed in one transaction."""
     linger_s: float = 0.0
@@ -125,6 +137,8 @@ class IngestSettings:
 
 @dataclass(frozen=True)
 class MaintenanceSettings:
+    """Rollups and retention."""
+
     interval_s: float = 300.0
     """How often rollups are brought up to date and retention applied."""
     retention: Retention = field(default_factory=Retention)
@@ -133,6 +147,8 @@ class MaintenanceSettings:
 
 @dataclass(frozen=True)
 class HttpSettings:
+    """The metrics and health endpoint."""
+
     listen: str = "127.0.0.1:9108"
     """``HOST:PORT`` for ``/metrics`` (Prometheus) and ``/healthz``; empty: no HTTP server."""
 
@@ -147,6 +163,8 @@ class HttpSettings:
 
 @dataclass(frozen=True)
 class CollectorSettings:
+    """Everything ``poise collector run`` reads from ``collector.toml``."""
+
     mqtt: MqttSettings = field(default_factory=MqttSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)

@@ -85,13 +85,14 @@ def production_config(
     data: str = "/var/lib/mosquitto",
     port: int = 8883,
     limits: Limits = Limits(),
+    log_dest: str = "syslog",
 ) -> str:
     """Central broker: mutual TLS, identity from the certificate, ACL, CRL."""
     lines = [
         "# Poise central broker (rendered by broker.mosquitto.config).",
         "# Devices and collectors authenticate with client certificates signed by the fleet CA;",
         "# the certificate CN becomes the MQTT user name that production.acl matches.",
-        "log_dest syslog",
+        f"log_dest {log_dest}",
         "log_type error",
         "log_type warning",
         "log_type notice",

@@ -82,28 +82,29 @@ def status_fields(body: dict[str, Any]) -> dict[str, Any]:
 
 def merge(current: RegistryState | None, messages: Iterable[Message]) -> RegistryState:
     """Fold messages of one device, in arrival order, into its registry state."""
-    state = current
-    for m in messages:
-        if state is None:
-            state = empty_state(m.device, m.site, m.received)
-        row = state.row
-        row = replace(
-            row,
-            site=m.site,
-            first_seen=min(row.first_seen, m.received),
-            last_seen=max(row.last_seen, m.received),
+    msgs = list(messages)
+    if current is None:
+        if not msgs:
+            raise ValueError("merge needs at least one message or a current state")
+        current = empty_state(msgs[0].device, msgs[0].site, msgs[0].received)
+    row = current.row
+    status_key, health_key = current.status_key, current.health_key
+    changes: dict[str, Any] = {}
+    if msgs:  # one pass, one replace: this runs for every message stored
+        received = [m.received for m in msgs]
+        changes.update(
+            site=msgs[-1].site,
+            first_seen=min(row.first_seen, *received),
+            last_seen=max(row.last_seen, *received),
         )
-        key = (m.boot, m.seq)
-        status_key, health_key = state.status_key, state.health_key
+    for m in msgs:
         if m.kind == "status" and (status_key is None or m.boot >= status_key[0]):
-            row = replace(row, status_ts=m.ts, **status_fields(m.body))
-            status_key = key
-        if m.kind == "health" and (health_key is None or key > health_key):
-            row = replace(row, health=m.body, health_ts=m.ts)
-            health_key = key
-        if m.kind in ("status", "health"):
-            newest = max(k for k in (status_key, health_key) if k is not None)
-            row = replace(row, boot=newest[0])
-        state = RegistryState(row, status_key, health_key)
-    assert state is not None, "merge needs at least one message or a current state"
-    return state
+            changes.update(status_ts=m.ts, **status_fields(m.body))
+            status_key = (m.boot, m.seq)
+        elif m.kind == "health" and (health_key is None or (m.boot, m.seq) > health_key):
+            changes.update(health=m.body, health_ts=m.ts)
+            health_key = (m.boot, m.seq)
+    keys = [k for k in (status_key, health_key) if k is not None]
+    if keys and (status_key, health_key) != (current.status_key, current.health_key):
+        changes["boot"] = max(keys)[0]
+    return RegistryState(replace(row, **changes), status_key, health_key)

@@ -59,6 +59,17 @@ def _mosquitto_ids() -> tuple[int, int] | None:
     return pw.pw_uid, pw.pw_gid
 
 
+def _check_reachable(directory: Path) -> None:
+    """Mosquitto (dropped to its user) must be able to traverse every parent of ``directory``."""
+    for parent in directory.parents:
+        st = parent.stat()
+        if not st.st_mode & 0o001:
+            raise ConfigError(
+                f"mosquitto runs as user 'mosquitto', which cannot enter {parent} "
+                f"(mode {st.st_mode & 0o777:o}); choose a --dir it can reach"
+            )
+
+
 def credentials(directory: Path) -> dict[str, str]:
     """Read (or create) DIR/credentials: one ``user password`` per line."""
     path = directory / "credentials"
@@ -91,6 +102,8 @@ def prepare(directory: Path, port: int, host: str = "127.0.0.1") -> tuple[Path, 
     conf = directory / "mosquitto.conf"
     conf.write_text(dev_config(str(directory), port, host, str(passwd)), encoding="utf-8")
     ids = _mosquitto_ids()
+    if ids is not None:
+        _check_reachable(directory)
     if ids is not None:  # mosquitto reads the password file and persists after dropping to it
         for p in (directory, passwd, conf, *directory.glob("mosquitto.db*")):
             os.chown(p, *ids)

@@ -26,7 +26,7 @@ _ids = itertools.count()
 
 
 def settings_for(
-    port: int, db_url: str, client_id: str | None = None, **ingest: Any
+    port: int, db_url: str, client_id: str | None = None, shared: bool = True, **ingest: Any
 ) -> CollectorSettings:
     s = CollectorSettings()
     return replace(
@@ -35,6 +35,7 @@ def settings_for(
             url=f"mqtt://127.0.0.1:{port}",
             client_id=client_id or f"test-collector-{os.getpid()}-{next(_ids)}",
             keepalive_s=5,
+            shared=shared,
         ),
         database=replace(s.database, url=db_url),
         ingest=replace(IngestSettings(), **ingest),

@@ -59,10 +59,12 @@ def stack(mosquitto: Broker, tmp_path: Path) -> Iterator[dict[str, Any]]:  # noq
 def test_cue_published_over_mqtt_reaches_the_tile_within_a_second(stack: dict[str, Any]) -> None:
     devices: MqttDevices = stack["devices"]
     sims = {d.device: SimDevice(d.site, d.device, agent=d.agent) for d in DESKS}
-    for s in sims.values():
+    for s in sims.values():  # retained: arrives even if the collector subscribes after this
         devices.send("status", s.status(time.time()))
+    wait_until(lambda: stack["hub"].published >= len(sims), 30, "statuses from MQTT")
+    for s in sims.values():  # the subscription exists now: stream messages reach it
         devices.send("health", s.health(time.time()))
-    wait_until(lambda: stack["hub"].published >= 2 * len(sims), 20, "registry from MQTT")
+    wait_until(lambda: stack["hub"].published >= 2 * len(sims), 30, "health from MQTT")
     with playwright_sync.sync_playwright() as p:
         browser = launch_chromium(p)
         page = browser.new_page()

@@ -35,6 +35,7 @@ class Subscriber:
         self._cond = threading.Condition()
         self.topics = topics
         self._subscribed = threading.Event()
+        self.connects = 0
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
         )
@@ -52,6 +53,15 @@ class Subscriber:
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any):
         client.subscribe([(t, 1) for t in self.topics])
+        with self._cond:
+            self.connects += 1
+            self._cond.notify_all()
+
+    def wait_connects(self, n: int, timeout_s: float = 10.0) -> None:
+        """Wait (bounded) until the subscriber has connected ``n`` times (reconnects count)."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self.connects >= n, timeout_s):
+                raise TimeoutError(f"subscriber connected {self.connects} times, not {n}")
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         with self._cond:

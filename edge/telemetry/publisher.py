@@ -1,0 +1,405 @@
+"""The store-and-forward MQTT publisher of one device.
+
+:meth:`Publisher.publish` (from the telemetry sink's worker thread, never the audio thread) gives
+the message its ``seq``, wraps it in the envelope, checks it against its JSON Schema and stores it
+in the :class:`~edge.telemetry.outbox.Outbox` -- nothing is sent that was not stored first.
+
+One supervised thread owns the MQTT connection (paho-mqtt 2.x, MQTT v5, QoS 1,
+``clean_start=False`` with a session expiry, keepalive, TLS with a client certificate when
+configured). It connects with a retained last will (``status`` offline/lost), publishes the
+retained birth (``status`` online), subscribes to the unit's ``config`` and ``cmd`` topics, and
+then drains the outbox oldest first, in order, with at most ``inflight`` unacknowledged messages;
+a row is deleted only when its PUBACK arrives. When the connection is lost, everything not yet
+acknowledged is sent again (in order) on the next connection, which is attempted after a jittered
+exponential backoff measured on the injected clock. A fresh paho client is made per connection,
+so the outbox is the only record of what is pending.
+
+``health`` is produced by the same thread every ``health_interval_s`` of the injected clock and
+goes through the outbox like any other message. :meth:`Publisher.stop` drains (bounded), then
+publishes a retained ``offline``/``shutdown`` status and disconnects cleanly (no last will).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import MQTTErrorCode
+
+from edge.protocols import Clock
+from edge.telemetry.backoff import Backoff
+from edge.telemetry.boot import next_boot
+from edge.telemetry.control import BirthInfo, ControlHandler, ControlRouter
+from edge.telemetry.envelope import WallClock
+from edge.telemetry.health import HealthReporter
+from edge.telemetry.mqtt_client import connect, make_client
+from edge.telemetry.outbox import OUTBOX_FILE, Limits, Outbox
+from edge.telemetry.settings import TelemetrySettings
+from edge.telemetry.stream import Stream
+from edge.telemetry.topics import DeviceTopics, parse_topic
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PublisherStats:
+    """Counters of the publisher (the outbox keeps its own)."""
+
+    sent: int = 0
+    acked: int = 0
+    rejected: int = 0
+    """Messages the broker refused in its PUBACK (deleted, logged)."""
+    connect_attempts: int = 0
+    connect_failures: int = 0
+    """Attempts that did not end in an accepted connection (unreachable, TLS or CONNACK
+    refused, lost before CONNACK)."""
+    connects: int = 0
+    """Successful connections (CONNACK success)."""
+    disconnects: int = 0
+
+
+class Publisher:
+    """See the module docstring. Build with :meth:`open` (boot counter + outbox)."""
+
+    def __init__(
+        self,
+        settings: TelemetrySettings,
+        topics: DeviceTopics,
+        birth: BirthInfo,
+        outbox: Outbox,
+        boot: int,
+        clock: Clock,
+        wall: WallClock,
+        health: HealthReporter | None = None,
+        rng: random.Random | None = None,
+        poll_s: float = 0.05,
+    ) -> None:
+        self.settings = settings
+        self.topics = topics
+        self.birth = birth
+        self.outbox = outbox
+        self.boot = boot
+        self.clock = clock
+        self.wall = wall
+        self.health = health
+        self.backoff = Backoff(
+            settings.backoff_min_s, settings.backoff_max_s, settings.backoff_jitter, rng
+        )
+        self.stream = Stream(topics, boot, outbox, wall)
+        self.poll_s = poll_s
+        self.stats = PublisherStats()
+        self.control = ControlRouter()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._stopping = threading.Event()
+        self._drained = threading.Event()
+        self._state = threading.Condition()
+        self._ready = False
+        self._client: mqtt.Client | None = None
+        self._inflight: dict[int, tuple[int, int]] = {}
+        self._status_mids: set[int] = set()
+        self._cursor: tuple[int, int] | None = None
+        self._next_attempt = clock.now()
+        self._lost = False
+        self._thread: threading.Thread | None = None
+        self._observed = -float("inf")
+        self._caught_up = -1
+        """``stream.version`` at which the drain last found nothing more after its cursor."""
+
+    @classmethod
+    def open(
+        cls,
+        settings: TelemetrySettings,
+        birth: BirthInfo,
+        clock: Clock,
+        wall: WallClock,
+        health: HealthReporter | None = None,
+        hostname: str | None = None,
+        **kwargs: Any,
+    ) -> Publisher:
+        """Open the outbox in ``settings.state_dir``, increment and persist the boot counter
+        (fsynced, above any boot still in the outbox), and build the publisher (not started)."""
+        topics = DeviceTopics(settings.site, settings.device_id(hostname))
+        limits = Limits(
+            settings.outbox_max_rows, settings.outbox_max_bytes, settings.outbox_max_age_s
+        )
+        state = Path(settings.state_dir)
+        outbox = Outbox(state / OUTBOX_FILE, limits, on_stored=kwargs.pop("on_stored", None))
+        boot = next_boot(state, floor=outbox.max_boot())
+        log.info(
+            "telemetry: %s as %s/%s, boot %d, %d message(s) waiting in the outbox",
+            settings.broker,
+            topics.site,
+            topics.device,
+            boot,
+            outbox.depth,
+        )
+        return cls(settings, topics, birth, outbox, boot, clock, wall, health, **kwargs)
+
+    # -- the stream (any thread) ---------------------------------------------------------------
+
+    def publish(self, kind: str, body: dict[str, Any]) -> int | None:
+        """Store one ``metrics``/``events``/``health`` message (see :class:`Stream`); returns
+        its ``seq`` (None if invalid). Blocks only on the local disk (one SQLite commit)."""
+        seq = self.stream.put(kind, body)
+        self._wake.set()
+        return seq
+
+    @property
+    def next_seq(self) -> int:
+        return self.stream.next_seq
+
+    def status_payload(self, state: str, reason: str) -> bytes:
+        return self.stream.status(self.birth, state, reason)
+
+    def add_handler(self, kind: str, handler: ControlHandler) -> None:
+        """Call ``handler(ControlMessage)`` for each ``config`` or ``cmd`` message (see
+        :mod:`edge.telemetry.control`)."""
+        self.control.add(kind, handler)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> Publisher:
+        self._thread = threading.Thread(target=self._supervise, name="mqtt-publisher", daemon=True)
+        self._thread.start()
+        return self
+
+    @property
+    def connected(self) -> bool:
+        return self._ready
+
+    def wait_connected(self, timeout_s: float) -> bool:
+        """Wait (bounded) until the broker accepted a connection."""
+        with self._state:
+            return self._state.wait_for(lambda: self._ready, timeout_s)
+
+    def wait_drained(self, timeout_s: float) -> bool:
+        """Wait (bounded) until the outbox is empty and nothing is in flight."""
+        deadline = time.monotonic() + timeout_s
+        with self._state:
+            return self._state.wait_for(
+                lambda: self.outbox.depth == 0 and not self._inflight,
+                max(0.0, deadline - time.monotonic()),
+            )
+
+    def wait_observed(self, t: float, timeout_s: float) -> bool:
+        """Wait (bounded) until the network thread finished a step that began at clock time
+        ``t`` or later (tests advance a fake clock, then wait for the thread to act on it)."""
+        with self._state:
+            return self._state.wait_for(lambda: self._observed >= t, timeout_s)
+
+    def stop(self, drain_timeout_s: float = 5.0) -> None:
+        """Drain (at most ``drain_timeout_s``), publish the retained offline status, disconnect
+        cleanly and close the outbox. What is not drained stays in the outbox for next time."""
+        if self._thread is not None and self._thread.is_alive():
+            self._stopping.set()
+            self._wake.set()
+            if self._ready:
+                self._drained.wait(drain_timeout_s)
+            self._stop.set()
+            self._thread.join(drain_timeout_s + 5.0)
+            if self._thread.is_alive():
+                log.warning("telemetry: publisher thread did not stop in time")
+                return
+        self.outbox.close()
+
+    # -- the network thread --------------------------------------------------------------------
+
+    def _supervise(self) -> None:
+        while not self._stop.is_set():
+            now = self.clock.now()
+            try:
+                self._step(now)
+            except Exception:  # keep the publisher alive whatever happens
+                log.exception("telemetry: publisher step failed; reconnecting")
+                self._drop_connection()
+                self._schedule_retry()
+            with self._state:
+                self._observed = now
+                self._state.notify_all()
+        self._shutdown()
+
+    def _step(self, now: float) -> None:
+        if self.health is not None and self.health.due(now):
+            self.health.mark(now)
+            self.outbox.trim_age(self.wall())
+            self.publish("health", self.health.body(self.outbox.stats()))
+        client = self._client
+        if client is None:
+            if now >= self._next_attempt and not self._stopping.is_set():
+                self._connect()
+            else:
+                self._wake.wait(self.poll_s)
+                self._wake.clear()
+            return
+        rc = client.loop(timeout=self.poll_s)
+        if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or self._lost:
+            if not self._ready:
+                self._failed()
+            log.warning("telemetry: connection to %s lost (%s)", self.settings.broker, rc)
+            self._drop_connection()
+            self._schedule_retry()
+            return
+        if self._ready:
+            self._drain(client)
+
+    def _drain(self, client: mqtt.Client) -> None:
+        free = self.settings.inflight - len(self._inflight)
+        version = self.stream.version
+        if free > 0 and self._caught_up != version:
+            rows = self.outbox.after(self._cursor, free)
+            if len(rows) < free:
+                self._caught_up = version  # nothing more to read until the next publish()
+            for row in rows:
+                info = client.publish(self.topics.topic(row.kind), row.payload, qos=1)
+                if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    self._lost = True
+                    return
+                self._inflight[info.mid] = row.key
+                self._cursor = row.key
+                self.stats.sent += 1
+        if not self._inflight and self.outbox.depth == 0:
+            self._drained.set()
+            with self._state:
+                self._state.notify_all()
+        else:
+            self._drained.clear()
+
+    def _connect(self) -> None:
+        self.stats.connect_attempts += 1
+        self._lost = False
+        try:
+            will = self.status_payload("offline", "lost")
+            client = make_client(self.settings, self.topics.client_id, self.topics.status, will)
+            client.on_connect = self._on_connect
+            client.on_disconnect = self._on_disconnect
+            client.on_publish = self._on_publish
+            client.on_message = self._on_message
+            connect(client, self.settings)
+        except (OSError, ValueError) as exc:
+            self._failed()
+            if self.backoff.attempt % 10 == 0:
+                log.warning("telemetry: cannot reach %s: %s", self.settings.broker, exc)
+            self._schedule_retry()
+            return
+        self._client = client
+
+    def _failed(self) -> None:
+        with self._state:
+            self.stats.connect_failures += 1
+            self._state.notify_all()
+
+    def wait_failures(self, n: int, timeout_s: float) -> bool:
+        """Wait (bounded) until ``n`` connection attempts have failed."""
+        with self._state:
+            return self._state.wait_for(lambda: self.stats.connect_failures >= n, timeout_s)
+
+    def _schedule_retry(self) -> None:
+        delay = self.backoff.next_delay()
+        self._next_attempt = self.clock.now() + delay
+        log.debug("telemetry: next connection attempt in %.1f s", delay)
+
+    def _drop_connection(self) -> None:
+        client, self._client = self._client, None
+        with self._state:
+            was_ready, self._ready = self._ready, False
+            self._state.notify_all()
+        if was_ready:
+            self.stats.disconnects += 1
+        self._inflight.clear()
+        self._status_mids.clear()
+        self._cursor = None
+        self._caught_up = -1
+        if client is not None:
+            try:
+                sock = client.socket()
+                if sock is not None:
+                    sock.close()
+            except OSError:
+                pass
+
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any
+    ) -> None:
+        if rc.is_failure:
+            log.warning("telemetry: broker %s refused the connection: %s", self.settings.broker, rc)
+            self._lost = True
+            return
+        self.stats.connects += 1
+        self.backoff.reset()
+        self._inflight.clear()
+        self._cursor = None
+        self._caught_up = -1
+        client.subscribe([(self.topics.config, 1), (self.topics.cmd, 1)])
+        info = client.publish(
+            self.topics.status, self.status_payload("online", "birth"), qos=1, retain=True
+        )
+        self._status_mids.add(info.mid)
+        log.info(
+            "telemetry: connected to %s (session present: %s); %d message(s) to send",
+            self.settings.broker,
+            getattr(flags, "session_present", "?"),
+            self.outbox.depth,
+        )
+        with self._state:
+            self._ready = True
+            self._state.notify_all()
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any
+    ) -> None:
+        if client is self._client:
+            self._lost = True
+
+    def _on_publish(
+        self, client: mqtt.Client, userdata: Any, mid: int, rc: Any, props: Any
+    ) -> None:
+        if mid in self._status_mids:
+            self._status_mids.discard(mid)
+            return
+        key = self._inflight.pop(mid, None)
+        if key is None:
+            return
+        if rc.is_failure:
+            self.stats.rejected += 1
+            log.warning("telemetry: broker refused message %s: %s (dropped)", key, rc)
+        else:
+            self.stats.acked += 1
+        self.outbox.ack(*key)
+        with self._state:
+            self._state.notify_all()
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        try:
+            kind = parse_topic(msg.topic).kind
+        except ValueError:
+            return
+        if msg.topic not in (self.topics.config, self.topics.cmd):
+            return
+        self.control.dispatch(kind, msg.topic, bytes(msg.payload), bool(msg.retain))
+
+    def _shutdown(self) -> None:
+        client = self._client
+        if client is None or not self._ready:
+            self._drop_connection()
+            return
+        try:
+            info = client.publish(
+                self.topics.status, self.status_payload("offline", "shutdown"), qos=1, retain=True
+            )
+            self._status_mids.add(info.mid)
+            for _ in range(int(2.0 / self.poll_s) + 1):
+                if info.mid not in self._status_mids or self._lost:
+                    break
+                client.loop(timeout=self.poll_s)
+            client.disconnect()
+            client.loop(timeout=self.poll_s)
+        except Exception as exc:
+            log.warning("telemetry: clean disconnect failed: %s", exc)
+        self._drop_connection()

@@ -1,0 +1,72 @@
+"""Startup: ids with wildcards or slashes are refused with one error line and exit status 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    "setting",
+    ["telemetry.device=desk/1", "telemetry.site=site+1", "telemetry.device=#", "telemetry.site=A"],
+)
+def test_bad_ids_are_refused_at_startup(setting: str, tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "edge",
+            "edge",
+            "run",
+            "--set",
+            "telemetry.broker=mqtt://127.0.0.1:1",
+            "--set",
+            setting,
+            "--set",
+            f'telemetry.state_dir="{tmp_path}"',
+            "--cue",
+            "none",
+            "--source",
+            f"wav:{tmp_path / 'none.wav'}",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("poise: error: "), proc.stderr
+    assert "is not valid" in lines[0] and setting.split("=")[0] in lines[0]
+    assert not (tmp_path / "boot").exists()  # refused before anything was started
+
+
+@pytest.mark.parametrize("url", ["http://x:1", "mqtt://u:p@h:1", "mqtt://h:1/topic"])
+def test_bad_broker_url_is_refused_at_startup(url: str, tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "edge",
+            "edge",
+            "run",
+            "--set",
+            f"telemetry.broker={url}",
+            "--cue",
+            "none",
+            "--source",
+            f"wav:{tmp_path / 'none.wav'}",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("poise: error: ") and "broker URL" in lines[0]

@@ -1,8 +1,9 @@
 """The store-and-forward MQTT publisher of one device.
 
 :meth:`Publisher.publish` (from the telemetry sink's worker thread, never the audio thread) gives
-the message its ``seq``, wraps it in the envelope, checks it against its JSON Schema and stores it
-in the :class:`~edge.telemetry.outbox.Outbox` -- nothing is sent that was not stored first.
+the message its ``seq``, wraps it in the envelope, checks it against its JSON Schema (with
+``telemetry.check_payloads``) and stores it in the :class:`~edge.telemetry.outbox.Outbox` --
+nothing is sent that was not stored first.
 
 One supervised thread owns the MQTT connection (paho-mqtt 2.x, MQTT v5, QoS 1,
 ``clean_start=False`` with a session expiry, keepalive, TLS with a client certificate when
@@ -21,6 +22,7 @@ publishes a retained ``offline``/``shutdown`` status and disconnects cleanly (no
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import threading
@@ -91,7 +93,7 @@ class Publisher:
         self.backoff = Backoff(
             settings.backoff_min_s, settings.backoff_max_s, settings.backoff_jitter, rng
         )
-        self.stream = Stream(topics, boot, outbox, wall)
+        self.stream = Stream(topics, boot, outbox, wall, settings.check_payloads)
         self.poll_s = poll_s
         self.stats = PublisherStats()
         self.control = ControlRouter()
@@ -107,6 +109,7 @@ class Publisher:
         self._cursor: tuple[int, int] | None = None
         self._next_attempt = clock.now()
         self._lost = False
+        self._rebirth = False
         self._thread: threading.Thread | None = None
         self._observed = -float("inf")
         self._caught_up = -1
@@ -157,6 +160,14 @@ class Publisher:
 
     def status_payload(self, state: str, reason: str) -> bytes:
         return self.stream.status(self.birth, state, reason)
+
+    def update_birth(self, **changes: Any) -> None:
+        """Change what ``status`` says (``config_version``, ``agent``, ``model``, ...; fields of
+        :class:`BirthInfo`) and publish the new retained birth on the current connection (and
+        every later one). Thread-safe; for the fleet code after applying a config."""
+        self.birth = dataclasses.replace(self.birth, **changes)
+        self._rebirth = True
+        self._wake.set()
 
     def add_handler(self, kind: str, handler: ControlHandler) -> None:
         """Call ``handler(ControlMessage)`` for each ``config`` or ``cmd`` message (see
@@ -247,7 +258,16 @@ class Publisher:
             self._schedule_retry()
             return
         if self._ready:
+            if self._rebirth:
+                self._rebirth = False
+                self._publish_birth(client)
             self._drain(client)
+
+    def _publish_birth(self, client: mqtt.Client) -> None:
+        info = client.publish(
+            self.topics.status, self.status_payload("online", "birth"), qos=1, retain=True
+        )
+        self._status_mids.add(info.mid)
 
     def _drain(self, client: mqtt.Client) -> None:
         free = self.settings.inflight - len(self._inflight)
@@ -337,10 +357,8 @@ class Publisher:
         self._cursor = None
         self._caught_up = -1
         client.subscribe([(self.topics.config, 1), (self.topics.cmd, 1)])
-        info = client.publish(
-            self.topics.status, self.status_payload("online", "birth"), qos=1, retain=True
-        )
-        self._status_mids.add(info.mid)
+        self._rebirth = False
+        self._publish_birth(client)
         log.info(
             "telemetry: connected to %s (session present: %s); %d message(s) to send",
             self.settings.broker,

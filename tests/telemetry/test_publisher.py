@@ -243,3 +243,17 @@ def _wait(pred: Any, timeout_s: float = 10.0) -> bool:
             return False
         ev.wait(0.02)
     return True
+
+
+def test_update_birth_republishes_the_retained_status(mosquitto: Broker, tmp_path: Path) -> None:
+    watch = Subscriber(mosquitto.port, [DEVICE.status])
+    pub = make_publisher(tmp_path / "s", mosquitto.url, FakeClock(0.0), health=False).start()
+    try:
+        _seen_status(watch, "online", 1)
+        pub.update_birth(config_version=7, agent="agent-42")
+        watch.wait_for(lambda m: any(x.json()["config_version"] == 7 for x in m), 10)
+        doc = _retained_status(mosquitto.port)
+    finally:
+        pub.stop(2.0)
+        watch.close()
+    assert (doc["state"], doc["config_version"], doc["agent"]) == ("online", 7, "agent-42")

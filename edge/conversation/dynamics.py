@@ -71,9 +71,9 @@ class DynamicsConfig:
     yield_within_s: float = 2.0
     """An interruption needs the interrupted side to stop within this long after the other
     starts."""
-    monologue_gap_s: float = 1.0
+    monologue_gap_s: float = 1.5
     """Spurts of one side separated by less silence than this (and no lone speech of the other
-    side) form one turn."""
+    side) form one turn (the pauses between a speaker's sentences stay inside the turn)."""
     monologue_min_s: float = 30.0
     """Turns at least this long are reported as monologues."""
     dead_air_min_s: float = 1.0

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from edge.protocols import FakeClock
@@ -138,7 +139,7 @@ def test_private_profile_publishes_nothing_but_status(mosquitto: Broker, tmp_pat
 
 
 def test_full_outbox_drops_oldest_first_and_says_so_in_health(
-    mosquitto: Broker, tmp_path: Path
+    mosquitto: Broker, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     state = tmp_path / "state"
     clock = FakeClock(0.0)
@@ -148,6 +149,7 @@ def test_full_outbox_drops_oldest_first_and_says_so_in_health(
     for i in range(25):
         sink.handle(window(i))
     assert outbox_depth(state) == 10 and pub.outbox.stats().dropped == 15
+    assert "outbox full: dropped the 1 oldest message(s) (15 dropped in all)" in caplog.text
     sub = Subscriber(mosquitto.port, TOPICS)
     try:
         clock.advance(60.0)  # health is due: stored as seq 25, dropping seq 15

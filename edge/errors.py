@@ -17,3 +17,7 @@ class ConfigError(PoiseError):
 
 class ModelError(PoiseError):
     """A model file that is missing, corrupt or does not match its card."""
+
+
+class OutputError(PoiseError):
+    """An output that cannot or must not be written (it is the input, a device, a symlink)."""

@@ -9,11 +9,20 @@ Every problem with the file is an :class:`~edge.errors.InputError` with one line
 not a WAV, no ``fmt``/``data`` chunk, no audio frames, a truncated data chunk (the message says how
 many frames are actually there; nothing is read from a truncated file, so no analysis silently runs
 on part of a call), or an unsupported encoding (the message names the format tag, e.g. mu-law).
+
+Headers are not trusted: a sample rate outside :data:`MIN_RATE`..:data:`MAX_RATE` or more than
+:data:`MAX_CHANNELS` channels is refused before anything is allocated, and samples are read in
+blocks, so memory is bounded by the block size, never by what the header claims. Only regular
+files are read: a pipe, FIFO or device (``<(cat f.wav)``, ``/dev/stdin`` from a pipe) is refused
+with a message saying so, without waiting for a writer. Float samples that are NaN or infinite
+are refused naming the file and the time of the first one.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import stat
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -45,6 +54,13 @@ KNOWN_UNSUPPORTED = {
     0x2000: "AC-3",
     0xF1AC: "FLAC",
 }
+
+#: Lowest and highest sample rate accepted (Hz): below, a 96 KB file would resample to hours of
+#: audio; above, a block would hold a second of nothing.
+MIN_RATE = 4_000
+MAX_RATE = 768_000
+#: Most channels accepted in one file.
+MAX_CHANNELS = 64
 
 _PCM_BITS = (8, 16, 24, 32)
 _FLOAT_BITS = (32, 64)
@@ -114,10 +130,15 @@ def _parse_fmt(path: Path, body: bytes) -> tuple[int, bool, int, int, int]:
             f"{path}: unsupported WAV encoding: {_format_name(tag)}; "
             "convert to PCM or float first (e.g. sox in.wav -e signed -b 16 out.wav)"
         )
-    if channels < 1:
-        raise InputError(f"{path}: malformed WAV: {channels} channels")
-    if rate < 1:
-        raise InputError(f"{path}: malformed WAV: sample rate {rate}")
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise InputError(
+            f"{path}: implausible WAV header: {channels} channels (at most {MAX_CHANNELS})"
+        )
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise InputError(
+            f"{path}: implausible WAV header: sample rate {rate} Hz "
+            f"(accepted: {MIN_RATE}..{MAX_RATE} Hz)"
+        )
     allowed = _PCM_BITS if tag == FORMAT_PCM else _FLOAT_BITS
     if bits not in allowed:
         kind = "PCM" if tag == FORMAT_PCM else "float"
@@ -130,11 +151,41 @@ def _parse_fmt(path: Path, body: bytes) -> tuple[int, bool, int, int, int]:
     return tag, extensible, channels, rate, bits
 
 
+def open_regular(path: str | Path) -> BinaryIO:
+    """Open ``path`` for reading, refusing anything but a regular file (without blocking on a
+    FIFO that has no writer)."""
+    p = Path(path)
+    try:
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{p}: is a directory, not a WAV file") from None
+    except PermissionError:
+        raise InputError(f"{p}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot open: {exc.strerror}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError(f"{p}: is a directory, not a WAV file")
+        if not stat.S_ISREG(mode):
+            raise InputError(
+                f"{p}: not a regular file (a pipe, FIFO or device); the WAV reader needs to "
+                "seek, so save the recording to a file first"
+            )
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_info(path: str | Path) -> WavInfo:
     """Parse and validate the header of ``path``; raises :class:`InputError` on any problem."""
     p = Path(path)
     try:
-        with p.open("rb") as fh:
+        with open_regular(p) as fh:
             return _read_info(p, fh)
     except FileNotFoundError:
         raise InputError(f"{p}: no such file") from None
@@ -157,7 +208,10 @@ def _read_info(p: Path, fh: BinaryIO) -> WavInfo:
     pos = 12
     while pos + 8 <= size:
         fh.seek(pos)
-        chunk_id, chunk_size = struct.unpack("<4sI", fh.read(8))
+        header = fh.read(8)
+        if len(header) < 8:
+            break
+        chunk_id, chunk_size = struct.unpack("<4sI", header)
         body_start = pos + 8
         if chunk_id == b"fmt ":
             fmt = _parse_fmt(p, fh.read(min(chunk_size, 1024)))
@@ -184,11 +238,25 @@ def _read_info(p: Path, fh: BinaryIO) -> WavInfo:
     raise InputError(f"{p}: empty WAV: no data chunk")
 
 
-def decode(raw: bytes, info: WavInfo) -> npt.NDArray[np.float32]:
-    """Turn whole frames of raw sample bytes into float32 of shape (frames, channels)."""
+def decode(raw: bytes, info: WavInfo, first_frame: int = 0) -> npt.NDArray[np.float32]:
+    """Turn whole frames of raw sample bytes into float32 of shape (frames, channels).
+
+    Float samples that are NaN or infinite (or float64 beyond float32's range) raise
+    :class:`InputError` naming the file and the time of the first one (``first_frame`` is the
+    index of the block's first frame in the file).
+    """
     bits, ch = info.bits_per_sample, info.channels
     if info.format_tag == FORMAT_IEEE_FLOAT:
-        x = np.frombuffer(raw, "<f4" if bits == 32 else "<f8").astype(np.float32)
+        wide = np.frombuffer(raw, "<f4" if bits == 32 else "<f8")
+        with np.errstate(over="ignore", invalid="ignore"):
+            x = wide.astype(np.float32)
+        bad = ~np.isfinite(x)
+        if bad.any():
+            at = first_frame + int(np.argmax(bad)) // ch
+            raise InputError(
+                f"{info.path}: float samples that are NaN or infinite (first at "
+                f"{at / info.sample_rate:.3f} s, frame {at}); refusing to analyse them"
+            )
     elif bits == 8:
         x = (np.frombuffer(raw, np.uint8).astype(np.float32) - 128.0) / 128.0
     elif bits == 16:
@@ -208,7 +276,7 @@ class WavReader:
 
     def __init__(self, path: str | Path) -> None:
         self.info = read_info(path)
-        self._fh: BinaryIO | None = self.info.path.open("rb")
+        self._fh: BinaryIO | None = open_regular(self.info.path)
         self._fh.seek(self.info.data_offset)
         self._left = self.info.frames
 
@@ -221,8 +289,9 @@ class WavReader:
         got = len(raw) // self.info.block_align
         if got < n:  # the file shrank after the header was checked
             raise InputError(f"{self.info.path}: truncated WAV: file ended while reading")
+        first = self.info.frames - self._left
         self._left -= got
-        return decode(raw[: got * self.info.block_align], self.info)
+        return decode(raw[: got * self.info.block_align], self.info, first)
 
     def blocks(self, block_frames: int) -> Iterator[npt.NDArray[np.float32]]:
         """Consecutive blocks of ``block_frames`` frames (the last may be shorter)."""

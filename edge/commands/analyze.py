@@ -69,12 +69,19 @@ def _load_configs(path: str | None) -> tuple[Any, Any]:
 
 def _run(args: argparse.Namespace) -> int:
     from edge.audio.wav_source import WavFileSource
+    from edge.fileio import is_stdout, refuse_same_file
     from edge.recording.analyze import analyze_source, report
     from edge.recording.output import check_writable, format_summary, write_frames_csv, write_json
 
     outputs = {k: getattr(args, k) for k in ("json", "frames", "plot") if getattr(args, k)}
+    to_stdout = [k for k, path in outputs.items() if is_stdout(path)]
+    if len(to_stdout) > 1:
+        raise ConfigError(f"only one output can be - (stdout), got --{' and --'.join(to_stdout)}")
     for path in outputs.values():
         check_writable(path)
+        refuse_same_file(path, [args.file, args.config])
+    if to_stdout:
+        args.quiet = True  # stdout carries the output; the summary would corrupt it
     feature_cfg, dynamics_cfg = _load_configs(args.config)
 
     channel_map = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import signal
 import sys
@@ -39,6 +40,10 @@ def register(sub: Any) -> None:
     )
     run.set_defaults(func=_run)
 
+    from edge.commands import edge_check
+
+    edge_check.register(esub)
+
     rc = esub.add_parser("recalibrate", help="forget the agent's baseline (calibrate anew)")
     _common(rc)
     rc.set_defaults(func=_recalibrate)
@@ -66,38 +71,72 @@ def _settings(args: argparse.Namespace) -> Any:
     return load_settings(args.config, args.overrides)
 
 
-def make_source(spec: str, settings: Any) -> Any:
-    """Build the audio source named by ``wav:FILE`` or ``pyaudio:DEVICE``."""
+def make_source(spec: str, settings: Any, clock: Any = None) -> Any:
+    """Build the audio source named by ``wav:FILE`` or ``pyaudio:DEVICE``.
+
+    A mono WAV is the agent (an :class:`~edge.audio.mono.AgentOnlySource`, ``agent_only``). Live
+    capture is supervised: reopened with backoff when it fails (:mod:`edge.audio.supervised`).
+    """
     from edge.errors import ConfigError
 
     a = settings.audio
     rate = settings.features.sample_rate
     kind, _, arg = spec.partition(":")
     if kind == "wav" and arg:
+        from edge.audio.mono import AgentOnlySource
+        from edge.audio.wav import read_info
         from edge.audio.wav_source import WavFileSource
 
-        cmap = (a.agent_channel, a.customer_channel)
+        info = read_info(arg)
+        mono = info.channels == 1
+        cmap = (0,) if mono else (a.agent_channel, a.customer_channel)
         src = WavFileSource(arg, target_rate=rate, channel_map=cmap)
         src.block_frames = max(1, round(a.block_s * src.info.sample_rate))
-        return src
+        return AgentOnlySource(src) if mono else src
     if kind == "pyaudio":
+        import time
+
         from edge.audio.pyaudio_source import PyAudioSource
+        from edge.audio.supervised import Backoff, SupervisedSource
+        from edge.protocols import MonotonicClock
 
         device: str | int | None = arg or None
         if device == "default":
             device = None
         elif isinstance(device, str) and device.isdigit():
             device = int(device)
-        return PyAudioSource(
-            device,
-            channels=(a.agent_channel, a.customer_channel),
-            rate=rate,
-            block_frames=max(1, round(a.block_s * rate)),
+
+        try:  # a missing PyAudio is permanent: fail now rather than retry for 20 s
+            importlib.import_module("pyaudio")
+        except ImportError:
+            raise ConfigError(
+                "live capture needs PyAudio: install poise[edge] (on the Pi: apt install "
+                "python3-pyaudio, see docs/install.md)"
+            ) from None
+
+        def open_device() -> PyAudioSource:
+            return PyAudioSource(
+                device,
+                channels=(a.agent_channel, a.customer_channel),
+                rate=rate,
+                block_frames=max(1, round(a.block_s * rate)),
+            )
+
+        return SupervisedSource(
+            open_device,
+            clock if clock is not None else MonotonicClock(),
+            time.sleep,
+            sample_rate=rate,
+            channels=2,
+            backoff=Backoff(give_up_s=a.reopen_give_up_s),
+            name=f"capture {spec}",
         )
     raise ConfigError(f"unknown audio source {spec!r} (wav:FILE or pyaudio:DEVICE)")
 
 
-def make_sinks(args: argparse.Namespace, settings: Any, clock: Any, stack: ExitStack) -> list[Any]:
+def make_sinks(
+    args: argparse.Namespace, settings: Any, clock: Any, stack: ExitStack, stdout: Any = None
+) -> list[Any]:
     """The run's event sinks: the cue output and the events file, each on its own thread behind
     a bounded queue (more sinks, such as the telemetry publisher, are appended here)."""
     from edge.cues.factory import make_cue_output
@@ -110,7 +149,7 @@ def make_sinks(args: argparse.Namespace, settings: Any, clock: Any, stack: ExitS
     sinks.append(SupervisedSink(CueSink(cue, settings.cues.styles)))
     if args.events:
         if args.events == "-":
-            out, own = sys.stdout, False
+            out, own = (stdout if stdout is not None else sys.stdout), False
         else:
             try:
                 out, own = Path(args.events).open("w", encoding="utf-8"), True  # noqa: SIM115
@@ -123,11 +162,14 @@ def make_sinks(args: argparse.Namespace, settings: Any, clock: Any, stack: ExitS
 
 
 def _run(args: argparse.Namespace) -> int:
+    from edge.audio.mono import without_far_end
     from edge.device.arousal import load_arousal_model
     from edge.device.baseline import BaselineStore
     from edge.device.pipeline import Pipeline
     from edge.device.runner import Runner
     from edge.device.sdnotify import SdNotifier
+    from edge.errors import OutputError
+    from edge.fileio import StdoutGuard, refuse_same_file
     from edge.protocols import MonotonicClock
 
     if args.mqtt:
@@ -135,14 +177,40 @@ def _run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     clock = MonotonicClock()
     store = BaselineStore(settings.baseline.state_file, settings.baseline)
+    fleet = _start_fleet(settings)
+    if fleet is not None:
+        settings = fleet.effective_settings(settings)
+    if fleet is not None and fleet.model_path() is not None:
+        import dataclasses
+
+        fleet_model = dataclasses.replace(settings.model, path=fleet.model_path())
+        settings = dataclasses.replace(settings, model=fleet_model)
+    spec = args.source or settings.audio.source
+    wav = spec[4:] if spec.startswith("wav:") else None
+    refuse_same_file(args.events, [wav, args.config, store.path])
+    refuse_same_file(store.path, [wav, args.config])
     with ExitStack() as stack:
-        source = make_source(args.source or settings.audio.source, settings)
+        if fleet is not None:
+            stack.callback(fleet.close)
+        stack.enter_context(store.hold())
+        source = make_source(spec, settings, clock)
         stack.callback(source.close)
-        sinks = make_sinks(args, settings, clock, stack)
-        model = load_arousal_model(settings.model, settings.features)
+        if getattr(source, "agent_only", False):
+            settings, off = without_far_end(settings)
+            log.warning(
+                "%s is mono: it is the agent; far-end detectors off for this run: %s",
+                wav,
+                ", ".join(off) or "none",
+            )
+        policy = settings.policy
+        needs_model = policy.runs("stress") or policy.runs("empathy")
+        model = load_arousal_model(settings.model, settings.features, required=needs_model)
+        pipe = StdoutGuard()  # `--events - | head -1`: a closed pipe stops the run cleanly
+        sinks = make_sinks(args, settings, clock, stack, stdout=pipe)
         pipeline = Pipeline(settings, store.load(), model)
+        log.info("detectors running: %s", ", ".join(pipeline.running) or "none")
         sinks += _telemetry_sinks(
-            settings, clock, pipeline.running, model is not None, source, sinks
+            settings, clock, pipeline.running, model is not None, source, sinks, fleet
         )
         runner = Runner(
             pipeline,
@@ -153,6 +221,20 @@ def _run(args: argparse.Namespace) -> int:
             notifier=SdNotifier(),
             realtime=args.realtime,
         )
+        pipe.on_broken = runner.stop
+        if fleet is not None:
+            fl = fleet
+
+            def reset_baseline() -> None:
+                pipeline.baseline.reset()
+                store.reset()
+
+            cue_sink = next(s for s in sinks if getattr(s, "name", "") == "cue")
+
+            def between_blocks(now: float) -> None:
+                fl.poll(now, cue_sink.handle, reset_baseline, pipeline, cue_sink.inner)
+
+            runner.between_blocks = between_blocks
 
         def _stop(signum: int, frame: Any) -> None:
             log.info("signal %d: stopping", signum)
@@ -163,9 +245,25 @@ def _run(args: argparse.Namespace) -> int:
             stats = runner.run()
         finally:
             signal.signal(signal.SIGTERM, old_term)
+    if pipe.broken:
+        raise OutputError("--events -: output closed early (broken pipe); stopped, baseline saved")
     shown = sum(1 for _, _, s in stats.cues if s == "on")
     log.info("processed %.1f s of audio, %d events, %d cues", stats.audio_s, stats.events, shown)
     return 0
+
+
+def _start_fleet(settings: Any) -> Any:
+    """With ``fleet.enabled``: enroll on first start and build the fleet agent; its config and
+    cmd handlers join the telemetry publisher's connection (:func:`_telemetry_sinks`)."""
+    if not settings.fleet.enabled:
+        return None
+    import time
+
+    from edge.fleet.device import FleetRuntime
+
+    runtime = FleetRuntime.start(settings, time.time)
+    runtime.start_renewals()
+    return runtime
 
 
 def _telemetry_sinks(
@@ -175,9 +273,11 @@ def _telemetry_sinks(
     model_loaded: bool,
     source: Any,
     sinks: list[Any],
+    fleet: Any = None,
 ) -> list[Any]:
     """The MQTT publisher's sink when ``telemetry.broker`` is set (none otherwise); its health
-    reports the counters of ``sinks`` (the list the runner gets) and the audio source's."""
+    reports the counters of ``sinks`` (the list the runner gets) and the audio source's. With a
+    fleet runtime, its config and cmd handlers are registered before the publisher connects."""
     import time
 
     from edge.telemetry.health import AudioHealth
@@ -189,8 +289,10 @@ def _telemetry_sinks(
     def audio() -> AudioHealth:
         return AudioHealth(True, int(getattr(source, "overflows", 0)), 0)
 
-    birth = birth_info(settings, running, model_loaded)
-    tele = start_telemetry(settings, birth, clock, time.time, sink_stats, audio)
+    version = (fleet.agent.config.version or None) if fleet is not None else None
+    birth = birth_info(settings, running, model_loaded, version)
+    attach = fleet.attach if fleet is not None else None
+    tele = start_telemetry(settings, birth, clock, time.time, sink_stats, audio, attach)
     return [] if tele is None else [tele.sink]
 
 
@@ -198,9 +300,8 @@ def _recalibrate(args: argparse.Namespace) -> int:
     from edge.device.baseline import BaselineStore
 
     settings = _settings(args)
-    BaselineStore(settings.baseline.state_file, settings.baseline).reset()
-    print(
-        f"baseline reset ({settings.baseline.state_file}); restart poise-edge so a running loop "
-        "calibrates anew"
-    )
+    store = BaselineStore(settings.baseline.state_file, settings.baseline)
+    with store.hold():
+        store.reset()
+    print(f"baseline reset ({store.path}); the next `poise edge run` calibrates anew")
     return 0

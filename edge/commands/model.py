@@ -42,10 +42,19 @@ def register(sub: Any) -> None:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from edge.features.config import FeatureConfig
-    from edge.fileio import json_safe, write_text_atomic
+    from edge.fileio import (
+        check_replaceable,
+        is_stdout,
+        json_safe,
+        refuse_same_file,
+        write_text_atomic,
+    )
     from edge.model.evaluate import evaluate, read_manifest
     from edge.model.runtime import ArousalModel
 
+    if args.json and not is_stdout(args.json):
+        check_replaceable(args.json)
+        refuse_same_file(args.json, [args.manifest, args.model])
     rows = read_manifest(args.manifest)
     config = FeatureConfig()
     model = ArousalModel.load(args.model, config)
@@ -62,22 +71,24 @@ def _evaluate(args: argparse.Namespace) -> int:
     if res["files_without_speech"]:
         print(f"{res['files_without_speech']} file(s) had no speech window (scored low)")
     if args.json:
-        write_text_atomic(Path(args.json), json.dumps(json_safe(res), indent=1) + "\n")
+        write_text_atomic(args.json, json.dumps(json_safe(res), indent=1) + "\n")
     return 0
 
 
 def _info(args: argparse.Namespace) -> int:
+    from edge.errors import ModelError
     from edge.features.config import FeatureConfig
-    from edge.model.card import DEFAULT_MODEL, card_path_for, load_card, verify
+    from edge.model.card import DEFAULT_MODEL, card_path_for, load_card
+    from edge.model.runtime import ArousalModel
 
     path = Path(args.model) if args.model else DEFAULT_MODEL
     card = load_card(card_path_for(path))
-    from edge.errors import ModelError
-
-    try:
-        verify(card, path.read_bytes(), FeatureConfig(), str(path))
-        status = "matches its card and this device's features"
-    except (ModelError, OSError) as exc:
+    problem: str | None = None
+    try:  # hash, features, and that a TFLite runtime really loads it with the card's tensors
+        loaded = ArousalModel.load(path, FeatureConfig())
+        status = f"matches its card and this device's features; loads with {loaded.runner.backend}"
+    except ModelError as exc:
+        problem = str(exc)
         status = f"NOT usable: {exc}"
     raw = card.raw
     ev = raw.get("evaluation", {})
@@ -88,17 +99,19 @@ def _info(args: argparse.Namespace) -> int:
         f"zero point {card.input.zero_point}); output: {list(card.output.shape)} int8 logit"
     )
     print(f"features: digest {card.feature_digest[:16]}...")
-    if ev:
+    if isinstance(ev, dict) and ev:
         print(
             "LOSO UAR on EmoDB: "
             f"float raw {ev.get('uar_float_raw')}, baseline {ev.get('uar_float_baseline')}; "
             f"int8 raw {ev.get('uar_int8_raw')}, baseline {ev.get('uar_int8_baseline')}"
         )
-    anchor = ev.get("anchor")
-    if anchor:
-        print(
-            f"anchor ({anchor.get('name')}): raw {anchor.get('uar_raw')}, "
-            f"speaker-z {anchor.get('uar_speaker_z')}"
-        )
+        anchor = ev.get("anchor")
+        if isinstance(anchor, dict):
+            print(
+                f"anchor ({anchor.get('name')}): raw {anchor.get('uar_raw')}, "
+                f"speaker-z {anchor.get('uar_speaker_z')}"
+            )
     print(f"intended use: {raw.get('intended_use')}")
+    if problem is not None:
+        raise ModelError(f"{path}: not usable on this device: {problem}")
     return 0

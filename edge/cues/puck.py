@@ -5,6 +5,10 @@ read timeout). ``ERR`` replies are logged. A timeout or an I/O error drops the c
 wanted state (a cue or clear) is re-sent after reconnecting, at most once per ``retry_s`` of the
 injected clock, from :meth:`PuckCue.tick`. The cue never raises into the device loop: a missing
 puck only costs log lines.
+
+Keepalive: while connected, :meth:`PuckCue.tick` sends ``PING`` whenever nothing was sent for
+``cues.puck_keepalive_s`` (2 s). The puck (firmware >= 1.1.0) clears its cue and shows its
+"host lost" pattern after 10 s without a line, so a cue never outlives a dead host.
 """
 
 from __future__ import annotations
@@ -66,6 +70,9 @@ class PuckCue:
         self._wanted = "CLEAR"
         self._delivered = False
         self._next_try = -1e18
+        self._last_sent = -1e18
+        self.keepalives = 0
+        """PINGs sent."""
         self.errors = 0
         """ERR replies, timeouts and I/O errors seen."""
         self.version: str | None = None
@@ -88,6 +95,7 @@ class PuckCue:
         """Send one command, return its reply line (``OK ...`` or ``ERR ...``)."""
         conn = self._conn
         assert conn is not None
+        self._last_sent = self.clock.now()
         try:
             conn.write(line.encode("ascii") + b"\n")
             for _ in range(8):  # skip stray lines (boot messages), never more than a few
@@ -146,6 +154,14 @@ class PuckCue:
     def tick(self, now: float) -> None:
         if not self._delivered:
             self._deliver()
+        elif self._conn is not None and now - self._last_sent >= self.settings.puck_keepalive_s:
+            try:
+                self._exchange("PING")
+                self.keepalives += 1
+            except PuckError as exc:
+                self._delivered = False
+                self._next_try = now + self.retry_s
+                self._drop(str(exc))
 
     def close(self) -> None:
         if self._conn is not None:

@@ -19,10 +19,14 @@ warning and calibration restarts (never a crash). A state file from before the a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
+import os
+import stat
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,9 +34,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from edge.fileio import write_bytes_atomic
+from edge.errors import OutputError
+from edge.fileio import check_replaceable, clean_stale_temps, exclusive_lock, write_bytes_atomic
 from edge.model.baseline import ArousalBaseline
 from edge.settings import BaselineSettings
+from edge.settings.paths import baseline_state_file
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +83,10 @@ class AgentBaseline:
         self.frozen = False
         """While True, observations are discarded."""
         self._cache: dict[str, Reference | None] = {}
+
+    def reset(self) -> None:
+        """Forget everything in place (the fleet's ``recalibrate``): calibrate anew."""
+        self.__init__(self.settings)  # type: ignore[misc]
 
     @property
     def ready(self) -> bool:
@@ -209,9 +219,19 @@ class AgentBaseline:
 class BaselineStore:
     """Loads and atomically saves an :class:`AgentBaseline` at ``path``."""
 
-    def __init__(self, path: Path, settings: BaselineSettings | None = None) -> None:
-        self.path = Path(path)
+    def __init__(self, path: Path | None, settings: BaselineSettings | None = None) -> None:
+        self.path = baseline_state_file(path)
+        """The state file (``None`` given: ``baseline.json`` in the state directory)."""
         self.settings = settings if settings is not None else BaselineSettings()
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[BaselineStore]:
+        """Lock the state file for the block (a second run on it fails at once with a clear
+        error instead of racing) and remove temporary files an interrupted save left."""
+        check_replaceable(self.path)
+        with exclusive_lock(self.path):
+            clean_stale_temps(self.path)
+            yield self
 
     def load(self) -> AgentBaseline:
         """The saved baseline; a fresh (calibrating) one when missing or unreadable."""
@@ -220,12 +240,16 @@ class BaselineStore:
         except FileNotFoundError:
             log.info("no baseline at %s: calibrating on the agent's first speech", self.path)
             return AgentBaseline(self.settings)
-        except OSError as exc:
-            log.warning("cannot read baseline %s (%s): recalibrating", self.path, exc.strerror)
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
+            log.warning("cannot read baseline %s (%s): recalibrating", self.path, why)
             return AgentBaseline(self.settings)
         try:
             baseline = AgentBaseline.from_dict(json.loads(text), self.settings)
-        except (ValueError, json.JSONDecodeError) as exc:
+        except RecursionError:
+            log.warning("baseline file %s is corrupt (nested too deeply): recalibrating", self.path)
+            return AgentBaseline(self.settings)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             log.warning("baseline file %s is corrupt (%s): recalibrating", self.path, exc)
             return AgentBaseline(self.settings)
         log.info(
@@ -245,7 +269,20 @@ class BaselineStore:
     def reset(self) -> None:
         """Forget the baseline: the next run calibrates again."""
         try:
+            st = os.lstat(self.path)
+        except FileNotFoundError:
+            log.info("no baseline at %s to remove", self.path)
+            return
+        except OSError as exc:
+            raise OutputError(f"cannot reset baseline {self.path}: {exc.strerror}") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise OutputError(
+                f"cannot reset baseline {self.path}: not a regular file (check baseline.state_file)"
+            )
+        try:
             self.path.unlink()
             log.info("removed baseline %s", self.path)
         except FileNotFoundError:
             log.info("no baseline at %s to remove", self.path)
+        except OSError as exc:
+            raise OutputError(f"cannot reset baseline {self.path}: {exc.strerror}") from None

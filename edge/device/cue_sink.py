@@ -10,12 +10,25 @@ thread, in order, and a slow or dead output never stalls the audio loop.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from edge.cues.base import CueOutput
 from edge.device.events import CueEvent, Event
-from edge.settings import CueStylesSettings
+from edge.settings import CueStyle, CueStylesSettings
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IdentifyCue:
+    """The fleet's ``identify`` blink (``on``) and its end; handed to this sink only (not an
+    event of the loop: never counted, logged as a cue or published)."""
+
+    on: bool
+
+
+IDENTIFY_STYLE = CueStyle("FFFFFF", "blink", "double")
+"""How ``identify`` looks: white blink, double buzz."""
 
 
 class CueSink:
@@ -27,7 +40,13 @@ class CueSink:
         self.output = output
         self.styles = styles
 
-    def handle(self, event: Event) -> None:
+    def handle(self, event: Event | IdentifyCue) -> None:
+        if isinstance(event, IdentifyCue):
+            if event.on:
+                self.output.show("identify", IDENTIFY_STYLE)
+            else:
+                self.output.clear()
+            return
         if not isinstance(event, CueEvent):
             return
         if event.state == "on":

@@ -23,6 +23,8 @@ def _clean(value: Any) -> Any:
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_clean(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # e.g. SideMetrics
+        return {f.name: _clean(getattr(value, f.name)) for f in dataclasses.fields(value)}
     return value
 
 

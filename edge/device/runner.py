@@ -63,6 +63,7 @@ class Runner:
         notifier: SdNotifier | None = None,
         realtime: bool = False,
         sleep: Callable[[float], None] = time.sleep,
+        between_blocks: Callable[[float], None] | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.source = source
@@ -72,6 +73,8 @@ class Runner:
         self.notifier = notifier if notifier is not None else SdNotifier({})
         self.realtime = realtime
         self.sleep = sleep
+        self.between_blocks = between_blocks
+        """Called with the clock time after each block, on the audio thread (fleet actions)."""
         self._stop = False
         self._next_save = pipeline.settings.baseline.save_every_s
         self.stats = RunStats()
@@ -107,10 +110,13 @@ class Runner:
 
     def run(self) -> RunStats:
         """Process the whole source (or until stopped)."""
-        self.notifier.ready("listening")
         start = self.clock.now()
+        ready = False
         try:
             for block in self.source.blocks():
+                if not ready:  # READY once the stream delivers audio (the model is loaded)
+                    self.notifier.ready("listening")
+                    ready = True
                 if self._stop:
                     self.stats.stopped = True
                     break
@@ -122,6 +128,8 @@ class Runner:
                 self.stats.blocks += 1
                 self.stats.audio_s = block.t0 + block.duration_s
                 now = self.clock.now()
+                if self.between_blocks is not None:
+                    self.between_blocks(now)
                 self._tick_sinks(now)
                 self.notifier.watchdog(now)
                 if self.stats.audio_s >= self._next_save:

@@ -33,6 +33,7 @@ import numpy.typing as npt
 from edge.errors import ModelError
 from edge.features.config import FeatureConfig
 from edge.features.strided import windows
+from edge.model.assets import default_syllable_weights
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,8 @@ I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
 
 NET_FORMAT = "poise-syllable-net/1"
-MODELS_DIR = Path(__file__).resolve().parent.parent.parent / "models"
-DEFAULT_NET = MODELS_DIR / "syllables-v1.npz"
+DEFAULT_NET = default_syllable_weights()
+MODELS_DIR = DEFAULT_NET.parent
 #: Density units per syllable in the integer output.
 MICRO = 1_000_000
 #: Trailing window (hops) of the level maxima the relative levels are taken against (1 s).

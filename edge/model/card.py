@@ -21,13 +21,14 @@ import numpy.typing as npt
 
 from edge.errors import ModelError
 from edge.features.config import FeatureConfig
+from edge.model.assets import default_model_path
 from edge.model.inputs import InputSpec
 
 log = logging.getLogger(__name__)
 
 CARD_FORMAT = "poise-model-card/1"
-MODELS_DIR = Path(__file__).resolve().parent.parent.parent / "models"
-DEFAULT_MODEL = MODELS_DIR / "prosody-v1.tflite"
+DEFAULT_MODEL = default_model_path()
+MODELS_DIR = DEFAULT_MODEL.parent
 
 
 @dataclass(frozen=True)

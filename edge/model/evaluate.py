@@ -57,6 +57,12 @@ def read_manifest(path: str | Path) -> list[ManifestRow]:
         raise InputError(f"{p}: header must have columns path,speaker,label")
     rows = []
     for n, rec in enumerate(reader, start=2):
+        if None in rec:
+            extra = len(rec[None]) if isinstance(rec[None], list) else 1
+            raise InputError(
+                f"{p} row {n}: {len(reader.fieldnames) + extra} fields but the header has "
+                f"{len(reader.fieldnames)} (quote paths that contain commas)"
+            )
         rec = {(k or "").strip(): (v or "").strip() for k, v in rec.items()}
         where = f"{p} row {n}"
         if not rec["path"]:

@@ -120,13 +120,13 @@ class ArousalModel:
     ) -> ArousalModel:
         """Load a model and its card (``<model>.json``), refusing any mismatch."""
         model_path = Path(path) if path is not None else DEFAULT_MODEL
-        card = load_card(Path(card_path) if card_path else card_path_for(model_path))
         try:
             blob = model_path.read_bytes()
         except FileNotFoundError:
-            raise ModelError(f"model file not found: {model_path}") from None
+            raise ModelError(f"no arousal model: model file not found: {model_path}") from None
         except OSError as exc:
             raise ModelError(f"{model_path}: cannot read: {exc.strerror}") from None
+        card = load_card(Path(card_path) if card_path else card_path_for(model_path))
         verify(card, blob, config if config is not None else FeatureConfig(), str(model_path))
         runner = Int8Runner(blob, num_threads, str(model_path))
         for what, got, want in (

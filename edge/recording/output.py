@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from edge.errors import InputError
-from edge.fileio import atomic_write, json_safe
+from edge.fileio import atomic_write, check_replaceable, is_stdout, json_safe
 from edge.recording.analyze import CallAnalysis
 
 log = logging.getLogger(__name__)
@@ -44,8 +44,10 @@ FRAME_COLUMNS = (
 
 
 def check_writable(path: str | Path) -> Path:
-    """Fail early (before a long analysis) when ``path`` cannot be created."""
-    p = Path(path)
+    """Fail early (before a long analysis) when ``path`` cannot be created (``-``: stdout)."""
+    if is_stdout(path):
+        return Path(path)
+    p = check_replaceable(path)
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
         raise InputError(f"cannot write {p}: directory {parent} does not exist")

@@ -17,6 +17,7 @@ from edge.conversation.calls import CallSettings
 from edge.conversation.dynamics import DynamicsConfig
 from edge.errors import ConfigError
 from edge.features.config import FeatureConfig
+from edge.fleet.settings import FleetSettings
 from edge.settings.detectors import (
     DETECTOR_NAMES,
     DeadAirSettings,
@@ -35,6 +36,9 @@ from edge.telemetry.settings import TelemetrySettings
 Pattern = Literal["steady", "pulse", "blink"]
 Buzz = Literal["none", "short", "double"]
 _COLOUR = re.compile(r"^[0-9A-Fa-f]{6}$")
+#: Shortest allowed ``baseline.save_every_s``.
+MIN_SAVE_EVERY_S = 10.0
+PinFactory = Literal["auto", "lgpio", "rpigpio", "pigpio", "native", "mock"]
 
 __all__ = [
     "DETECTOR_NAMES",
@@ -51,6 +55,7 @@ __all__ = [
     "DeviceSettings",
     "EmpathySettings",
     "FlatSettings",
+    "FleetSettings",
     "ModelSettings",
     "MonologueSettings",
     "OvertalkSettings",
@@ -95,7 +100,14 @@ class AudioSettings:
     it on once it has been checked on real agents' speech (retune ``baseline.pace_fast_sps``).
     ``poise analyze`` always uses the learned counter."""
 
+    reopen_give_up_s: float = 20.0
+    """Live capture only: after a capture error or an unplugged device the device is reopened
+    with jittered backoff; when no audio has arrived for this long ``poise edge run`` exits 1
+    (systemd restarts it). Keep it below the unit's ``WatchdogSec`` (30 s)."""
+
     def __post_init__(self) -> None:
+        if not 1.0 <= self.reopen_give_up_s <= 600.0:
+            raise ValueError("reopen_give_up_s must be within 1..600")
         if self.agent_channel < 0 or self.customer_channel < 0:
             raise ValueError("channels are numbered from 0")
         if self.agent_channel == self.customer_channel:
@@ -124,11 +136,15 @@ class BaselineSettings:
     """Stop feeding the baseline while any drift (pace, flat, stress) is active, so a drift never
     becomes the new normal."""
 
-    state_file: Path = Path("/var/lib/poise/baseline.json")
-    """Where the baseline is kept across restarts (written atomically)."""
+    state_file: Path | None = None
+    """Where the baseline is kept across restarts (written atomically, locked while a run uses
+    it). Unset: ``baseline.json`` in the state directory: ``$STATE_DIRECTORY`` under systemd
+    (``/var/lib/poise`` with the shipped unit), else ``$XDG_STATE_HOME/poise`` (default
+    ``~/.local/state/poise``)."""
 
     save_every_s: float = 60.0
-    """Seconds of audio between saves of the baseline (also saved on calibration and exit)."""
+    """Seconds of audio between saves of the baseline (also saved on calibration and exit). At
+    least 10: every save is an fsync'd rename, and SD cards wear."""
 
     pace_fast_sps: float = 6.5
     """Safety cap: a speech rate above this (syllables/s) always counts as fast."""
@@ -151,6 +167,11 @@ class BaselineSettings:
             raise ValueError("need 0 < pace_min_sps < pace_fast_sps")
         if not 0 <= self.flat_always_st < self.flat_max_st:
             raise ValueError("need 0 <= flat_always_st < flat_max_st")
+        if self.save_every_s < MIN_SAVE_EVERY_S:
+            raise ValueError(
+                f"save_every_s must be at least {MIN_SAVE_EVERY_S:g} s (each save is an fsync'd "
+                "rename; SD cards wear)"
+            )
 
 
 @dataclass(frozen=True)
@@ -302,6 +323,13 @@ class CueSettings:
     """Period of the ``blink`` pattern (half on, half off)."""
     serial_timeout_s: float = 0.5
     """How long to wait for the puck's OK/ERR reply."""
+    puck_keepalive_s: float = 2.0
+    """Seconds between keepalives (``PING``) sent to the cue puck. The puck clears any cue and
+    shows its "host lost" pattern when none arrives for its ``HOST_LOST_S`` (10 s)."""
+    pin_factory: PinFactory = "auto"
+    """gpiozero pin driver for the GPIO cue: ``lgpio`` (Raspberry Pi OS Bookworm/Trixie, the
+    ``python3-lgpio`` / ``lgpio`` package), ``rpigpio``, ``pigpio``, ``native`` or ``mock``.
+    ``auto``: ``lgpio`` on a Raspberry Pi, gpiozero's own choice elsewhere."""
     styles: CueStylesSettings = field(default_factory=CueStylesSettings)
     """Colour, pattern and buzz per cue type."""
 
@@ -309,18 +337,24 @@ class CueSettings:
         for name in ("brightness", "haptic_strength"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be within 0..1")
-        if min(self.buzz_s, self.pulse_period_s, self.blink_period_s, self.serial_timeout_s) <= 0:
+        timings = (self.buzz_s, self.pulse_period_s, self.blink_period_s, self.serial_timeout_s)
+        if min(timings) <= 0:
             raise ValueError("cue timings must be positive")
+        if not 0.5 <= self.puck_keepalive_s <= 5.0:
+            raise ValueError("puck_keepalive_s must be within 0.5..5 (the puck gives up at 10 s)")
 
 
 @dataclass(frozen=True)
 class ModelSettings:
     """The arousal model behind ``stress`` and ``empathy``."""
 
-    path: Path = Path("models/prosody-v1.tflite")
-    """The int8 TFLite model (its card sits beside it). Missing: stress and empathy are off."""
+    path: Path | None = None
+    """The int8 TFLite model (its card sits beside it, same name with ``.json``); an absolute
+    path. Unset: the model shipped in the package (``prosody-v1``). A model that is missing or
+    refused stops ``poise edge run`` (exit 2) unless the policy runs neither ``stress`` nor
+    ``empathy``."""
     enabled: bool = True
-    """Set false to run without the model even when it exists."""
+    """Set false to run without the model (``stress`` and ``empathy`` are then off)."""
 
 
 @dataclass(frozen=True)
@@ -343,6 +377,8 @@ class DeviceSettings:
     """Cue output and styles."""
     model: ModelSettings = field(default_factory=ModelSettings)
     """Arousal model."""
+    fleet: FleetSettings = field(default_factory=FleetSettings)
+    """Fleet enrollment, signed config and model updates (off unless ``enabled``)."""
     dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
     """Talk spurts, turns, overlap, interruptions, dead air: the definitions ``poise analyze``
     and the device share (``docs/dynamics.md``; ``poise analyze --config`` reads this table
@@ -367,14 +403,7 @@ def load_settings(
     if overrides:
         data = merge_overrides(data, overrides)
     data = _apply_profile(data)
-    settings = from_mapping(DeviceSettings, data)
-    for name in DETECTOR_NAMES:
-        det = settings.detectors.get(name)
-        below = name == "flat"
-        if (below and det.exit <= det.enter) or (not below and det.exit >= det.enter):
-            side = "above" if below else "below"
-            raise ConfigError(f"detectors.{name}: exit must be {side} enter (hysteresis)")
-    return settings
+    return from_mapping(DeviceSettings, data)
 
 
 def _apply_profile(data: dict[str, Any]) -> dict[str, Any]:

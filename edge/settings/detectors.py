@@ -8,6 +8,7 @@ only that detector needs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 #: Every detector, in the order tables and reports list them.
 DETECTOR_NAMES = ("pace", "stress", "flat", "overtalk", "monologue", "dead_air", "empathy")
@@ -41,9 +42,21 @@ class DetectorSettings:
     max_on_s: float = 30.0
     """A shown cue is cleared after this long even if the drift goes on (the agent has seen it)."""
 
+    fires_below: ClassVar[bool] = False
+    """True for detectors whose signal must fall below ``enter`` (``flat``)."""
+
     def __post_init__(self) -> None:
         if min(self.min_duration_s, self.exit_hold_s, self.refractory_s) < 0 or self.max_on_s <= 0:
             raise ValueError("durations must not be negative (max_on_s positive)")
+        if self.enter <= 0 or self.exit < 0:
+            raise ValueError(
+                f"thresholds must not be negative (enter {self.enter:g} > 0, exit "
+                f"{self.exit:g} >= 0)"
+            )
+        if self.fires_below and self.exit <= self.enter:
+            raise ValueError("exit must be above enter (hysteresis)")
+        if not self.fires_below and self.exit >= self.enter:
+            raise ValueError("exit must be below enter (hysteresis)")
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,8 @@ class StressSettings(DetectorSettings):
 class FlatSettings(DetectorSettings):
     """``flat``: pitch variability (SD in semitones) relative to the baseline median (ratio);
     this detector fires when the signal is BELOW ``enter``."""
+
+    fires_below: ClassVar[bool] = True
 
     enter: float = 0.6
     """Pitch SD / baseline at or below which the voice counts as flat."""

@@ -71,7 +71,11 @@ def _emit(obj: Any, prefix: str, lines: list[str]) -> None:
         lines.append(f"[{prefix}]")
     for f in simple:
         lines += _comment(docs.get(f.name, ""))
-        lines.append(f"{f.name} = {_fmt(getattr(obj, f.name))}")
+        value = getattr(obj, f.name)
+        if value is None:  # TOML has no null: an unset default stays commented out
+            lines.append(f'# {f.name} = "..."')
+        else:
+            lines.append(f"{f.name} = {_fmt(value)}")
     for f in nested:
         v = getattr(obj, f.name)
         path = f"{prefix}.{f.name}" if prefix else f.name

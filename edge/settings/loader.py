@@ -3,12 +3,14 @@
 Every settings class in Poise is a frozen dataclass with a docstring under each field. This module
 turns a parsed TOML mapping into such a dataclass (recursing into nested dataclass fields), rejects
 unknown keys and wrongly typed values with a :class:`~edge.errors.ConfigError` that names the key,
-and applies ``--flag`` overrides given as dotted paths (``features.f0_max_hz=400``).
+and applies ``--flag`` overrides given as dotted paths (``features.f0_max_hz=400``). Floats must
+be finite (``nan`` and ``inf`` are refused wherever a number is expected).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 import types
 import typing
@@ -31,6 +33,12 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config file not found: {p}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p}: not UTF-8 text (byte {exc.start}); TOML must be UTF-8") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{p}: is a directory, not a config file") from None
+    except RecursionError:
+        raise ConfigError(f"{p}: nested too deeply") from None
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read: {exc.strerror}") from None
 
@@ -79,6 +87,8 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{where}: expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ConfigError(f"{where}: expected a finite number, got {value!r}")
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):

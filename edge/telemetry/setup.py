@@ -64,11 +64,14 @@ def start_telemetry(
     wall: WallClock,
     sinks: Callable[[], Mapping[str, SinkCounters]] | None = None,
     audio: Callable[[], AudioHealth] | None = None,
+    before_start: Callable[[Publisher], None] | None = None,
 ) -> Telemetry | None:
     """Open the outbox, persist the new boot, start the publisher; None if telemetry is off.
 
     ``sinks``/``audio`` provide the counters ``health`` reports (the runner's sinks, the audio
     source); a failure to open the state directory is a :class:`ConfigError` (one line, exit 2).
+    ``before_start`` gets the publisher before it connects (the fleet registers its ``config``
+    and ``cmd`` handlers there, so the retained config is not missed).
     """
     t = settings.telemetry
     if not t.enabled:
@@ -86,6 +89,8 @@ def start_telemetry(
         raise ConfigError(f"telemetry state directory {t.state_dir}: {exc}") from None
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    if before_start is not None:
+        before_start(publisher)
     publisher.start()
     sink = telemetry_sink(publisher, settings.policy, t.queue_size)
     return Telemetry(publisher, sink)

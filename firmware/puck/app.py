@@ -5,6 +5,11 @@ the tests pass fakes and a fake clock). Each loop step feeds the watchdog, reads
 waiting on USB serial without blocking, answers complete lines, advances the cue patterns
 and sleeps LOOP_PERIOD_MS. A fault inside a step is counted (STATUS errors) and the loop goes
 on; only a Ctrl-C byte leaves it (maintenance, see leave_for_repl()).
+
+Keepalive: once the host has sent its first line, any line counts as a sign of life (the host
+sends PING every 2 s while idle). When none arrives for HOST_LOST_MS (config) the cue is cleared
+and the host-lost pattern shows (cues.py) until the host speaks again, so a cue never stays on
+for ever after the Pi died or the cable came out.
 """
 
 from puck import hw
@@ -41,14 +46,26 @@ class Puck:
     """One running puck: bytes in, replies out, cues ticking."""
 
     def __init__(self, engine: CueEngine, protocol: LineProtocol,
-                 write: "Callable[[str], Any]") -> None:
+                 write: "Callable[[str], Any]", host_lost_ms: int = 10000) -> None:
         self.engine = engine
         self.protocol = protocol
         self._write = write
         self._lines = LineBuffer()
+        self._host_lost_ms = host_lost_ms
+        self._last_line: "Any" = None  # now_ms of the host's last line; None before the first
+
+    def check_host(self, now_ms: int) -> None:
+        """Show the host-lost pattern when the host has been silent too long."""
+        if self._last_line is None or self.engine.lost:
+            return
+        if now_ms - self._last_line >= self._host_lost_ms:
+            self.engine.host_lost(now_ms)
 
     def receive(self, data: bytes, now_ms: int) -> None:
         for kind, line in self._lines.feed(data):
+            self._last_line = now_ms
+            if self.engine.lost:
+                self.engine.clear()  # the host is back; it resends its cue
             if kind == TOO_LONG:
                 reply = self.protocol.too_long()
             else:
@@ -72,7 +89,7 @@ def run(ports: Ports, cfg: "Any") -> None:
     if not led_ok:
         protocol.add_error()
     led_faults = led.faults
-    puck = Puck(engine, protocol, ports.write)
+    puck = Puck(engine, protocol, ports.write, getattr(cfg, "HOST_LOST_MS", 10000))
     reader = SerialReader(ports.poller, ports.stdin, cfg.MAX_READ_PER_STEP)
     ports.kbd_intr(-1)  # Ctrl-C is data from here on (handled below), not KeyboardInterrupt
     wdt = hw.start_watchdog(cfg.WDT_TIMEOUT_MS)
@@ -88,6 +105,7 @@ def run(ports: Ports, cfg: "Any") -> None:
                 return
             if data:
                 puck.receive(data, now)
+            puck.check_host(now)
             engine.tick(now)
         except Exception:
             protocol.add_error()

@@ -15,4 +15,5 @@ MAX_BRIGHTNESS = 96  # 0..255: cap of every colour channel (a full-power WS2812 
 WDT_TIMEOUT_MS = 4000  # hardware watchdog; the RP2040 allows at most 8388 ms
 LOOP_PERIOD_MS = 10  # main loop period: pattern resolution and serial latency
 MAX_READ_PER_STEP = 128  # bytes read from USB serial per loop step (bounds the step time)
+HOST_LOST_MS = 10000  # no line from the host this long: clear the cue, show "host lost"
 SELFTEST_STEP_MS = 200  # boot self-test: time per colour (R, G, B) and of the buzz

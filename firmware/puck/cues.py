@@ -11,6 +11,10 @@ Buzzes: short = one BUZZ_SHORT_MS pulse; double = BUZZ_DOUBLE_ON_MS on, BUZZ_DOU
 BUZZ_DOUBLE_ON_MS on. IDENTIFY overlays IDENTIFY_BLINKS white blinks (IDENTIFY_HALF_MS on/off)
 and then returns to the current cue. Colours are scaled so that no channel exceeds
 max_brightness.
+
+Host lost (host_lost()): the cue is cleared and the LED shows a pattern no cue uses: a dim amber
+double flash (HOST_LOST_FLASH_MS on, HOST_LOST_GAP_MS off, HOST_LOST_FLASH_MS on) every
+HOST_LOST_PERIOD_MS, motor off, until the host speaks again (show() or clear()).
 """
 
 TYPE_CHECKING = False
@@ -35,6 +39,12 @@ BUZZ_DOUBLE_ON_MS = 120
 BUZZ_DOUBLE_GAP_MS = 100
 IDENTIFY_BLINKS = 3
 IDENTIFY_HALF_MS = 250
+
+HOST_LOST_RGB = (255, 80, 0)
+HOST_LOST_LEVEL = 96
+HOST_LOST_PERIOD_MS = 2000
+HOST_LOST_FLASH_MS = 100
+HOST_LOST_GAP_MS = 150
 
 WHITE = (255, 255, 255)
 OFF = (0, 0, 0)
@@ -80,9 +90,22 @@ class CueEngine:
         self._buzz: "Tuple[Tuple[int, bool], ...]" = ()
         self._buzz_started = 0
         self._identify_started: "Optional[int]" = None
+        self._lost_started: "Optional[int]" = None
+
+    @property
+    def lost(self) -> bool:
+        """True while the host-lost pattern is shown."""
+        return self._lost_started is not None
+
+    def host_lost(self, now_ms: int) -> None:
+        """No word from the host: drop the cue, show the host-lost pattern."""
+        self.clear()
+        self._lost_started = now_ms
+        self.tick(now_ms)
 
     def show(self, name: str, rgb: "Tuple[int, int, int]", pattern: str, buzz: str,
              now_ms: int) -> None:
+        self._lost_started = None
         self.name = name
         self._rgb = rgb
         self._pattern = pattern
@@ -100,6 +123,7 @@ class CueEngine:
         self._rgb = OFF
         self._buzz = ()
         self._identify_started = None
+        self._lost_started = None
         self._led.set(0, 0, 0)
         self._motor.set(0)
 
@@ -115,6 +139,11 @@ class CueEngine:
                 on = (elapsed // IDENTIFY_HALF_MS) % 2 == 0
                 return scale(WHITE, 255, self._max) if on else OFF
             self._identify_started = None
+        if self._lost_started is not None:
+            phase = (now_ms - self._lost_started) % HOST_LOST_PERIOD_MS
+            flash = HOST_LOST_FLASH_MS
+            on = phase < flash or flash + HOST_LOST_GAP_MS <= phase < 2 * flash + HOST_LOST_GAP_MS
+            return scale(HOST_LOST_RGB, HOST_LOST_LEVEL, self._max) if on else OFF
         if self.name is None:
             return OFF
         return scale(self._rgb, pattern_level(self._pattern, now_ms - self._started), self._max)

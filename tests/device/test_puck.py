@@ -101,8 +101,25 @@ def test_timeout_drops_connection_and_reconnects_on_tick():
     cue.tick(clock.now())
     assert len(opened) == 2
     assert sent[-2:] == ["VERSION", "CUE flat FF2000 steady short"]
-    cue.tick(clock.now() + 10)
+    cue.tick(clock.now() + 1.0)
     assert sent[-1] == "CUE flat FF2000 steady short" and len(sent) == 5  # delivered once
+
+
+def test_keepalive_ping_every_interval_while_idle_and_reconnect_when_it_fails():
+    cue, sent, opened, clock = make()
+    cue.show("pace", STYLE)
+    for _ in range(10):  # 5 s of 0.5 s ticks: a PING once 2 s passed since the last line
+        clock.advance(0.5)
+        cue.tick(clock.now())
+    assert sent == ["VERSION", "CUE pace FF2000 steady short", "PING", "PING"]
+    assert cue.keepalives == 2
+    opened[0].dead = True
+    clock.advance(2.0)
+    cue.tick(clock.now())  # PING unanswered: dropped, the cue re-sent after reconnecting
+    assert opened[0].closed and cue.errors == 1
+    clock.advance(2.0)
+    cue.tick(clock.now())
+    assert sent[-2:] == ["VERSION", "CUE pace FF2000 steady short"] and len(opened) == 2
 
 
 def test_missing_port_never_raises_and_recovers():

@@ -121,6 +121,24 @@ SCENARIOS: dict[str, Session] = {
         ]
     },
     "uptime": {"script": [{"wait": 3000}, {"send": "STATUS\n"}]},
+    "host_lost": {
+        "script": [
+            {"send": "CUE pace ff0000 steady short\n"},
+            {"wait": 14000},
+            {"send": "PING\n"},
+            {"wait": 3000},
+            {"send": "CUE pace ff0000 steady none\n"},
+            {"wait": 500},
+        ]
+    },
+    "keepalive": {
+        "script": [
+            {"send": "CUE pace ff0000 steady none\n"},
+            *[step for _ in range(8) for step in ({"wait": 1900}, {"send": "PING\n"})],
+            {"wait": 1000},
+        ]
+    },
+    "never_connected": {"script": [{"wait": 15000}]},
     "led_broken": {
         "neopixel_fails": True,
         "script": [

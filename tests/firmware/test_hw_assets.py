@@ -41,7 +41,7 @@ def test_asound_conf_parses_and_defines_the_poise_pcm(tmp_path: Path) -> None:
 def test_systemd_unit_verifies(tmp_path: Path) -> None:
     unit = (HW / "systemd" / "poise-edge.service").read_text()
     for line in (
-        "ExecStart=/opt/poise/.venv/bin/poise edge run --config /etc/poise/device.toml",
+        "ExecStart=/opt/poise/venv/bin/poise edge run --config /etc/poise/device.toml",
         "Type=notify",
         "WatchdogSec=30",
         "User=poise",
@@ -59,7 +59,7 @@ def test_systemd_unit_verifies(tmp_path: Path) -> None:
         pytest.skip("systemd-analyze not available")
     # The real ExecStart only exists on a provisioned Pi; verify everything else.
     copy = tmp_path / "poise-edge.service"
-    copy.write_text(unit.replace("/opt/poise/.venv/bin/poise", "/bin/true"))
+    copy.write_text(unit.replace("/opt/poise/venv/bin/poise", "/bin/true"))
     proc = subprocess.run(
         [analyze, "verify", "--man=no", str(copy)], capture_output=True, text=True, check=False
     )

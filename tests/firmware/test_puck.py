@@ -112,7 +112,7 @@ def duties(result: Session) -> list[tuple[int, int]]:
 def test_every_command_is_answered(sessions: dict[str, Session]) -> None:
     assert texts(run(sessions, "commands")) == [
         "OK PONG",
-        "OK VERSION poise-puck 1.0.0 proto 1",
+        "OK VERSION poise-puck 1.1.0 proto 1",
         "OK STATUS none 0 0",
         f"OK IDENTIFY {UID}",
         "OK",
@@ -320,3 +320,38 @@ def test_ctrl_c_leaves_for_the_repl_with_the_watchdog_fed_by_a_timer(
     assert [e["period"] for e in result["events"] if e["ev"] == "timer"] == [1000]
     assert result["timer_fed"]
     assert result["stdin_left"] == "0d01"  # left for the REPL (mpremote's raw-REPL entry)
+
+
+AMBER = scaled((255, 80, 0), 96)  # cues.HOST_LOST_RGB at HOST_LOST_LEVEL
+
+
+def test_host_lost_clears_the_cue_and_shows_a_distinct_pattern(
+    sessions: dict[str, Session],
+) -> None:
+    result = run(sessions, "host_lost")
+    px = pixels(result)
+    assert px[0] == (0, scaled((255, 0, 0)))
+    lost = [(t, rgb) for t, rgb in px if rgb == AMBER]
+    assert lost, px
+    first = lost[0][0]
+    assert 10_000 <= first <= 10_000 + 2 * LOOP_MS  # HOST_LOST_MS after the host's last line
+    assert all(rgb in (AMBER, [0, 0, 0]) for t, rgb in px if first <= t < 14_000)
+    # double flash every 2 s: 100 on, 150 off, 100 on, then dark
+    starts = [t - first for t, rgb in px if rgb == AMBER and first <= t < 14_000]
+    assert starts[:4] == [0, 250, 2000, 2250]
+    # the motor was off during it; the host's PING at 14 s ends it, a new CUE at 17 s shows
+    after_ping = [rgb for t, rgb in px if t >= 14_000 + LOOP_MS]
+    assert AMBER not in after_ping and after_ping[-1] == scaled((255, 0, 0))
+    assert px[-1][0] >= 17_000
+    assert all(d == 0 for t, d in duties(result) if t >= first)
+    assert texts(result) == ["OK", "OK PONG", "OK"]
+
+
+def test_keepalive_keeps_the_cue(sessions: dict[str, Session]) -> None:
+    result = run(sessions, "keepalive")
+    assert pixels(result) == [(0, scaled((255, 0, 0)))]
+    assert texts(result) == ["OK"] + ["OK PONG"] * 8
+
+
+def test_a_puck_that_never_heard_a_host_stays_dark(sessions: dict[str, Session]) -> None:
+    assert pixels(run(sessions, "never_connected")) == []

@@ -327,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         "--rate", type=float, default=0.0, help="offered msg/s in total (0: as fast as possible)"
     )
     ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--tag", default="", help="results file bench/results/ingest[_TAG].json")
     args = ap.parse_args(argv)
 
     from tests.support.mosquitto import Broker
@@ -387,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     results["loadavg"] = os.getloadavg()
     print(f"load average during the run: {results['loadavg']}")
-    write_results("ingest", results)
+    write_results(f"ingest_{args.tag}" if args.tag else "ingest", results)
     return 0
 
 

@@ -25,10 +25,10 @@ COMMAND_MODULES = (
     "edge.commands.model",
     "edge.commands.broker",
     "edge.commands.collector",
+    "edge.commands.fleet",
     "edge.commands.users",
     "edge.commands.simulate",
     "edge.commands.demo",
-    "edge.commands.fleet",
 )
 
 

@@ -54,6 +54,9 @@ class SessionCsrfMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope["path"].startswith("/static/") and scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)  # assets need no session lookup
+            return
         request = Request(scope)
         token = request.cookies.get(SESSION_COOKIE)
         session = self.accounts.session(token) if token else None

@@ -16,7 +16,8 @@ class DashboardSettings:
     enabled: bool = True
     """Serve the dashboard on the collector's ``http.listen`` address."""
     policy_profile: str = "default"
-    """Viewer policy profile (``default``, ``eu``): what supervisors may see."""
+    """Policy profile (``default``, ``eu``, ``private``; the device's, edge.policy): what
+    supervisors may see."""
     min_aggregate_agents: int | None = None
     """``eu``/``private``: team figures only over at least this many agents (None: the
     profile's ``min_team_aggregate``, 5)."""
@@ -49,7 +50,8 @@ class DashboardSettings:
     sse_batch_s: float = 0.05
     """After a change, wait this long so a burst of payloads goes out as one stream event."""
     sse_heartbeat_s: float = 15.0
-    """Seconds between keep-alive comments (and staleness re-checks) on the live stream."""
+    """Seconds between keep-alive comments on a quiet live stream (which then also re-checks
+    which desks went silent)."""
 
     def __post_init__(self) -> None:
         if self.policy_profile not in PROFILES:

@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -140,15 +139,8 @@ def _run(args: argparse.Namespace) -> int:
         "Ctrl-C stops it.",
         flush=True,
     )
-    while True:
-        try:
-            rc = proc.wait()
-            break
-        except KeyboardInterrupt:  # pragma: no cover - the handler above normally catches it
-            stop()
+    rc = proc.wait()
     if stopping:
         print("mosquitto stopped", file=sys.stderr)
         return 0
-    time.sleep(0)
-    print(f"poise: error: mosquitto exited with status {rc}", file=sys.stderr)
-    return 2
+    raise ConfigError(f"mosquitto exited with status {rc} (its log is above)")

@@ -19,7 +19,7 @@ from broker.collector.settings import load_settings
 from broker.mosquitto.config import TEMPLATES
 from broker.storage import open_store
 from edge.errors import ConfigError
-from tests.collector.helpers import REPO
+from tests.collector.helpers import REPO, running
 from tests.collector.test_storage import msg
 from tests.support.ports import free_port, wait_listening
 
@@ -143,6 +143,15 @@ def test_broker_run_starts_mosquitto_with_passwords(tmp_path: Path) -> None:
 
         assert connect("collector", creds["collector"]) is True
         assert connect("collector", "wrong") is False
+        # the collector itself, with the URL the command printed
+        s = load_settings(
+            None,
+            mqtt=f"mqtt://collector:{creds['collector']}@127.0.0.1:{port}",
+            db=f"sqlite://{tmp_path / 'c.db'}",
+            http="",
+        )
+        with running(s) as c:
+            assert c.health()["mqtt_connected"] is True
     finally:
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)

@@ -176,3 +176,48 @@ def test_two_collectors_share_the_stream(mosquitto: Broker, postgres_url: str) -
     st = open_store(postgres_url)
     assert all(d.online for d in st.registry())
     st.close()
+
+
+def _driver(*args: str) -> subprocess.Popen[str]:
+    """The real device publisher (tests.telemetry.driver, from the device side's tests)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.telemetry.driver", "--device", "desk-d", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_device_sigkilled_mid_drain_and_restarted(
+    broker_factory: BrokerFactory, tmp_path: Path
+) -> None:
+    state = str(tmp_path / "state")
+    broker = broker_factory(port=free_port())
+    url = f"sqlite://{tmp_path / 'c.db'}"
+    # 1: 300 windows stored in the device's outbox while no broker runs
+    offline = _driver("--state", state, "--broker", broker.url, "--count", "300",
+                      "--exit-when-drained", "--drain-timeout", "0")  # fmt: skip
+    out, err = offline.communicate(timeout=60)
+    assert "STORED 300" in out, err[-2000:]
+    broker.start()
+    with running(settings_for(broker.port, url)) as c:
+        # 2: the device drains into the broker and is SIGKILLed after 100 acknowledgements
+        proc = _driver("--state", state, "--broker", broker.url, "--inflight", "5",
+                       "--stall-after-acks", "100")  # fmt: skip
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                if line.startswith("STALLED"):
+                    break
+        finally:
+            proc.kill()
+            proc.wait(10)
+        # 3: restarted with 20 new windows: the rest of the outbox drains
+        out, err = _driver("--state", state, "--broker", broker.url, "--count", "20",
+                           "--exit-when-drained").communicate(timeout=60)  # fmt: skip
+        assert "DRAINED" in out, err[-2000:]
+        wait_until(lambda: c.store.counts()["rows"] >= 320, 60, "all 320 windows")
+        boots = sorted({p.boot for p in c.store.series("desk-d", limit=1000)})
+        assert boots == [1, 3]
+    assert_complete(url, 320)

@@ -1,5 +1,5 @@
 # Poise: one-command setup for a fresh Debian/Ubuntu machine.
-#   make demo   - install what is needed, synthesize a two-channel call, analyze it
+#   make demo   - install what is needed, run the whole system: broker, collector + dashboard, 12 desks
 #   make test   - install what is needed, run ruff, mypy and the whole pytest suite
 SHELL := /bin/bash
 PYTHON ?= python3

@@ -98,6 +98,10 @@ def prepare(directory: Path, port: int, host: str = "127.0.0.1") -> tuple[Path, 
     passwd.touch(mode=0o600)
     for user, password in creds.items():
         subprocess.run([passwd_tool, "-b", str(passwd), user, password], check=True)
+    device_pw = directory / "device.password"  # the device takes no credentials in its URL
+    device_pw.unlink(missing_ok=True)
+    device_pw.touch(mode=0o600)
+    device_pw.write_text(creds["device"] + "\n", encoding="utf-8")
     conf = directory / "mosquitto.conf"
     conf.write_text(dev_config(str(directory), port, host, str(passwd)), encoding="utf-8")
     ids = _mosquitto_ids()
@@ -135,7 +139,8 @@ def _run(args: argparse.Namespace) -> int:
     print(
         f"mosquitto (pid {proc.pid}) on {url}, config and data in {directory.resolve()}\n"
         f"  collector: poise collector run --mqtt mqtt://collector:{creds['collector']}@{url}\n"
-        f"  device:    poise edge run --mqtt mqtt://device:{creds['device']}@{url} ...\n"
+        f"  device:    poise edge run --mqtt mqtt://{url} --set 'telemetry.username=\"device\"' "
+        f"--set 'telemetry.password_file=\"{directory.resolve() / 'device.password'}\"' ...\n"
         "Ctrl-C stops it.",
         flush=True,
     )

@@ -48,6 +48,20 @@ def register(sub: Any) -> None:
     gaps.set_defaults(func=_gaps)
 
 
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (for logs and the console)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def _run(args: argparse.Namespace) -> int:
     from broker.collector.service import Collector
     from broker.collector.settings import load_settings
@@ -71,7 +85,7 @@ def _run(args: argparse.Namespace) -> int:
     collector = Collector(settings, store, publisher=publisher, web=web)
     print(
         f"collector {settings.mqtt.client_id} (group {settings.mqtt.group}): "
-        f"{settings.mqtt.url} -> {settings.database.url}"
+        f"{redact_url(settings.mqtt.url)} -> {redact_url(settings.database.url)}"
         + (f"; metrics on http://{http[0]}:{http[1]}/metrics" if http else "")
         + (f"; dashboard on http://{http[0]}:{http[1]}/" if http and web is not None else ""),
         flush=True,

@@ -117,6 +117,10 @@ def test_broker_run_starts_mosquitto_with_passwords(tmp_path: Path) -> None:
     try:
         wait_listening(port, 20)
         creds = dict(line.split() for line in (d / "credentials").read_text().splitlines())
+        # the device takes no credentials in its URL: a password file it can point at
+        device_pw = d / "device.password"
+        assert device_pw.read_text().strip() == creds["device"]
+        assert device_pw.stat().st_mode & 0o077 == 0
         if os.geteuid() == 0:  # mosquitto dropped to its user: its files must be its own
             import pwd
 

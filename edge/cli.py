@@ -23,7 +23,10 @@ COMMAND_MODULES = (
     "edge.commands.analyze",
     "edge.commands.edge",
     "edge.commands.model",
+    "edge.commands.broker",
+    "edge.commands.collector",
     "edge.commands.fleet",
+    "edge.commands.users",
 )
 
 

@@ -101,6 +101,13 @@ class SupervisedSource:
         """Times the device was opened again after a failure."""
         self.last_error: str | None = None
         """The most recent failure, for status and the give-up message."""
+        self._past_overflows = 0
+
+    @property
+    def overflows(self) -> int:
+        """Input overflows of every stream opened so far (for ``health``)."""
+        current = int(getattr(self._current, "overflows", 0) or 0)
+        return self._past_overflows + current
 
     def _failed(self, why: str) -> None:
         self.flowing = False
@@ -111,6 +118,7 @@ class SupervisedSource:
     def _release(self) -> None:
         src, self._current = self._current, None
         if src is not None:
+            self._past_overflows += int(getattr(src, "overflows", 0) or 0)
             try:
                 src.close()
             except RECOVERABLE as exc:

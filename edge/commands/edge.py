@@ -294,7 +294,13 @@ def _telemetry_sinks(
         return {s.name: s.stats for s in sinks if hasattr(s, "stats")}
 
     def audio() -> AudioHealth:
-        return AudioHealth(True, int(getattr(source, "overflows", 0)), 0)
+        # a supervised capture source says whether audio flows and how often it reopened; a
+        # WAV replay always "flows"
+        return AudioHealth(
+            bool(getattr(source, "flowing", True)),
+            int(getattr(source, "overflows", 0) or 0),
+            int(getattr(source, "reopens", 0) or 0),
+        )
 
     version = (fleet.agent.config.version or None) if fleet is not None else None
     birth = birth_info(settings, running, model_loaded, version)

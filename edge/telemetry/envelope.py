@@ -23,6 +23,10 @@ SCHEMA_VERSION = 1
 """Version of the payload schemas in :mod:`edge.telemetry.schemas`."""
 SUPPORTED_VERSIONS: tuple[int, ...] = (1,)
 """Payload versions a reader of this code understands."""
+FIRST_SEQ = 0
+"""The first stream sequence number of every boot (a boot's stream is seq 0, 1, 2, ...)."""
+STREAM_KINDS: tuple[str, ...] = ("metrics", "events", "health")
+"""The gap-checked stream (one seq space per device and boot); ``status`` is state, not stream."""
 MAX_PAYLOAD_BYTES = 64 * 1024
 """No valid payload is larger (the broker's ``max_packet_size`` and the collector's cap)."""
 

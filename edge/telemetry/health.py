@@ -85,6 +85,10 @@ class HealthReporter:
         self.started = clock.now()
         self._next = self.started + interval_s
 
+    @property
+    def next_due(self) -> float:
+        return self._next
+
     def due(self, now: float) -> bool:
         return now >= self._next
 

@@ -1,4 +1,5 @@
-"""One paho-mqtt 2.x client per connection attempt: MQTT v5, credentials, TLS, last will.
+"""One paho-mqtt 2.x client per connection attempt (MQTT v5, credentials, TLS, last will), and
+the network thread's wait: paho's external-loop API over the socket plus a wake-up pipe.
 
 A fresh client per connection keeps paho's own queue empty (the outbox is the only record of
 what is pending); TLS files are read at every attempt, so a renewed certificate is picked up on
@@ -7,8 +8,13 @@ the next reconnect.
 
 from __future__ import annotations
 
+import contextlib
+import select
+import socket
+from typing import Any
+
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -46,3 +52,55 @@ def connect(client: mqtt.Client, settings: TelemetrySettings) -> None:
         clean_start=False,
         properties=props,
     )
+
+
+class Waker:
+    """A self-pipe: :meth:`poke` (from any thread, never blocks) ends :meth:`wait` early, so the
+    network thread sleeps until there is something to do instead of polling."""
+
+    def __init__(self) -> None:
+        self._r, self._w = socket.socketpair()
+        self._r.setblocking(False)
+        self._w.setblocking(False)
+
+    def poke(self) -> None:
+        with contextlib.suppress(OSError):  # full (already woken) or closed
+            self._w.send(b"\0")
+
+    def wait(
+        self, timeout_s: float, sock: Any = None, want_write: bool = False
+    ) -> tuple[bool, bool]:
+        """Wait for a poke or for ``sock`` (readable; writable if ``want_write``), at most
+        ``timeout_s``; returns (readable, writable) of ``sock``."""
+        rlist = [self._r] if sock is None else [self._r, sock]
+        wlist = [sock] if sock is not None and want_write else []
+        readable, writable, _ = select.select(rlist, wlist, [], max(0.0, timeout_s))
+        if self._r in readable:
+            with contextlib.suppress(OSError):
+                while self._r.recv(4096):
+                    pass
+        return sock in readable, sock in writable
+
+    def close(self) -> None:
+        self._r.close()
+        self._w.close()
+
+
+def loop_once(client: mqtt.Client, waker: Waker, timeout_s: float) -> MQTTErrorCode:
+    """One round of paho's external-loop API: wait on the socket and the waker, then read,
+    write and do the keepalive housekeeping."""
+    sock = client.socket()
+    if sock is None:
+        return MQTTErrorCode.MQTT_ERR_NO_CONN
+    if getattr(sock, "pending", lambda: 0)():  # TLS bytes already decrypted: no wait
+        readable, writable = True, client.want_write()
+    else:
+        readable, writable = waker.wait(timeout_s, sock, client.want_write())
+    rc = MQTTErrorCode.MQTT_ERR_SUCCESS
+    if readable:
+        rc = client.loop_read()
+    if rc == MQTTErrorCode.MQTT_ERR_SUCCESS and (writable or client.want_write()):
+        rc = client.loop_write()
+    if rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
+        rc = client.loop_misc()
+    return rc

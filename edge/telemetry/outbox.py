@@ -87,6 +87,7 @@ class Outbox:
         )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA cache_size=-256")  # KiB; reads are sequential and small
         self._db.executescript(_SCHEMA)
         self._rows = 0
         self._bytes = 0

@@ -1,8 +1,9 @@
 """The store-and-forward MQTT publisher of one device.
 
 :meth:`Publisher.publish` (from the telemetry sink's worker thread, never the audio thread) gives
-the message its ``seq``, wraps it in the envelope, checks it against its JSON Schema and stores it
-in the :class:`~edge.telemetry.outbox.Outbox` -- nothing is sent that was not stored first.
+the message its ``seq``, wraps it in the envelope, checks it against its JSON Schema (with
+``telemetry.check_payloads``) and stores it in the :class:`~edge.telemetry.outbox.Outbox` --
+nothing is sent that was not stored first.
 
 One supervised thread owns the MQTT connection (paho-mqtt 2.x, MQTT v5, QoS 1,
 ``clean_start=False`` with a session expiry, keepalive, TLS with a client certificate when
@@ -21,6 +22,7 @@ publishes a retained ``offline``/``shutdown`` status and disconnects cleanly (no
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import threading
@@ -38,7 +40,7 @@ from edge.telemetry.boot import next_boot
 from edge.telemetry.control import BirthInfo, ControlHandler, ControlRouter
 from edge.telemetry.envelope import WallClock
 from edge.telemetry.health import HealthReporter
-from edge.telemetry.mqtt_client import connect, make_client
+from edge.telemetry.mqtt_client import Waker, connect, loop_once, make_client
 from edge.telemetry.outbox import OUTBOX_FILE, Limits, Outbox
 from edge.telemetry.settings import TelemetrySettings
 from edge.telemetry.stream import Stream
@@ -78,7 +80,7 @@ class Publisher:
         wall: WallClock,
         health: HealthReporter | None = None,
         rng: random.Random | None = None,
-        poll_s: float = 0.05,
+        max_wait_s: float = 1.0,
     ) -> None:
         self.settings = settings
         self.topics = topics
@@ -91,11 +93,12 @@ class Publisher:
         self.backoff = Backoff(
             settings.backoff_min_s, settings.backoff_max_s, settings.backoff_jitter, rng
         )
-        self.stream = Stream(topics, boot, outbox, wall)
-        self.poll_s = poll_s
+        self.stream = Stream(topics, boot, outbox, wall, settings.check_payloads)
+        self.max_wait_s = max_wait_s
+        """Longest the thread sleeps without a wake-up (keepalive housekeeping, clock checks)."""
         self.stats = PublisherStats()
         self.control = ControlRouter()
-        self._wake = threading.Event()
+        self._waker = Waker()
         self._stop = threading.Event()
         self._stopping = threading.Event()
         self._drained = threading.Event()
@@ -107,6 +110,7 @@ class Publisher:
         self._cursor: tuple[int, int] | None = None
         self._next_attempt = clock.now()
         self._lost = False
+        self._rebirth = False
         self._thread: threading.Thread | None = None
         self._observed = -float("inf")
         self._caught_up = -1
@@ -148,7 +152,7 @@ class Publisher:
         """Store one ``metrics``/``events``/``health`` message (see :class:`Stream`); returns
         its ``seq`` (None if invalid). Blocks only on the local disk (one SQLite commit)."""
         seq = self.stream.put(kind, body)
-        self._wake.set()
+        self._poke()
         return seq
 
     @property
@@ -157,6 +161,14 @@ class Publisher:
 
     def status_payload(self, state: str, reason: str) -> bytes:
         return self.stream.status(self.birth, state, reason)
+
+    def update_birth(self, **changes: Any) -> None:
+        """Change what ``status`` says (``config_version``, ``agent``, ``model``, ...; fields of
+        :class:`BirthInfo`) and publish the new retained birth on the current connection (and
+        every later one). Thread-safe; for the fleet code after applying a config."""
+        self.birth = dataclasses.replace(self.birth, **changes)
+        self._rebirth = True
+        self._poke()
 
     def add_handler(self, kind: str, handler: ControlHandler) -> None:
         """Call ``handler(ControlMessage)`` for each ``config`` or ``cmd`` message (see
@@ -189,8 +201,9 @@ class Publisher:
             )
 
     def wait_observed(self, t: float, timeout_s: float) -> bool:
-        """Wait (bounded) until the network thread finished a step that began at clock time
-        ``t`` or later (tests advance a fake clock, then wait for the thread to act on it)."""
+        """Wake the network thread and wait (bounded) until it finished a step that began at
+        clock time ``t`` or later (tests advance a fake clock, then wait for it to act)."""
+        self._poke()
         with self._state:
             return self._state.wait_for(lambda: self._observed >= t, timeout_s)
 
@@ -199,15 +212,29 @@ class Publisher:
         cleanly and close the outbox. What is not drained stays in the outbox for next time."""
         if self._thread is not None and self._thread.is_alive():
             self._stopping.set()
-            self._wake.set()
+            self._poke()
             if self._ready:
                 self._drained.wait(drain_timeout_s)
             self._stop.set()
+            self._poke()
             self._thread.join(drain_timeout_s + 5.0)
             if self._thread.is_alive():
                 log.warning("telemetry: publisher thread did not stop in time")
                 return
         self.outbox.close()
+        self._waker.close()
+
+    def _poke(self) -> None:
+        self._waker.poke()
+
+    def _timeout(self, now: float) -> float:
+        """Until the next timed duty (reconnect attempt, health), at most ``max_wait_s``."""
+        timeout = self.max_wait_s
+        if self._client is None and self._next_attempt > now:
+            timeout = min(timeout, self._next_attempt - now)
+        if self.health is not None:
+            timeout = min(timeout, self.health.next_due - now)
+        return timeout
 
     # -- the network thread --------------------------------------------------------------------
 
@@ -235,10 +262,9 @@ class Publisher:
             if now >= self._next_attempt and not self._stopping.is_set():
                 self._connect()
             else:
-                self._wake.wait(self.poll_s)
-                self._wake.clear()
+                self._waker.wait(self._timeout(now))
             return
-        rc = client.loop(timeout=self.poll_s)
+        rc = loop_once(client, self._waker, self._timeout(now))
         if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or self._lost:
             if not self._ready:
                 self._failed()
@@ -247,7 +273,16 @@ class Publisher:
             self._schedule_retry()
             return
         if self._ready:
+            if self._rebirth:
+                self._rebirth = False
+                self._publish_birth(client)
             self._drain(client)
+
+    def _publish_birth(self, client: mqtt.Client) -> None:
+        info = client.publish(
+            self.topics.status, self.status_payload("online", "birth"), qos=1, retain=True
+        )
+        self._status_mids.add(info.mid)
 
     def _drain(self, client: mqtt.Client) -> None:
         free = self.settings.inflight - len(self._inflight)
@@ -337,10 +372,8 @@ class Publisher:
         self._cursor = None
         self._caught_up = -1
         client.subscribe([(self.topics.config, 1), (self.topics.cmd, 1)])
-        info = client.publish(
-            self.topics.status, self.status_payload("online", "birth"), qos=1, retain=True
-        )
-        self._status_mids.add(info.mid)
+        self._rebirth = False
+        self._publish_birth(client)
         log.info(
             "telemetry: connected to %s (session present: %s); %d message(s) to send",
             self.settings.broker,
@@ -394,12 +427,12 @@ class Publisher:
                 self.topics.status, self.status_payload("offline", "shutdown"), qos=1, retain=True
             )
             self._status_mids.add(info.mid)
-            for _ in range(int(2.0 / self.poll_s) + 1):
+            for _ in range(40):  # at most 2 s
                 if info.mid not in self._status_mids or self._lost:
                     break
-                client.loop(timeout=self.poll_s)
+                client.loop(timeout=0.05)
             client.disconnect()
-            client.loop(timeout=self.poll_s)
+            client.loop(timeout=0.05)
         except Exception as exc:
             log.warning("telemetry: clean disconnect failed: %s", exc)
         self._drop_connection()

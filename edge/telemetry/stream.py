@@ -1,4 +1,5 @@
-"""The device's message stream: ``seq`` allocation, envelope, schema check, outbox write.
+"""The device's message stream: ``seq`` allocation, envelope, schema check (optional), outbox
+write.
 
 Thread-safe: the telemetry sink's worker and the publisher's thread (``health``) both publish.
 Sequence numbers are taken under one lock together with the outbox write, so ``seq`` order is
@@ -26,8 +27,12 @@ STREAM_KINDS = ("metrics", "events", "health")
 class Stream:
     """Turns payload bodies into stored, numbered, schema-checked messages of one boot."""
 
-    def __init__(self, topics: DeviceTopics, boot: int, outbox: Outbox, wall: WallClock) -> None:
+    def __init__(
+        self, topics: DeviceTopics, boot: int, outbox: Outbox, wall: WallClock, check: bool = True
+    ) -> None:
         self.topics = topics
+        self.check = check
+        """Validate each payload against its schema (:data:`TelemetrySettings.check_payloads`)."""
         self.boot = boot
         self.outbox = outbox
         self.wall = wall
@@ -54,7 +59,8 @@ class Stream:
             t = self.topics
             payload = envelope(kind, t.site, t.device, self.boot, seq, now, body)
             try:
-                schemas.validate(kind, payload)
+                if self.check:
+                    schemas.validate(kind, payload)
                 raw = schemas.encode(payload)
             except ValueError as exc:
                 self.invalid += 1
@@ -73,5 +79,6 @@ class Stream:
         t = self.topics
         body = birth.body(state, reason)
         payload = envelope("status", t.site, t.device, self.boot, seq, self.wall(), body)
-        schemas.validate("status", payload)
+        if self.check:
+            schemas.validate("status", payload)
         return schemas.encode(payload)

@@ -149,3 +149,17 @@ def test_runner_sends_ready_only_after_audio_arrives_and_exits_1_when_capture_is
     assert notes.calls.count("WATCHDOG") == 3
     assert notes.calls[-1] == "STOPPING"
     assert len(waits) > 3
+
+
+def test_overflows_add_up_across_reopened_streams():
+    clock, waits = FakeClock(), list[float]()
+    src, _ = supervised([(2, "error"), (2, "stop")], clock, waits, Backoff(give_up_s=1000.0))
+    seen = []
+    for _block in src.blocks():
+        current = src._current
+        assert current is not None
+        current.overflows = getattr(current, "overflows", 0) + 1  # one overflow per block
+        seen.append(src.overflows)
+        if len(seen) == 4:
+            src.close()
+    assert seen == [1, 2, 3, 4]

@@ -41,7 +41,8 @@ class Subscriber:
         )
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
-        self.client.on_subscribe = lambda *a: self._subscribed.set()
+        self.client.on_subscribe = self._on_subscribe
+        self.subacks = 0
         props = None
         if client_id:
             props = Properties(PacketTypes.CONNECT)
@@ -56,6 +57,18 @@ class Subscriber:
         with self._cond:
             self.connects += 1
             self._cond.notify_all()
+
+    def _on_subscribe(self, *args: Any) -> None:
+        with self._cond:
+            self.subacks += 1
+            self._cond.notify_all()
+        self._subscribed.set()
+
+    def wait_subscribed(self, n: int, timeout_s: float = 10.0) -> None:
+        """Wait (bounded) until ``n`` SUBACKs arrived (one per connection: resubscribed)."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self.subacks >= n, timeout_s):
+                raise TimeoutError(f"subscriber got {self.subacks} SUBACKs, not {n}")
 
     def wait_connects(self, n: int, timeout_s: float = 10.0) -> None:
         """Wait (bounded) until the subscriber has connected ``n`` times (reconnects count)."""

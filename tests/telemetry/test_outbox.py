@@ -114,3 +114,13 @@ def test_password_file(tmp_path: Path) -> None:
     assert TelemetrySettings(password_file=str(tmp_path / "pw")).read_password() == "s3cret"
     with pytest.raises(ValueError, match="password_file"):
         TelemetrySettings(password_file=str(tmp_path / "missing")).read_password()
+
+
+def test_checked_payloads_never_reach_the_outbox_when_invalid(tmp_path: Path) -> None:
+    url = f"mqtt://127.0.0.1:{free_port()}"
+    pub = make_publisher(tmp_path, url, FakeClock(0.0), health=False, check_payloads=True)
+    assert pub.publish("events", {"call": None, "agent": None, "t": 1.0, "event": {}}) is None
+    assert pub.stream.invalid == 1 and pub.outbox.depth == 0 and pub.next_seq == 0
+    with pytest.raises(ValueError, match="stream kind"):
+        pub.publish("status", {})
+    pub.stop()

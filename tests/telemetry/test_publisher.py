@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from edge.protocols import FakeClock
@@ -138,7 +139,7 @@ def test_private_profile_publishes_nothing_but_status(mosquitto: Broker, tmp_pat
 
 
 def test_full_outbox_drops_oldest_first_and_says_so_in_health(
-    mosquitto: Broker, tmp_path: Path
+    mosquitto: Broker, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     state = tmp_path / "state"
     clock = FakeClock(0.0)
@@ -148,6 +149,7 @@ def test_full_outbox_drops_oldest_first_and_says_so_in_health(
     for i in range(25):
         sink.handle(window(i))
     assert outbox_depth(state) == 10 and pub.outbox.stats().dropped == 15
+    assert "outbox full: dropped the 1 oldest message(s) (15 dropped in all)" in caplog.text
     sub = Subscriber(mosquitto.port, TOPICS)
     try:
         clock.advance(60.0)  # health is due: stored as seq 25, dropping seq 15
@@ -243,3 +245,17 @@ def _wait(pred: Any, timeout_s: float = 10.0) -> bool:
             return False
         ev.wait(0.02)
     return True
+
+
+def test_update_birth_republishes_the_retained_status(mosquitto: Broker, tmp_path: Path) -> None:
+    watch = Subscriber(mosquitto.port, [DEVICE.status])
+    pub = make_publisher(tmp_path / "s", mosquitto.url, FakeClock(0.0), health=False).start()
+    try:
+        _seen_status(watch, "online", 1)
+        pub.update_birth(config_version=7, agent="agent-42")
+        watch.wait_for(lambda m: any(x.json()["config_version"] == 7 for x in m), 10)
+        doc = _retained_status(mosquitto.port)
+    finally:
+        pub.stop(2.0)
+        watch.close()
+    assert (doc["state"], doc["config_version"], doc["agent"]) == ("online", 7, "agent-42")

@@ -444,7 +444,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.loso:
         report = loso(examples, s, args.groups)
-        meta["loso"] = report["by_variant"]
+        # "loso" keeps meaning EmoDB's held-out scores (as in issue 2); both corpora beside it
+        meta["loso"] = report["by_corpus"].get("emodb", report["by_variant"])
+        meta["loso_all_files"] = report["by_variant"]
         meta["loso_by_corpus"] = report["by_corpus"]
         meta["loso_folds"] = report["folds"]
         for corpus, rows in report["by_corpus"].items():

@@ -216,8 +216,15 @@ def _run(args: argparse.Namespace) -> int:
         else:
             pipeline = Pipeline(settings, store.load(), model)
         log.info("detectors running: %s", ", ".join(pipeline.running) or "none")
+        control = None
+        if fleet is None and settings.telemetry.broker:
+            import time
+
+            from edge.fleet.device import LocalControl
+
+            control = LocalControl(time.time)  # cmd: identify, recalibrate, sign-in
         sinks += _telemetry_sinks(
-            settings, clock, pipeline.running, model is not None, source, sinks, fleet
+            settings, clock, pipeline.running, model is not None, source, sinks, fleet, control
         )
         runner = Runner(
             pipeline,
@@ -229,17 +236,25 @@ def _run(args: argparse.Namespace) -> int:
             realtime=args.realtime,
         )
         pipe.on_broken = runner.stop
-        if fleet is not None:
-            fl = fleet
+        ctl = fleet if fleet is not None else control
+        if ctl is not None:
+            cue_sink = next(s for s in sinks if getattr(s, "name", "") == "cue")
 
             def reset_baseline() -> None:
                 pipeline.baseline.reset()
-                store.reset()
+                if not settings.baseline.per_agent:
+                    store.reset()
 
-            cue_sink = next(s for s in sinks if getattr(s, "name", "") == "cue")
+            def sign_in(agent: str | None) -> None:
+                runner.inject(pipeline.set_agent(agent))
 
             def between_blocks(now: float) -> None:
-                fl.poll(now, cue_sink.handle, reset_baseline, pipeline, cue_sink.inner)
+                if fleet is not None:
+                    fleet.poll(
+                        now, cue_sink.handle, reset_baseline, pipeline, cue_sink.inner, sign_in
+                    )
+                elif control is not None:
+                    control.poll(now, cue_sink.handle, reset_baseline, sign_in)
 
             runner.between_blocks = between_blocks
 
@@ -281,6 +296,7 @@ def _telemetry_sinks(
     source: Any,
     sinks: list[Any],
     fleet: Any = None,
+    control: Any = None,
 ) -> list[Any]:
     """The MQTT publisher's sink when ``telemetry.broker`` is set (none otherwise); its health
     reports the counters of ``sinks`` (the list the runner gets) and the audio source's. With a
@@ -304,7 +320,7 @@ def _telemetry_sinks(
 
     version = (fleet.agent.config.version or None) if fleet is not None else None
     birth = birth_info(settings, running, model_loaded, version)
-    attach = fleet.attach if fleet is not None else None
+    attach = fleet.attach if fleet is not None else (control.attach if control else None)
     tele = start_telemetry(settings, birth, clock, time.time, sink_stats, audio, attach)
     return [] if tele is None else [tele.sink]
 

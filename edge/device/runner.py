@@ -94,6 +94,11 @@ class Runner:
             for sink in self.sinks:
                 sink.handle(ev)
 
+    def inject(self, events: list[Event]) -> None:
+        """Hand events made outside :meth:`Pipeline.step` (a sign-in between blocks) to the
+        sinks; call only from the audio thread (``between_blocks``)."""
+        self._handle(events)
+
     def _save(self) -> None:
         if self.store is None:
             return

@@ -1,7 +1,9 @@
 """The commands a device accepts on its ``cmd`` topic (schema ``docs/schemas/cmd.schema.json``).
 
 ``identify`` blinks the cue (LED or puck; white blink, double buzz) so IT can find the desk;
-``recalibrate`` forgets the agent's baseline. Each command id is handled once (the broker may
+``recalibrate`` forgets the agent's baseline; ``sign_in`` (``args.agent``: the agent's
+pseudonymous id) and ``sign_out`` tell the device who sits at the desk, so their own baseline is
+used. Each command id is handled once (the broker may
 deliver a QoS 1 message twice); commands older than ``max_age_s`` are ignored (a queued
 ``identify`` from yesterday helps no one).
 """
@@ -48,9 +50,11 @@ class CmdHandler:
         wall_clock: WallClock,
         max_age_s: float = 600.0,
         remember: int = 256,
+        sign_in: Callable[[str | None], None] | None = None,
     ) -> None:
         self.blinker = blinker
         self.recalibrate = recalibrate
+        self.sign_in = sign_in
         self.wall_clock = wall_clock
         self.max_age_s = max_age_s
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -82,6 +86,20 @@ class CmdHandler:
             self.blinker.identify(min(max(seconds, 1.0), 300.0))
         elif name == "recalibrate":
             self.recalibrate()
+        elif name in ("sign_in", "sign_out") and self.sign_in is not None:
+            agent = args.get("agent") if name == "sign_in" else None
+            if name == "sign_in":
+                from edge.device.agent_store import check_agent_id
+                from edge.errors import InputError
+
+                try:
+                    agent = check_agent_id(agent) if isinstance(agent, str) else None
+                except InputError:
+                    agent = None
+                if agent is None:
+                    log.warning("cmd sign_in %s without a valid args.agent ignored", cid)
+                    return CmdOutcome(name, cid, "malformed")
+            self.sign_in(agent)
         else:
             return CmdOutcome(name, cid, "unknown")
         log.info("cmd %s %s done", name, cid)

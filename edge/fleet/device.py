@@ -52,6 +52,43 @@ class _Recalibrate:
     pass
 
 
+@dataclass(frozen=True)
+class _SignIn:
+    agent: str | None
+
+
+def run_actions(
+    actions: QueuedActions,
+    now: float,
+    identify_until: float | None,
+    emit: Callable[[Any], None],
+    reset_baseline: Callable[[], None],
+    sign_in: Callable[[str | None], None] | None,
+) -> float | None:
+    """On the audio thread: run the queued commands; return when the identify blink ends."""
+    from edge.device.cue_sink import IdentifyCue
+
+    while True:
+        try:
+            act = actions.q.get_nowait()
+        except queue.Empty:
+            break
+        if isinstance(act, _Identify):
+            emit(IdentifyCue(True))
+            identify_until = now + act.seconds
+        elif isinstance(act, _SignIn):
+            if sign_in is not None:
+                sign_in(act.agent)
+                log.info("agent %s", "signed in" if act.agent else "signed out")
+        else:
+            reset_baseline()
+            log.info("baseline reset by a recalibrate command")
+    if identify_until is not None and now >= identify_until:
+        emit(IdentifyCue(False))
+        identify_until = None
+    return identify_until
+
+
 class QueuedActions:
     """The :class:`~edge.fleet.cmds.Blinker` and recalibrate callback given to the cmd handler:
     both only queue; :meth:`FleetRuntime.poll` acts."""
@@ -64,6 +101,39 @@ class QueuedActions:
 
     def recalibrate(self) -> None:
         self.q.put(_Recalibrate())
+
+    def sign_in(self, agent: str | None) -> None:
+        self.q.put(_SignIn(agent))
+
+
+class LocalControl:
+    """``cmd`` handling for a unit without a fleet (a development broker): identify,
+    recalibrate, sign-in and sign-out, with the same handler and queue as the fleet's."""
+
+    def __init__(self, wall_clock: WallClock, max_age_s: float = 600.0) -> None:
+        self.actions = QueuedActions()
+        self.cmds = CmdHandler(
+            self.actions,
+            self.actions.recalibrate,
+            wall_clock,
+            max_age_s,
+            sign_in=self.actions.sign_in,
+        )
+        self._identify_until: float | None = None
+
+    def attach(self, publisher: Any) -> None:
+        publisher.add_handler("cmd", lambda m: self.cmds.handle(m.payload))
+
+    def poll(
+        self,
+        now: float,
+        emit: Callable[[Any], None],
+        reset_baseline: Callable[[], None],
+        sign_in: Callable[[str | None], None] | None = None,
+    ) -> None:
+        self._identify_until = run_actions(
+            self.actions, now, self._identify_until, emit, reset_baseline, sign_in
+        )
 
 
 class FleetRuntime:
@@ -144,7 +214,9 @@ class FleetRuntime:
             wall_clock,
         )
         actions = QueuedActions()
-        cmds = CmdHandler(actions, actions.recalibrate, wall_clock, fs.cmd_max_age_s)
+        cmds = CmdHandler(
+            actions, actions.recalibrate, wall_clock, fs.cmd_max_age_s, sign_in=actions.sign_in
+        )
         live: queue.SimpleQueue[Any] = queue.SimpleQueue()
 
         def apply_live(remote: dict[str, Any], keys: tuple[str, ...]) -> None:
@@ -215,13 +287,13 @@ class FleetRuntime:
         reset_baseline: Callable[[], None],
         pipeline: Any = None,
         cue_sink: Any = None,
+        sign_in: Callable[[str | None], None] | None = None,
     ) -> None:
         """On the audio thread: run queued identify/recalibrate, end an identify blink, swap in
         live settings. ``emit`` hands an :class:`~edge.device.cue_sink.IdentifyCue` to the cue
         sink (whose thread owns the LED/puck); ``pipeline`` gets the new budget and detector
-        hysteresis, ``cue_sink`` (the inner :class:`CueSink`) the new cue styles."""
-        from edge.device.cue_sink import IdentifyCue
-
+        hysteresis, ``cue_sink`` (the inner :class:`CueSink`) the new cue styles; ``sign_in``
+        gets the agent of a ``sign_in``/``sign_out`` command."""
         while True:
             try:
                 new = self.live.get_nowait()
@@ -235,20 +307,9 @@ class FleetRuntime:
             if cue_sink is not None:
                 cue_sink.styles = new.cues.styles  # one reference swap; read by the sink thread
             log.info("fleet config applied to the running loop")
-        while True:
-            try:
-                act = self.actions.q.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(act, _Identify):
-                emit(IdentifyCue(True))
-                self._identify_until = now + act.seconds
-            else:
-                reset_baseline()
-                log.info("baseline reset by the fleet (recalibrate)")
-        if self._identify_until is not None and now >= self._identify_until:
-            emit(IdentifyCue(False))
-            self._identify_until = None
+        self._identify_until = run_actions(
+            self.actions, now, self._identify_until, emit, reset_baseline, sign_in
+        )
 
     def close(self) -> None:
         self._stop.set()

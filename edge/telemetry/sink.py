@@ -32,8 +32,13 @@ class TelemetrySink:
         self.published = 0
         self.withheld = 0
         """Events the policy kept on the device."""
+        self._agent: str | None = None
 
     def handle(self, event: Event) -> None:
+        agent = getattr(event, "agent", None)
+        if agent != self._agent and not self.filter.nothing:
+            self._agent = agent  # a sign-in or sign-out: the retained status says who is here
+            self.publisher.update_birth(agent=agent)
         out = self.filter.outbound(event)
         if out is None:
             self.withheld += 1

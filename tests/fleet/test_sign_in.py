@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge.device.events import BaselineEvent, MetricsWindow
+from edge.device.events import BaselineEvent, Event, MetricsWindow
 from edge.device.pipeline import Pipeline
 from edge.device.runner import Runner
 from edge.device.sinks import RecordingSink
@@ -35,7 +35,7 @@ class Source:
         pass
 
 
-def _run(messages: dict[int, bytes], settings: list[str]) -> list[object]:
+def _run(messages: dict[int, bytes], settings: list[str]) -> list[Event]:
     wall = FakeWallClock()
     control = LocalControl(wall)
     n = 3000

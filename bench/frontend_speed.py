@@ -58,9 +58,10 @@ class _NoPitch:
     """Pitch stand-in that finds nothing (to time the rest of the front-end)."""
 
     frame_length: int
+    context_hops: int = 0
 
-    def analyze(self, frames: np.ndarray) -> _NoPitchFrames:
-        n = frames.shape[0]
+    def analyze(self, frames: np.ndarray, context: int = 0) -> _NoPitchFrames:
+        n = frames.shape[0] - 2 * context
         nan = np.full(n, np.nan, np.float32)
         return _NoPitchFrames(nan, np.zeros(n, np.float32), nan, nan)
 

@@ -1,8 +1,10 @@
 """The streaming front-end: audio samples in, one :class:`FrameBatch` row per 10 ms hop out.
 
 Hop ``i`` covers samples ``[i*hop, (i+1)*hop)``; its time is the hop centre. Every analysis window
-is centred on the hop centre and zero-padded before the stream start. A hop is emitted once all
-of its fields are final: its windows are complete, the syllable-nucleus look-ahead (3 hops) has
+is centred on the hop centre and zero-padded before the stream start. The pitch analyser also gets
+the frames of its ``context_hops`` neighbouring hops either side (zeros where there is no such hop)
+for its continuity step. A hop is emitted once all of its fields are final: its windows (and the
+pitch context) are complete, the syllable-nucleus look-ahead (3 hops) has
 passed and so has the learned syllable counter's (10 hops, :mod:`edge.features.syllables`);
 :attr:`FrontEnd.latency_hops` has the total. :meth:`FrontEnd.flush` ends the stream,
 zero-padding after the last sample, so a stream of ``N`` samples yields exactly ``ceil(N/hop)``
@@ -63,12 +65,18 @@ class PitchResult(Protocol):
 
 
 class PitchAnalyzer(Protocol):
-    """A pure per-frame pitch analyser (``edge.features.pitch.PitchTracker`` or a test fake)."""
+    """A pure pitch analyser (``edge.features.pitch.PitchTracker`` or a test fake): the result
+    for a frame depends on that frame and on ``context_hops`` neighbouring frames either side."""
 
     @property
     def frame_length(self) -> int: ...
 
-    def analyze(self, frames: F32) -> PitchResult: ...
+    @property
+    def context_hops(self) -> int: ...
+
+    def analyze(self, frames: F32, context: int = 0) -> PitchResult:
+        """Results for ``frames[context : len(frames) - context]``; the other rows are context."""
+        ...
 
 
 def default_pitch_analyzer(config: FeatureConfig) -> PitchAnalyzer:
@@ -133,9 +141,14 @@ class FrontEnd:
         )
         if min(lengths) < 1:
             raise ValueError("analysis windows must be at least one sample long")
-        self._left = max(n // 2 for n in lengths)
+        self._pitch_context = int(self.pitch.context_hops)
+        if self._pitch_context < 0:
+            raise ValueError("the pitch analyser's context must not be negative")
+        reach = self._pitch_context * self.hop  # pitch frames of the neighbouring hops
+        pitch_length = int(self.pitch.frame_length)
+        self._left = max(*(n // 2 for n in lengths), pitch_length // 2 + reach)
         """Samples each window reaches before the hop centre (at most)."""
-        self._right = max(n - n // 2 for n in lengths)
+        self._right = max(*(n - n // 2 for n in lengths), pitch_length - pitch_length // 2 + reach)
         """Samples each window reaches from the hop centre on (at most)."""
         counter_ahead = self._counter.lookahead if self._counter is not None else 0
         self.latency_hops = (
@@ -186,7 +199,7 @@ class FrontEnd:
         need = (n_hops - 1) * self.hop + self._centre + self._right
         pad = max(0, need - (self._buf_start + len(self._buf)))
         self._buf = np.concatenate([self._buf, np.zeros(pad, np.float32)])
-        early = self._analyze_hops(max(n_hops, self._next_hop))
+        early = self._analyze_hops(max(n_hops, self._next_hop), end=n_hops)
         out = self._emit(early, final=True)
         self.reset()
         return out
@@ -209,8 +222,9 @@ class FrontEnd:
             raise InputError("audio samples contain NaN or infinity")
         return x
 
-    def _analyze_hops(self, stop: int) -> dict[str, np.ndarray] | None:
-        """Frame features of hops ``[self._next_hop, stop)``; drops samples no longer needed."""
+    def _analyze_hops(self, stop: int, end: int | None = None) -> dict[str, np.ndarray] | None:
+        """Frame features of hops ``[self._next_hop, stop)``; drops samples no longer needed.
+        ``end``: the stream has this many hops (at the flush): later hops are no context."""
         start = self._next_hop
         if stop <= start:
             return None
@@ -219,10 +233,9 @@ class FrontEnd:
         first = start * self.hop + self._centre - self._buf_start  # buffer index of 1st centre
         count = stop - start
         spec_frames = self._frames(first, count, self._spectral.frame_length)
-        pitch_frames = self._frames(first, count, int(self.pitch.frame_length))
         inten_frames = self._frames(first, count, self._nuclei.frame_length)
         spectral = self._spectral.analyze(_remove_dc(spec_frames))
-        pitch = self.pitch.analyze(_remove_dc(pitch_frames))
+        pitch = self.pitch.analyze(self._pitch_frames(start, stop, first, end), self._pitch_context)
         intensity = self._nuclei.intensity(_remove_dc(inten_frames))
         f0 = np.asarray(pitch.f0_hz, np.float32)
         voicing = np.asarray(pitch.voicing, np.float32)
@@ -252,6 +265,19 @@ class FrontEnd:
             "_nucleus": nucleus_now,
         }
         return early
+
+    def _pitch_frames(self, start: int, stop: int, first: int, end: int | None) -> F32:
+        """DC-free pitch frames of hops ``[start - c, stop + c)`` (``c`` hops of context); the
+        rows of hops before the stream or after its ``end`` are zeros (no such hop: unvoiced)."""
+        c = self._pitch_context
+        frames = _remove_dc(
+            self._frames(first - c * self.hop, stop - start + 2 * c, int(self.pitch.frame_length))
+        )
+        if start < c:
+            frames[: c - start] = 0.0
+        if end is not None and stop + c > end:
+            frames[max(0, end - start + c) :] = 0.0
+        return frames
 
     def _frames(self, first: int, count: int, length: int) -> F32:
         """Rows ``buf[c - length//2 : c - length//2 + length]`` for ``count`` centres ``c`` from

@@ -8,12 +8,15 @@ autocorrelation, which gives the signal's normalised autocorrelation ``r(tau)`` 
 Candidates are the local maxima of ``r`` with lags in ``[sr/f0_max, sr/f0_min]``, refined by
 parabolic interpolation. As in Praat, a candidate's strength is
 ``r(tau) + OCTAVE_COST * log2(f / f0_min)``, which favours the shortest of nearly equal periods
-(against subharmonic picks); the strongest candidate gives F0. Praat's path finder, which also
-penalises octave jumps and voicing changes between frames, is left out on purpose: frames are
-analysed independently (no state, same result however frames are batched), so the per-frame
-octave cost is higher than Praat's 0.01 (tuned on EmoDB, see ``docs/pitch.md``).
+(against subharmonic picks). Praat's path finder over the whole file, which also penalises
+octave jumps and voicing changes between frames, is left out on purpose (no state, same result
+however frames are batched), so the per-frame octave cost is higher than Praat's 0.01 (tuned on
+EmoDB, see ``docs/pitch.md``). Instead F0 is the best of the frame's :data:`CANDIDATES` strongest
+peaks against the median F0 of its voiced neighbours within
+:data:`~edge.features.pitch_continuity.CONTEXT_HOPS` hops (:mod:`edge.features.pitch_continuity`:
+repairs short octave jumps); callers pass those neighbours' frames as ``context`` rows.
 
-**Voicing** is ``r`` at the chosen peak, clipped to 0..1: the share of the frame's power that is
+**Voicing** is ``r`` at the strongest peak, clipped to 0..1: the share of the frame's power that is
 periodic at that lag (HNR = ``10 log10(r / (1 - r))``). It does not depend on level, except that
 frames whose RMS over the window is below ``config.vad_floor_dbfs`` (nothing is speech down there:
 hum, line noise) get 0. A frame is voiced when voicing >= ``config.voicing_threshold``.
@@ -31,6 +34,7 @@ from scipy import fft as _fft  # pocketfft: ~3x faster than numpy's on many shor
 
 from edge.features.config import FeatureConfig
 from edge.features.frames import F32
+from edge.features.pitch_continuity import CONTEXT_HOPS, choose
 from edge.features.voice_quality import jitter_shimmer
 
 log = logging.getLogger(__name__)
@@ -85,6 +89,10 @@ PERIODS_PER_WINDOW = 3.0
 #: Strength bonus per octave above ``f0_min_hz`` (Praat's "octave cost"; Praat uses 0.01 plus a
 #: path finder, this per-frame tracker 0.06, tuned for the lowest gross error against Praat).
 OCTAVE_COST = 0.06
+
+#: Candidates per frame (the strongest autocorrelation peaks) that the continuity step
+#: (:mod:`edge.features.pitch_continuity`) may choose from.
+CANDIDATES = 4
 
 #: Frames quieter than this (dBFS RMS over the window) are unvoiced whatever their periodicity,
 #: when the configuration's ``vad_floor_dbfs`` (below which nothing is speech) is lower.
@@ -163,6 +171,8 @@ class PitchTracker:
         self._length32 = np.float32(length)
         self._row_index = np.arange(BLOCK)
         self._three = np.arange(3)
+        self.context_hops: int = CONTEXT_HOPS
+        """Neighbouring frames on each side the continuity step reads (see :meth:`analyze`)."""
         self._local = threading.local()
         """Per-thread scratch (:class:`_Workspace`), grown on demand and kept between calls."""
 
@@ -176,41 +186,64 @@ class PitchTracker:
             self._local.work = work
         return work
 
-    def analyze(self, frames: np.ndarray) -> PitchFrames:
-        """F0, voicing, jitter and shimmer of each row of ``frames`` (n, frame_length)."""
+    def analyze(self, frames: np.ndarray, context: int = 0) -> PitchFrames:
+        """F0, voicing, jitter and shimmer of each row of ``frames`` (n, frame_length).
+
+        ``context``: the first and last ``context`` rows are neighbours only (frames of the hops
+        before and after; all-zero rows where the signal has no such hop): they inform the
+        continuity step of the rows between and are not returned. With ``context`` >=
+        :data:`~edge.features.pitch_continuity.CONTEXT_HOPS` (:attr:`context_hops`) the result
+        for a row depends only on its own frame and its neighbours', so cutting a stream into
+        calls that overlap by that much gives the same output as one call over all of it (rows
+        beyond either end of ``frames`` count as unvoiced)."""
         x = np.asarray(frames, dtype=np.float32)
         if x.ndim != 2 or x.shape[1] != self.frame_length:
             raise ValueError(f"frames must have shape (n, {self.frame_length}), got {x.shape}")
-        n, length = x.shape
+        total, length = x.shape
+        if context < 0 or 2 * context > total:
+            raise ValueError(f"context {context} does not fit {total} frames")
         thr = self.config.voicing_threshold
-        period = np.empty(n, np.float32)  # every row is set below
-        voicing = np.empty(n, np.float32)
-        jitter = np.full(n, np.nan, np.float32)
-        shimmer = np.full(n, np.nan, np.float32)
-        work = self._workspace(min(n, BLOCK))
-        for a in range(0, n, BLOCK):
-            b = min(n, a + BLOCK)
+        best = np.empty(total, np.float32)  # every row is set below
+        voicing_all = np.empty(total, np.float32)
+        cand_period = np.empty((total, CANDIDATES), np.float32)
+        cand_strength = np.empty((total, CANDIDATES), np.float32)
+        work = self._workspace(min(total, BLOCK))
+        for a in range(0, total, BLOCK):
+            b = min(total, a + BLOCK)
             # Per-row pairwise sums (not a BLAS product): the same in any batch.
             mean = np.add.reduce(x[a:b], axis=1) / self._length32
             head = work.frames[: b - a, :length]
             np.subtract(x[a:b], mean[:, None], out=head)
             head *= self._window
-            per, voi = self._periods(work, b - a)
-            period[a:b], voicing[a:b] = per, voi
-            rows = (voi >= thr).nonzero()[0]
+            best[a:b], voicing_all[a:b] = self._periods(
+                work, b - a, cand_period[a:b], cand_strength[a:b]
+            )
+        period_all = choose(best, cand_period, cand_strength, voicing_all >= thr)
+        stop = total - context
+        period, voicing = period_all[context:stop], voicing_all[context:stop]
+        n = stop - context
+        jitter = np.full(n, np.nan, np.float32)
+        shimmer = np.full(n, np.nan, np.float32)
+        for a in range(0, n, BLOCK):
+            b = min(n, a + BLOCK)
+            rows = (voicing[a:b] >= thr).nonzero()[0]
             if rows.size:  # jitter/shimmer on the voiced rows only, gathered into scratch
-                xv = x[a:b].take(rows, axis=0, out=work.voiced[: rows.size])
+                xv = x[context + a : context + b].take(rows, axis=0, out=work.voiced[: rows.size])
                 jitter[a + rows], shimmer[a + rows] = jitter_shimmer(
-                    xv, per[rows], self.config.sample_rate, work.smooth
+                    xv, period[a + rows], self.config.sample_rate, work.smooth
                 )
         voiced = voicing >= thr
         f0 = np.full(n, np.nan, np.float32)
         np.divide(self._rate, period, out=f0, where=voiced)
-        return PitchFrames(f0_hz=f0, voicing=voicing, jitter=jitter, shimmer=shimmer)
+        return PitchFrames(f0_hz=f0, voicing=voicing.copy(), jitter=jitter, shimmer=shimmer)
 
-    def _periods(self, work: _Workspace, m: int) -> tuple[F32, F32]:
-        """Period (samples; NaN without a candidate) and voicing of the first ``m`` windowed,
-        zero-padded rows of ``work.frames``."""
+    def _periods(
+        self, work: _Workspace, m: int, cand_period: np.ndarray, cand_strength: np.ndarray
+    ) -> tuple[F32, F32]:
+        """Period of the strongest candidate (samples; NaN without one) and voicing of the first
+        ``m`` windowed, zero-padded rows of ``work.frames``; the :data:`CANDIDATES` strongest
+        peaks (refined period, strength; NaN / -inf for missing ones) go to ``cand_period`` and
+        ``cand_strength`` (m, CANDIDATES), in no particular order."""
         tmin, tmax = self.tau_min, self.tau_max
         spec, power, r = work.spec[:m], work.power[:m], work.acf[:m]
         _rfft_into(work.frames[:m], spec)
@@ -246,5 +279,15 @@ class PitchTracker:
         height = yb - np.float32(0.25) * (ya - yc) * shift
         period = (best + tmin + shift).astype(np.float32)
         period[~found] = np.nan
+        # The strongest few peaks (the chosen one among them) for the continuity step.
+        top = strength.argpartition(strength.shape[1] - CANDIDATES, axis=1)[:, -CANDIDATES:]
+        top_strength = np.take_along_axis(strength, top, axis=1)
+        flat = (rows * r.shape[1] + (tmin - 1))[:, None] + top
+        ya, yb, yc = (r.reshape(-1).take(flat + i) for i in range(3))
+        curv = np.minimum(ya - 2.0 * yb + yc, np.float32(-1e-12))
+        shift_c = np.minimum(np.maximum(np.float32(0.5) * (ya - yc) / curv, -0.5), 0.5)
+        usable = np.isfinite(top_strength) & ~silent[:, None]
+        cand_period[...] = np.where(usable, top + tmin + shift_c, np.nan)
+        cand_strength[...] = np.where(usable, top_strength, -np.inf)
         voicing = np.where(found, np.minimum(np.maximum(height, 0.0), 1.0), 0.0).astype(np.float32)
         return period, voicing

@@ -32,11 +32,12 @@ class AutocorrPitch:
         self.min_lag = int(np.floor(self.sr / config.f0_max_hz))
         self.max_lag = int(np.ceil(self.sr / config.f0_min_hz))
         self.frame_length = 2 * self.max_lag
+        self.context_hops = 0
         self.calls: list[int] = []
 
-    def analyze(self, frames: F32) -> FakePitchFrames:
+    def analyze(self, frames: F32, context: int = 0) -> FakePitchFrames:
         self.calls.append(int(frames.shape[0]))
-        x = frames.astype(np.float64)
+        x = frames[context : frames.shape[0] - context].astype(np.float64)
         x = x - x.mean(axis=1, keepdims=True)
         n_fft = 1 << (2 * x.shape[1] - 1).bit_length()
         spec = np.fft.rfft(x, n_fft, axis=1)

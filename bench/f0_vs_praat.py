@@ -1,7 +1,9 @@
 """PitchTracker against Praat's autocorrelation pitch on every EmoDB (or RAVDESS) file.
 
-Run: ``.venv/bin/python -m bench.f0_vs_praat [--corpus emodb|ravdess] [--limit N] [--direct]``.
-Prints a table and writes ``bench/results/f0_vs_praat.json`` (``f0_vs_praat_ravdess.json``).
+Run: ``.venv/bin/python -m bench.f0_vs_praat [--corpus emodb|ravdess] [--limit N] [--direct]
+[--condition clean|telephone|noise10]``. Prints a table and writes
+``bench/results/f0_vs_praat.json`` (``f0_vs_praat_ravdess.json``; ``_<condition>`` appended when
+degraded).
 
 Each file is resampled to 16,000 Hz with soxr (HQ) where needed (EmoDB is 22,050 Hz; RAVDESS's
 working copy is 16 kHz already; all 716 RAVDESS files are used, disgust included: pitch needs no
@@ -45,6 +47,23 @@ def centred_frames(x: np.ndarray, length: int, hop: int) -> np.ndarray:
     pad = np.pad(x, (length, length + hop))
     starts = np.arange(n) * hop + hop // 2 - length // 2 + length
     return pad[starts[:, None] + np.arange(length)[None, :]]
+
+
+CONDITIONS = ("clean", "telephone", "noise10")
+
+
+def degrade(x: np.ndarray, condition: str, key: str) -> np.ndarray:
+    """``x`` (16 kHz) as heard through ``condition``: ``telephone`` (8 kHz, 300-3400 Hz, mu-law,
+    back to 16 kHz) or ``noise10`` (office-like coloured noise at 10 dB SNR, seeded per file);
+    both from :mod:`models.augment`. Praat hears the same degraded signal."""
+    if condition == "clean":
+        return x
+    from models import augment
+
+    if condition == "telephone":
+        return augment.telephone(x, SR)
+    rng = np.random.default_rng(augment.seed_for(key, condition))
+    return augment.add_noise(x, 10.0, rng)
 
 
 def praat_voice_quality(x: np.ndarray) -> tuple[float, float]:
@@ -123,6 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--direct", action="store_true", help="frame the signal here instead of the FrontEnd"
     )
+    ap.add_argument(
+        "--condition",
+        choices=CONDITIONS,
+        default="clean",
+        help="degrade every file first (both trackers hear the same signal); results go to "
+        "f0_vs_praat[_ravdess]_<condition>.json",
+    )
     args = ap.parse_args(argv)
 
     cfg = FeatureConfig()
@@ -149,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     frames_total = 0
     tracker = PitchTracker(cfg)
     for u in utts:
-        x = u.read_16k(SR)
+        x = np.asarray(degrade(u.read_16k(SR), args.condition, u.stem), np.float32)
         audio_s += len(x) / SR
         frames = centred_frames(x, tracker.frame_length, cfg.hop).astype(np.float32)
         frames_total += len(frames)
@@ -209,7 +235,10 @@ def main(argv: list[str] | None = None) -> int:
         by_sex[name] = scores(f0[mask], ref[mask])
     sweep = {f"{thr:.2f}": scores(np.where(voicing >= thr, rawf0, np.nan), ref) for thr in SWEEP}
 
-    print(f"{args.corpus}: {len(utts)} files, {audio_s:.1f} s audio, {frames_total} hops")
+    print(
+        f"{args.corpus} ({args.condition}): {len(utts)} files, {audio_s:.1f} s audio, "
+        f"{frames_total} hops"
+    )
     print(f"{'':10s} {'GPE %':>7s} {'FPE st':>7s} {'agree %':>8s} {'prec %':>7s} {'rec %':>7s}")
 
     def row(name: str, s: dict[str, float]) -> None:
@@ -243,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     out = {
         "corpus": args.corpus,
+        "condition": args.condition,
         "files": len(utts),
         "audio_s": audio_s,
         "hops": frames_total,
@@ -262,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
             "frontend_s": t_frontend,
         },
     }
-    write_results("f0_vs_praat" if args.corpus == "emodb" else "f0_vs_praat_ravdess", out)
+    name = "f0_vs_praat" if args.corpus == "emodb" else "f0_vs_praat_ravdess"
+    write_results(name if args.condition == "clean" else f"{name}_{args.condition}", out)
     return 0
 
 

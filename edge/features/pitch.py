@@ -136,6 +136,7 @@ class _Workspace:
         self.strength = np.empty((rows, n_lags), np.float32)
         self.mask_a = np.empty((rows, n_lags), np.bool_)
         self.mask_b = np.empty((rows, n_lags), np.bool_)
+        self.top = np.empty((rows, CANDIDATES), np.intp)
 
 
 class PitchTracker:
@@ -243,7 +244,7 @@ class PitchTracker:
         """Period of the strongest candidate (samples; NaN without one) and voicing of the first
         ``m`` windowed, zero-padded rows of ``work.frames``; the :data:`CANDIDATES` strongest
         peaks (refined period, strength; NaN / -inf for missing ones) go to ``cand_period`` and
-        ``cand_strength`` (m, CANDIDATES), in no particular order."""
+        ``cand_strength`` (m, CANDIDATES), strongest first."""
         tmin, tmax = self.tau_min, self.tau_max
         spec, power, r = work.spec[:m], work.power[:m], work.acf[:m]
         _rfft_into(work.frames[:m], spec)
@@ -268,26 +269,30 @@ class PitchTracker:
         np.minimum(mid, np.float32(1.0), out=strength)
         strength += self._octave_bonus
         np.putmask(strength, not_peak, np.float32(-np.inf))
-        best = strength.argmax(axis=1)
+        # The CANDIDATES strongest peaks, strongest first (repeated argmax: cheaper than a
+        # partition for so few); rows with fewer peaks get -inf strengths.
         rows = self._row_index[:m]
+        flat_strength = strength.reshape(-1)
+        row_start = rows * strength.shape[1]
+        top = work.top[:m]
+        for j in range(CANDIDATES):
+            if j:
+                flat_strength[row_start + top[:, j - 1]] = -np.inf
+            strength.argmax(axis=1, out=top[:, j])
+            cand_strength[:, j] = flat_strength.take(row_start + top[:, j])
+        best = top[:, 0]
         found = ~not_peak[rows, best] & ~silent
-        # Parabolic refinement of the chosen peak only: seg[row, best + 0..2], one flat gather.
-        start = rows * r.shape[1] + (tmin - 1) + best
-        ya, yb, yc = r.reshape(-1).take(start[:, None] + self._three).T
+        # Parabolic refinement of the candidates: seg[row, lag + 0..2], one flat gather.
+        start = (rows * r.shape[1] + (tmin - 1))[:, None] + top
+        ya, yb, yc = np.moveaxis(r.reshape(-1).take(start[:, :, None] + self._three), 2, 0)
         curv = np.minimum(ya - 2.0 * yb + yc, np.float32(-1e-12))
         shift = np.minimum(np.maximum(np.float32(0.5) * (ya - yc) / curv, -0.5), 0.5)
-        height = yb - np.float32(0.25) * (ya - yc) * shift
-        period = (best + tmin + shift).astype(np.float32)
+        height = yb[:, 0] - np.float32(0.25) * (ya[:, 0] - yc[:, 0]) * shift[:, 0]
+        lags = top + tmin + shift
+        period = lags[:, 0].astype(np.float32)
         period[~found] = np.nan
-        # The strongest few peaks (the chosen one among them) for the continuity step.
-        top = strength.argpartition(strength.shape[1] - CANDIDATES, axis=1)[:, -CANDIDATES:]
-        top_strength = np.take_along_axis(strength, top, axis=1)
-        flat = (rows * r.shape[1] + (tmin - 1))[:, None] + top
-        ya, yb, yc = (r.reshape(-1).take(flat + i) for i in range(3))
-        curv = np.minimum(ya - 2.0 * yb + yc, np.float32(-1e-12))
-        shift_c = np.minimum(np.maximum(np.float32(0.5) * (ya - yc) / curv, -0.5), 0.5)
-        usable = np.isfinite(top_strength) & ~silent[:, None]
-        cand_period[...] = np.where(usable, top + tmin + shift_c, np.nan)
-        cand_strength[...] = np.where(usable, top_strength, -np.inf)
+        usable = (cand_strength > -np.inf) & ~silent[:, None]
+        np.copyto(cand_period, np.where(usable, lags, np.nan))
+        np.putmask(cand_strength, ~usable, np.float32(-np.inf))
         voicing = np.where(found, np.minimum(np.maximum(height, 0.0), 1.0), 0.0).astype(np.float32)
         return period, voicing

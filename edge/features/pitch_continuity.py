@@ -39,20 +39,20 @@ JUMP_COST = 0.3
 
 
 def neighbour_median(log_period: np.ndarray, k: int = CONTEXT_HOPS) -> np.ndarray:
-    """Median of the finite values of ``log_period`` (n,) in each window ``[i - k, i + k]``
+    """Median of the finite values of ``log_period`` (n,) float32 in each window ``[i - k, i + k]``
     (NaN outside the array and for unvoiced frames); NaN where the window has none."""
     n = log_period.shape[0]
-    if n == 0:
-        return log_period.copy()
     width = 2 * k + 1
-    padded = np.full(n + 2 * k, np.nan, log_period.dtype)
+    padded = np.full(n + 2 * k, np.nan, np.float32)
     padded[k : k + n] = log_period
-    win = np.sort(np.lib.stride_tricks.sliding_window_view(padded, width), axis=1)  # NaN last
-    count = np.count_nonzero(np.isfinite(win), axis=1)
-    lo = np.maximum(count - 1, 0) // 2
-    hi = count // 2
-    rows = np.arange(n)
-    med = np.float32(0.5) * (win[rows, lo] + win[rows, hi])
+    # Row i is padded[i : i + width] (a strided view; np.sort copies it and puts NaN last).
+    step = padded.strides[0]
+    win = np.sort(np.ndarray((n, width), np.float32, padded, 0, (step, step)), axis=1)
+    count = width - np.count_nonzero(win != win, axis=1)
+    base = np.arange(0, n * width, width)
+    flat = win.reshape(-1)
+    lo = flat.take(base + np.maximum(count - 1, 0) // 2)
+    med = np.float32(0.5) * (lo + flat.take(base + count // 2))
     med[count == 0] = np.nan
     return med
 
@@ -67,13 +67,15 @@ def choose(
     """Period per frame (n,): ``best`` (n,) is each frame's strongest candidate, ``periods`` and
     ``strengths`` (n, C) its candidates (NaN / -inf where a frame has fewer), ``voiced`` (n,)
     bool. Unvoiced frames keep ``best``."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        log_p = np.log2(periods)
-        log_best = np.log2(best)
-    ref = neighbour_median(np.where(voiced, log_best, np.float32(np.nan)), k)
-    score = strengths - np.float32(JUMP_COST) * np.abs(log_p - ref[:, None])
-    score[~np.isfinite(score)] = -np.inf
-    pick = score.argmax(axis=1)
-    out = periods[np.arange(periods.shape[0]), pick]
-    keep = ~voiced | ~np.isfinite(out)
-    return np.where(keep, best, out).astype(np.float32)
+    if not voiced.any():
+        return np.asarray(best, np.float32)
+    log_p = np.log2(periods)  # periods are positive or NaN: no warnings
+    ref = neighbour_median(np.where(voiced, np.log2(best), np.float32(np.nan)), k)
+    score = np.abs(log_p - ref[:, None])
+    score *= np.float32(-JUMP_COST)
+    score += strengths
+    np.putmask(score, score != score, np.float32(-np.inf))  # NaN: no such candidate
+    n, c = periods.shape
+    out = periods.reshape(-1).take(np.arange(0, n * c, c) + score.argmax(axis=1))
+    keep = ~voiced | (out != out)
+    return np.where(keep, best, out).astype(np.float32, copy=False)

@@ -60,8 +60,11 @@ class _NoPitch:
     frame_length: int
     context_hops: int = 0
 
-    def analyze(self, frames: np.ndarray, context: int = 0) -> _NoPitchFrames:
-        n = frames.shape[0] - 2 * context
+    def candidates(self, frames: np.ndarray) -> np.ndarray:
+        return np.zeros((frames.shape[0], 0), np.float32)
+
+    def finish(self, frames: np.ndarray, candidates: np.ndarray, context: int) -> _NoPitchFrames:
+        n = frames.shape[0]
         nan = np.full(n, np.nan, np.float32)
         return _NoPitchFrames(nan, np.zeros(n, np.float32), nan, nan)
 

@@ -8,8 +8,8 @@ corpus is missing, a synthetic mix of harmonic tones with a vibrato and noise. T
 seconds of this process (``time.process_time``; less disturbed by other load than wall time),
 the best of ``--repeats`` runs. For scale, openSMILE's eGeMAPS v02 low-level descriptors on the
 same audio (the front-end's budget is 0.2 x that, and pitch is its largest part). Small calls
-carry ``context_hops`` frames of context either side, as the front-end passes them (25 hops is
-the device's 250 ms analysis batch).
+stream as the front-end does (``candidates`` of the new frames, the context's kept from the
+previous call, then ``finish``; 25 hops is the device's 250 ms analysis batch).
 """
 
 from __future__ import annotations
@@ -90,13 +90,18 @@ def main(argv: list[str] | None = None) -> int:
     )  # nothing voiced: no jitter/shimmer work
     t_f0 = best_cpu(lambda: unvoiced.analyze(frames), args.repeats)
     rows["  of which F0/voicing"] = {"cpu_s": t_f0, "us_per_hop": 1e6 * t_f0 / n}
-    c = tracker.context_hops  # each call also gets its neighbours' frames, as in the front-end
+    c = tracker.context_hops
     for size in (1, 3, 10, 25, 100):
         sub = frames[: min(n, 3000 if size > 1 else 1000) + 2 * c]
 
         def calls(sub: np.ndarray = sub, size: int = size) -> None:
+            # As the front-end streams: candidates of the new frames only, the context's kept.
+            ahead = tracker.candidates(sub[: 2 * c])
             for a in range(0, len(sub) - 2 * c, size):
-                tracker.analyze(sub[a : a + size + 2 * c], c)
+                b = min(a + size, len(sub) - 2 * c)
+                cands = np.concatenate([ahead, tracker.candidates(sub[a + 2 * c : b + 2 * c])])
+                tracker.finish(sub[a + c : b + c], cands, c)
+                ahead = cands[len(cands) - 2 * c :]
 
         t = best_cpu(calls, max(1, args.repeats // 2))
         per_hop = t / (len(sub) - 2 * c)

@@ -74,8 +74,13 @@ class PitchAnalyzer(Protocol):
     @property
     def context_hops(self) -> int: ...
 
-    def analyze(self, frames: F32, context: int = 0) -> PitchResult:
-        """Results for ``frames[context : len(frames) - context]``; the other rows are context."""
+    def candidates(self, frames: F32) -> F32:
+        """A per-frame summary (n, W): row ``i`` depends on frame ``i`` only."""
+        ...
+
+    def finish(self, frames: F32, candidates: F32, context: int) -> PitchResult:
+        """Results for ``frames`` (n rows) from the candidates of ``n + 2 * context`` frames:
+        ``context`` neighbours either side."""
         ...
 
 
@@ -146,7 +151,7 @@ class FrontEnd:
             raise ValueError("the pitch analyser's context must not be negative")
         reach = self._pitch_context * self.hop  # pitch frames of the neighbouring hops
         pitch_length = int(self.pitch.frame_length)
-        self._left = max(*(n // 2 for n in lengths), pitch_length // 2 + reach)
+        self._left = max(n // 2 for n in lengths)
         """Samples each window reaches before the hop centre (at most)."""
         self._right = max(*(n - n // 2 for n in lengths), pitch_length - pitch_length // 2 + reach)
         """Samples each window reaches from the hop centre on (at most)."""
@@ -167,6 +172,9 @@ class FrontEnd:
         self._received = 0
         self._next_hop = 0
         self._pending: dict[str, np.ndarray] | None = None
+        self._pitch_ahead: F32 | None = None
+        """Pitch candidates of hops ``[next_hop - c, next_hop + c)`` (``c`` = context hops),
+        analysed by the previous call; None at the stream start."""
         self._held: dict[str, np.ndarray] | None = None
         """Rows final but for the learned syllable count."""
         if self._counter is not None:
@@ -235,7 +243,7 @@ class FrontEnd:
         spec_frames = self._frames(first, count, self._spectral.frame_length)
         inten_frames = self._frames(first, count, self._nuclei.frame_length)
         spectral = self._spectral.analyze(_remove_dc(spec_frames))
-        pitch = self.pitch.analyze(self._pitch_frames(start, stop, first, end), self._pitch_context)
+        pitch = self._pitch(start, stop, first, end)
         intensity = self._nuclei.intensity(_remove_dc(inten_frames))
         f0 = np.asarray(pitch.f0_hz, np.float32)
         voicing = np.asarray(pitch.voicing, np.float32)
@@ -266,18 +274,26 @@ class FrontEnd:
         }
         return early
 
-    def _pitch_frames(self, start: int, stop: int, first: int, end: int | None) -> F32:
-        """DC-free pitch frames of hops ``[start - c, stop + c)`` (``c`` hops of context); the
-        rows of hops before the stream or after its ``end`` are zeros (no such hop: unvoiced)."""
-        c = self._pitch_context
-        frames = _remove_dc(
-            self._frames(first - c * self.hop, stop - start + 2 * c, int(self.pitch.frame_length))
+    def _pitch(self, start: int, stop: int, first: int, end: int | None) -> PitchResult:
+        """Pitch of hops ``[start, stop)`` with ``c`` hops of context either side: candidates of
+        hops before the stream or after its ``end`` come from zero frames (no such hop:
+        unvoiced); those of ``[start - c, start + c)`` were kept from the previous call."""
+        c, length = self._pitch_context, int(self.pitch.frame_length)
+        ahead = self._pitch_ahead
+        if ahead is None:  # the stream start: hops -c .. -1 do not exist
+            ahead = self.pitch.candidates(np.zeros((c, length), np.float32))
+            first_new = start
+        else:
+            first_new = start + c
+        new = _remove_dc(
+            self._frames(first + (first_new - start) * self.hop, stop + c - first_new, length)
         )
-        if start < c:
-            frames[: c - start] = 0.0
         if end is not None and stop + c > end:
-            frames[max(0, end - start + c) :] = 0.0
-        return frames
+            new[max(0, end - first_new) :] = 0.0
+        cands = np.concatenate([ahead, self.pitch.candidates(new)])
+        self._pitch_ahead = cands[len(cands) - 2 * c :]
+        own = _remove_dc(self._frames(first, stop - start, length))
+        return self.pitch.finish(own, cands, c)
 
     def _frames(self, first: int, count: int, length: int) -> F32:
         """Rows ``buf[c - length//2 : c - length//2 + length]`` for ``count`` centres ``c`` from

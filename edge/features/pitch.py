@@ -188,7 +188,8 @@ class PitchTracker:
         return work
 
     def analyze(self, frames: np.ndarray, context: int = 0) -> PitchFrames:
-        """F0, voicing, jitter and shimmer of each row of ``frames`` (n, frame_length).
+        """F0, voicing, jitter and shimmer of each row of ``frames`` (n, frame_length):
+        ``finish(frames[context:n - context], candidates(frames), context)``.
 
         ``context``: the first and last ``context`` rows are neighbours only (frames of the hops
         before and after; all-zero rows where the signal has no such hop): they inform the
@@ -197,17 +198,19 @@ class PitchTracker:
         for a row depends only on its own frame and its neighbours', so cutting a stream into
         calls that overlap by that much gives the same output as one call over all of it (rows
         beyond either end of ``frames`` count as unvoiced)."""
-        x = np.asarray(frames, dtype=np.float32)
-        if x.ndim != 2 or x.shape[1] != self.frame_length:
-            raise ValueError(f"frames must have shape (n, {self.frame_length}), got {x.shape}")
+        x = self._checked(frames)
+        if context < 0 or 2 * context > x.shape[0]:
+            raise ValueError(f"context {context} does not fit {x.shape[0]} frames")
+        return self.finish(x[context : x.shape[0] - context], self.candidates(x), context)
+
+    def candidates(self, frames: np.ndarray) -> F32:
+        """Per-frame summary (n, 1 + 2 * CANDIDATES) float32 of each row of ``frames``: voicing,
+        then the :data:`CANDIDATES` strongest peaks' periods (samples, NaN for missing ones) and
+        strengths (-inf), strongest first. Row ``i`` depends on frame ``i`` only, so a streaming
+        caller can keep the rows of its context frames instead of analysing them again."""
+        x = self._checked(frames)
         total, length = x.shape
-        if context < 0 or 2 * context > total:
-            raise ValueError(f"context {context} does not fit {total} frames")
-        thr = self.config.voicing_threshold
-        best = np.empty(total, np.float32)  # every row is set below
-        voicing_all = np.empty(total, np.float32)
-        cand_period = np.empty((total, CANDIDATES), np.float32)
-        cand_strength = np.empty((total, CANDIDATES), np.float32)
+        out = np.empty((total, 1 + 2 * CANDIDATES), np.float32)
         work = self._workspace(min(total, BLOCK))
         for a in range(0, total, BLOCK):
             b = min(total, a + BLOCK)
@@ -216,35 +219,54 @@ class PitchTracker:
             head = work.frames[: b - a, :length]
             np.subtract(x[a:b], mean[:, None], out=head)
             head *= self._window
-            best[a:b], voicing_all[a:b] = self._periods(
-                work, b - a, cand_period[a:b], cand_strength[a:b]
+            out[a:b, 0] = self._voicing(
+                work, b - a, out[a:b, 1 : 1 + CANDIDATES], out[a:b, 1 + CANDIDATES :]
             )
-        period_all = choose(best, cand_period, cand_strength, voicing_all >= thr)
-        stop = total - context
-        period, voicing = period_all[context:stop], voicing_all[context:stop]
-        n = stop - context
+        return out
+
+    def finish(self, frames: np.ndarray, candidates: np.ndarray, context: int) -> PitchFrames:
+        """Results for ``frames`` (n, frame_length) from :meth:`candidates` of those frames with
+        ``context`` rows of their neighbours' before and after (n + 2 * context rows)."""
+        x = self._checked(frames)
+        n = x.shape[0]
+        if context < 0 or candidates.shape != (n + 2 * context, 1 + 2 * CANDIDATES):
+            raise ValueError(f"candidates {candidates.shape} do not fit {n} frames + {context}")
+        thr = self.config.voicing_threshold
+        voicing_all = candidates[:, 0]
+        period_all = choose(
+            candidates[:, 1 : 1 + CANDIDATES], candidates[:, 1 + CANDIDATES :], voicing_all >= thr
+        )
+        period = period_all[context : context + n]
+        voicing = voicing_all[context : context + n].copy()
         jitter = np.full(n, np.nan, np.float32)
         shimmer = np.full(n, np.nan, np.float32)
+        work = self._workspace(min(n, BLOCK))
         for a in range(0, n, BLOCK):
             b = min(n, a + BLOCK)
             rows = (voicing[a:b] >= thr).nonzero()[0]
             if rows.size:  # jitter/shimmer on the voiced rows only, gathered into scratch
-                xv = x[context + a : context + b].take(rows, axis=0, out=work.voiced[: rows.size])
+                xv = x[a:b].take(rows, axis=0, out=work.voiced[: rows.size])
                 jitter[a + rows], shimmer[a + rows] = jitter_shimmer(
                     xv, period[a + rows], self.config.sample_rate, work.smooth
                 )
         voiced = voicing >= thr
         f0 = np.full(n, np.nan, np.float32)
         np.divide(self._rate, period, out=f0, where=voiced)
-        return PitchFrames(f0_hz=f0, voicing=voicing.copy(), jitter=jitter, shimmer=shimmer)
+        return PitchFrames(f0_hz=f0, voicing=voicing, jitter=jitter, shimmer=shimmer)
 
-    def _periods(
+    def _checked(self, frames: np.ndarray) -> np.ndarray:
+        x = np.asarray(frames, dtype=np.float32)
+        if x.ndim != 2 or x.shape[1] != self.frame_length:
+            raise ValueError(f"frames must have shape (n, {self.frame_length}), got {x.shape}")
+        return x
+
+    def _voicing(
         self, work: _Workspace, m: int, cand_period: np.ndarray, cand_strength: np.ndarray
-    ) -> tuple[F32, F32]:
-        """Period of the strongest candidate (samples; NaN without one) and voicing of the first
-        ``m`` windowed, zero-padded rows of ``work.frames``; the :data:`CANDIDATES` strongest
-        peaks (refined period, strength; NaN / -inf for missing ones) go to ``cand_period`` and
-        ``cand_strength`` (m, CANDIDATES), strongest first."""
+    ) -> F32:
+        """Voicing of the first ``m`` windowed, zero-padded rows of ``work.frames``; their
+        :data:`CANDIDATES` strongest peaks (refined period in samples, strength; NaN / -inf for
+        missing ones) go to ``cand_period`` and ``cand_strength`` (m, CANDIDATES), strongest
+        first (column 0 is the frame's own choice)."""
         tmin, tmax = self.tau_min, self.tau_max
         spec, power, r = work.spec[:m], work.power[:m], work.acf[:m]
         _rfft_into(work.frames[:m], spec)
@@ -289,10 +311,7 @@ class PitchTracker:
         shift = np.minimum(np.maximum(np.float32(0.5) * (ya - yc) / curv, -0.5), 0.5)
         height = yb[:, 0] - np.float32(0.25) * (ya[:, 0] - yc[:, 0]) * shift[:, 0]
         lags = top + tmin + shift
-        period = lags[:, 0].astype(np.float32)
-        period[~found] = np.nan
         usable = (cand_strength > -np.inf) & ~silent[:, None]
         np.copyto(cand_period, np.where(usable, lags, np.nan))
-        np.putmask(cand_strength, ~usable, np.float32(-np.inf))
-        voicing = np.where(found, np.minimum(np.maximum(height, 0.0), 1.0), 0.0).astype(np.float32)
-        return period, voicing
+        np.copyto(cand_strength, np.float32(-np.inf), where=~usable)
+        return np.where(found, np.minimum(np.maximum(height, 0.0), 1.0), 0.0).astype(np.float32)

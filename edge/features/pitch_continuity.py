@@ -58,24 +58,21 @@ def neighbour_median(log_period: np.ndarray, k: int = CONTEXT_HOPS) -> np.ndarra
 
 
 def choose(
-    best: np.ndarray,
-    periods: np.ndarray,
-    strengths: np.ndarray,
-    voiced: np.ndarray,
-    k: int = CONTEXT_HOPS,
+    periods: np.ndarray, strengths: np.ndarray, voiced: np.ndarray, k: int = CONTEXT_HOPS
 ) -> F32:
-    """Period per frame (n,): ``best`` (n,) is each frame's strongest candidate, ``periods`` and
-    ``strengths`` (n, C) its candidates (NaN / -inf where a frame has fewer), ``voiced`` (n,)
-    bool. Unvoiced frames keep ``best``."""
+    """Period per frame (n,) from its candidates' ``periods`` and ``strengths`` (n, C) float32,
+    strongest first (NaN / -inf where a frame has fewer); ``voiced`` (n,) bool. Unvoiced frames
+    keep their strongest candidate."""
+    best = periods[:, 0]
     if not voiced.any():
-        return np.asarray(best, np.float32)
+        return best.copy()
     log_p = np.log2(periods)  # periods are positive or NaN: no warnings
-    ref = neighbour_median(np.where(voiced, np.log2(best), np.float32(np.nan)), k)
+    ref = neighbour_median(np.where(voiced, log_p[:, 0], np.float32(np.nan)), k)
     score = np.abs(log_p - ref[:, None])
     score *= np.float32(-JUMP_COST)
     score += strengths
     np.putmask(score, score != score, np.float32(-np.inf))  # NaN: no such candidate
     n, c = periods.shape
     out = periods.reshape(-1).take(np.arange(0, n * c, c) + score.argmax(axis=1))
-    keep = ~voiced | (out != out)
-    return np.where(keep, best, out).astype(np.float32, copy=False)
+    np.putmask(out, ~voiced | (out != out), best)
+    return out

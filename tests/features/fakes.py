@@ -35,9 +35,18 @@ class AutocorrPitch:
         self.context_hops = 0
         self.calls: list[int] = []
 
-    def analyze(self, frames: F32, context: int = 0) -> FakePitchFrames:
+    def candidates(self, frames: F32) -> F32:
+        r = self.analyze(frames)
+        return np.stack([r.f0_hz, r.voicing, r.jitter, r.shimmer], axis=1)
+
+    def finish(self, frames: F32, candidates: F32, context: int) -> FakePitchFrames:
+        assert candidates.shape[0] == frames.shape[0] + 2 * context
+        c = candidates[context : context + frames.shape[0]]
+        return FakePitchFrames(*(np.ascontiguousarray(c[:, k]) for k in range(4)))
+
+    def analyze(self, frames: F32) -> FakePitchFrames:
         self.calls.append(int(frames.shape[0]))
-        x = frames[context : frames.shape[0] - context].astype(np.float64)
+        x = frames.astype(np.float64)
         x = x - x.mean(axis=1, keepdims=True)
         n_fft = 1 << (2 * x.shape[1] - 1).bit_length()
         spec = np.fft.rfft(x, n_fft, axis=1)

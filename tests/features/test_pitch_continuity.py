@@ -11,7 +11,7 @@ from edge.features import pitch_continuity
 from edge.features.config import FeatureConfig
 from edge.features.pitch import PitchTracker
 from edge.features.pitch_continuity import CONTEXT_HOPS, choose, neighbour_median
-from tests.features.test_pitch import SR, centred_frames, harmonic
+from tests.features.test_pitch import HOP, SR, centred_frames, harmonic
 
 INF = np.float32(np.inf)
 
@@ -38,10 +38,11 @@ def test_neighbour_median_is_the_nan_median_of_each_window(seed: int) -> None:
 
 
 def _candidates(periods: list[list[float]], strengths: list[list[float]]) -> tuple[np.ndarray, ...]:
+    """Candidate arrays as the tracker hands them over: strongest first."""
     p = np.array(periods, np.float32)
     s = np.array(strengths, np.float32)
-    best = p[np.arange(len(p)), s.argmax(axis=1)]
-    return best, p, s
+    order = np.argsort(-s, axis=1)
+    return np.take_along_axis(p, order, 1), np.take_along_axis(s, order, 1)
 
 
 def test_isolated_octave_jump_goes_back_to_the_neighbours_octave() -> None:
@@ -51,28 +52,27 @@ def test_isolated_octave_jump_goes_back_to_the_neighbours_octave() -> None:
     strengths = [[0.9, 0.7]] * 10
     periods[5] = [50.0, 100.0]
     strengths[5] = [0.92, 0.88]
-    best, p, s = _candidates(periods, strengths)
-    out = choose(best, p, s, np.ones(10, bool))
+    p, s = _candidates(periods, strengths)
+    out = choose(p, s, np.ones(10, bool))
     np.testing.assert_array_equal(out, np.full(10, 100.0, np.float32))
     # Without a nearby alternative it stays: the frame has no other octave to offer.
     p[5, 1], s[5, 1] = 50.5, 0.5
-    assert choose(best, p, s, np.ones(10, bool))[5] == 50.0
+    assert choose(p, s, np.ones(10, bool))[5] == 50.0
 
 
 def test_a_real_octave_change_and_unvoiced_frames_are_kept() -> None:
     periods = [[100.0, 200.0]] * 8 + [[50.0, 100.0]] * 8
     strengths = [[0.9, 0.8]] * 16
-    best, p, s = _candidates(periods, strengths)
+    p, s = _candidates(periods, strengths)
     voiced = np.ones(16, bool)
-    np.testing.assert_array_equal(choose(best, p, s, voiced), best)
+    np.testing.assert_array_equal(choose(p, s, voiced), p[:, 0])
     # An unvoiced frame keeps its strongest peak and is no neighbour of the others.
     p[3] = [50.0, 100.0]
-    best = p[:, 0].copy()
     voiced[3] = False
-    assert choose(best, p, s, voiced)[3] == 50.0
+    assert choose(p, s, voiced)[3] == 50.0
     # Missing candidates (NaN / -inf) are never chosen.
     p[10, 1], s[10, 1] = np.nan, -INF
-    assert choose(best, p, s, np.ones(16, bool))[10] == 50.0
+    assert choose(p, s, np.ones(16, bool))[10] == 50.0
 
 
 def _period_doubled(seconds: float, burst_s: float, depth: float = 0.5) -> np.ndarray:
@@ -146,3 +146,23 @@ def test_front_end_streams_the_same_f0_as_one_call_over_the_file(tracker: PitchT
     got.append(fe.flush().f0_hz)
     # Same voiced frames and F0 up to float rounding of the DC removal (an octave is 100 %).
     np.testing.assert_allclose(np.concatenate(got), whole, rtol=1e-5, equal_nan=True)
+
+
+def test_front_end_analyses_each_pitch_frame_once() -> None:
+    """The context frames' candidates are kept between calls, not analysed again: a stream of
+    N hops costs N + 2 * context candidate rows (the zero rows before and after included)."""
+    from edge.features.frontend import FrontEnd
+
+    class Counting(PitchTracker):
+        rows = 0
+
+        def candidates(self, frames: np.ndarray) -> np.ndarray:
+            Counting.rows += len(frames)
+            return super().candidates(frames)
+
+    sig = harmonic(150.0, 1.0, amp=0.3).astype(np.float32)
+    fe = FrontEnd(FeatureConfig(), Counting(FeatureConfig()), learned_syllables=False)
+    hops = sum(len(fe.process(part).f0_hz) for part in np.array_split(sig, 37))
+    hops += len(fe.flush().f0_hz)
+    assert hops == -(-len(sig) // HOP)
+    assert Counting.rows == hops + 2 * CONTEXT_HOPS

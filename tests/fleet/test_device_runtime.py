@@ -117,9 +117,7 @@ def test_unit_from_bundle_enrolls_and_follows_the_fleet(
         assert runtime.effective_settings(settings).cues.brightness == 0.2
         # the retained status says which config version is in force now
         assert adm.wait_for(
-            lambda m: any(
-                t == topics.status and json.loads(p)["config_version"] == 1 for t, p in m
-            )
+            lambda m: any(t == topics.status and json.loads(p)["config_version"] == 1 for t, p in m)
         )
         fleet.identify("desk-5", 5)
         fleet.send_cmd("desk-5", "recalibrate")

@@ -391,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     # the full default set, the held-out set, and partial/overridden runs never overwrite each other
     name = "scenarios_heldout" if args.heldout else "scenarios"
-    if args.only or args.overrides:
+    if set(args.only) != set(SCENARIOS) or args.overrides:
         name += "_partial"
     write_results(name, out, indent=1)
     return 0

@@ -28,12 +28,8 @@ def _epoch() -> Any:
 
 Bucket = Query(default=None, ge=10, le=86400, description="seconds per point (default: auto)")
 
-SERIES = (
-    "speech_rate_sps",
-    "articulation_rate_sps",
-    "baseline_articulation_sps",
-    "pitch_sd_st",
-    "arousal",
+#: Series summed per bucket (the others are averaged).
+_SUMMED = (
     "agent_talk_s",
     "customer_talk_s",
     "overlap_s",
@@ -41,14 +37,15 @@ SERIES = (
     "interruptions_by_agent",
     "interruptions_by_customer",
 )
-SUMMED = {
-    "agent_talk_s",
-    "customer_talk_s",
-    "overlap_s",
-    "dead_air_s",
-    "interruptions_by_agent",
-    "interruptions_by_customer",
-}
+SERIES = (
+    "speech_rate_sps",
+    "articulation_rate_sps",
+    "baseline_articulation_sps",
+    "pitch_sd_st",
+    "arousal",
+    *_SUMMED,
+)
+SUMMED = set(_SUMMED)
 
 
 class DeskInfo(BaseModel):

@@ -22,15 +22,13 @@ from edge.protocols import AudioBlock, FakeClock
 from edge.settings import load_settings
 from edge.simulate.speech import (
     CUSTOMER_SENTENCES,
-    have_espeak,
     silence,
     speech_block,
     stereo,
     write_wav,
 )
 from tests.device.fakes import hops, scripted_factory
-
-needs_espeak = pytest.mark.skipif(not have_espeak(), reason="espeak-ng not installed")
+from tests.support.edge_call import needs_espeak
 
 
 @pytest.fixture(scope="module")

@@ -7,17 +7,17 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from broker.fleet.bundle import write_bundle
 from broker.fleet.fleet import Fleet
 from edge.cli import main
-from edge.simulate.speech import have_espeak, silence, speech_block, stereo, write_wav
+from edge.simulate.speech import silence, speech_block, stereo, write_wav
 from edge.telemetry.topics import DeviceTopics
 from tests.fleet.conftest import watch_device
+from tests.support.edge_call import needs_espeak
 from tests.support.mosquitto import Broker
 
-pytestmark = pytest.mark.skipif(not have_espeak(), reason="espeak-ng not installed")
+pytestmark = needs_espeak
 
 
 def test_edge_run_enrolls_and_publishes_over_mtls(

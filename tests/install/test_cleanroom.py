@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.simulate.speech import CUSTOMER_SENTENCES, have_espeak, silence, speech_block, stereo
+from edge.simulate.speech import CUSTOMER_SENTENCES, silence, speech_block, stereo
 from edge.simulate.speech import write_wav as write_call
+from tests.support.edge_call import needs_espeak
 
 REPO = Path(__file__).resolve().parents[2]
 WHEELHOUSE = REPO / ".cache" / "wheelhouse"
@@ -135,7 +136,7 @@ def test_a_second_install_keeps_the_edited_config(installed):
     cfg.write_text(text)
 
 
-@pytest.mark.skipif(not have_espeak(), reason="espeak-ng not installed")
+@needs_espeak
 def test_installed_edge_run_from_root_runs_stress_and_writes_the_baseline(installed, tmp_path):
     root, _, _ = installed
     agent = np.concatenate(

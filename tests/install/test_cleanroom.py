@@ -26,6 +26,32 @@ INSTALL = REPO / "hw" / "install" / "install.sh"
 SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin:/bin")
 
 
+def _install(root: Path, wheel: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """install.sh of ``wheel`` into ``root`` from ``/``: a fresh venv, offline from the
+    wheelhouse, with the system python."""
+    return subprocess.run(
+        [
+            "bash",
+            str(INSTALL),
+            "--root",
+            str(root),
+            "--wheel",
+            str(wheel),
+            "--no-index",
+            "--find-links",
+            str(WHEELHOUSE),
+            "--isolated-venv",
+            "--python",
+            str(SYSTEM_PYTHON),
+        ],
+        cwd="/",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     if not (WHEELHOUSE / ".complete").exists():
@@ -41,27 +67,7 @@ def installed(tmp_path_factory):
     wheel = build(tmp / "dist")
     root = tmp / "root"
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp), "LANG": "C.UTF-8"}
-    proc = subprocess.run(
-        [
-            "bash",
-            str(INSTALL),
-            "--root",
-            str(root),
-            "--wheel",
-            str(wheel),
-            "--no-index",
-            "--find-links",
-            str(WHEELHOUSE),
-            "--isolated-venv",
-            "--python",
-            SYSTEM_PYTHON,
-        ],
-        cwd="/",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    proc = _install(root, wheel, env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return root, tmp, proc.stdout
 
@@ -110,27 +116,7 @@ def test_a_second_install_keeps_the_edited_config(installed):
     text = cfg.read_text()
     cfg.write_text(text + "\n# edited by IT\n")
     wheel = next((tmp / "dist").glob("poise-*.whl"))
-    proc = subprocess.run(
-        [
-            "bash",
-            str(INSTALL),
-            "--root",
-            str(root),
-            "--wheel",
-            str(wheel),
-            "--no-index",
-            "--find-links",
-            str(WHEELHOUSE),
-            "--isolated-venv",
-            "--python",
-            str(SYSTEM_PYTHON),
-        ],
-        cwd="/",
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp)},
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    proc = _install(root, wheel, {"PATH": "/usr/bin:/bin", "HOME": str(tmp)})
     assert proc.returncode == 0, proc.stderr
     assert "kept the existing" in proc.stdout and cfg.read_text().endswith("# edited by IT\n")
     cfg.write_text(text)

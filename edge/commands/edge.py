@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.commands import edge_agents
+from edge.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,12 @@ def register(sub: Any) -> None:
 
     rc = esub.add_parser("recalibrate", help="forget the agent's baseline (calibrate anew)")
     _common(rc)
+    rc.add_argument(
+        "agent",
+        nargs="?",
+        metavar="AGENT",
+        help="whose baseline, with per-agent baselines (default: baseline.agent)",
+    )
     rc.set_defaults(func=_recalibrate)
     edge_agents.register_actions(esub, _common)
 
@@ -326,11 +333,33 @@ def _telemetry_sinks(
 
 
 def _recalibrate(args: argparse.Namespace) -> int:
+    from edge.device.agent_store import AgentStore, check_agent_id
     from edge.device.baseline import BaselineStore
 
     settings = _settings(args)
-    store = BaselineStore(settings.baseline.state_file, settings.baseline)
-    with store.hold():
-        store.reset()
-    print(f"baseline reset ({store.path}); the next `poise edge run` calibrates anew")
+    bs = settings.baseline
+    store = BaselineStore(bs.state_file, bs)
+    if not bs.per_agent:
+        if args.agent:
+            raise InputError("AGENT needs per-agent baselines (baseline.per_agent = true)")
+        with store.hold():
+            store.reset()
+        print(f"baseline reset ({store.path}); the next `poise edge run` calibrates anew")
+        return 0
+    agents = AgentStore(bs.agents_path, bs)
+    with store.hold():  # the lock of a running loop on this desk
+        agent = args.agent or bs.agent
+        if not agent:
+            kept = ", ".join(agents.agents()) or "none yet"
+            raise InputError(
+                f"this desk keeps a baseline per agent ({kept}): name one, "
+                "`poise edge recalibrate AGENT`"
+            )
+        agent = check_agent_id(agent)
+        removed = agents.forget(agent)
+    print(
+        f"baseline of agent {agent} reset ({agents.path_for(agent)}"
+        + ("" if removed else ", there was none")
+        + "); their next call calibrates anew"
+    )
     return 0

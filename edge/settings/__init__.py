@@ -150,11 +150,10 @@ class BaselineSettings:
     """The agent at this desk when no sign-in says otherwise ("" = unknown: recognised by
     voice at the start of each call, a new voice calibrates from nothing)."""
 
-    per_agent: bool = False
+    per_agent: bool = True
     """Keep a baseline per agent in ``agents_dir``: sign-in or the voice at a call's start picks
-    whose baseline is used, a new voice calibrates from nothing (False: the desk's single
-    ``state_file``, which the next agent inherits; the default until the install tests and
-    units move to per-agent files)."""
+    whose baseline is used, a new voice calibrates from nothing. False: the desk's single
+    ``state_file``, which the next agent at the desk inherits (for a desk with one agent)."""
 
     @property
     def agents_path(self) -> Path:

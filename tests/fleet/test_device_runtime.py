@@ -94,6 +94,8 @@ def test_unit_from_bundle_enrolls_and_follows_the_fleet(
             ],
         )
         _until(lambda: runtime.agent.config.version > 0, "config never applied")
+        # the MQTT thread applies the version, then queues the live part for poll()
+        _until(lambda: not runtime.live.empty(), "live settings never queued")
         assert runtime.agent.last_config is not None
         assert runtime.agent.last_config.live == ("budget.min_gap_s", "detectors.overtalk.enter")
         assert runtime.agent.report()["pending_restart"] == ["cues.brightness"]

@@ -18,6 +18,7 @@ import pytest
 
 from edge.simulate.speech import CUSTOMER_SENTENCES, silence, speech_block, stereo
 from edge.simulate.speech import write_wav as write_call
+from tests.support.agents import saved_agents
 from tests.support.edge_call import needs_espeak
 
 REPO = Path(__file__).resolve().parents[2]
@@ -171,6 +172,6 @@ def test_installed_edge_run_from_root_runs_stress_and_writes_the_baseline(instal
     assert "stress" in running and "empathy" in running
     assert "stress and empathy are off" not in proc.stderr
     assert str(root / "opt/poise/venv") in proc.stderr  # the packaged model, not the checkout
-    doc = json.loads((state / "baseline.json").read_text())
+    doc = saved_agents(state / "baseline.json")["voice-1"]["baseline"]  # a new voice
     assert len(doc["arousal"]["logits"]) > 5  # the model scored the agent's speech windows
     assert [json.loads(x)["kind"] for x in events.read_text().splitlines()]

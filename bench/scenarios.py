@@ -386,7 +386,11 @@ def main(argv: list[str] | None = None) -> int:
         "false_cues_per_hour_all": total_false / hours if hours else None,
         "overrides": args.overrides,
     }
-    write_results("scenarios", out, indent=1)
+    # the full default set, the held-out set, and partial/overridden runs never overwrite each other
+    name = "scenarios_heldout" if args.heldout else "scenarios"
+    if args.only or args.overrides:
+        name += "_partial"
+    write_results(name, out, indent=1)
     return 0
 
 

@@ -11,7 +11,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from edge.commands import edge_agents
+from edge.commands import edge_agents, edge_controls
 from edge.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -243,27 +243,7 @@ def _run(args: argparse.Namespace) -> int:
             realtime=args.realtime,
         )
         pipe.on_broken = runner.stop
-        ctl = fleet if fleet is not None else control
-        if ctl is not None:
-            cue_sink = next(s for s in sinks if getattr(s, "name", "") == "cue")
-
-            def reset_baseline() -> None:
-                pipeline.baseline.reset()
-                if not settings.baseline.per_agent:
-                    store.reset()
-
-            def sign_in(agent: str | None) -> None:
-                runner.inject(pipeline.set_agent(agent))
-
-            def between_blocks(now: float) -> None:
-                if fleet is not None:
-                    fleet.poll(
-                        now, cue_sink.handle, reset_baseline, pipeline, cue_sink.inner, sign_in
-                    )
-                elif control is not None:
-                    control.poll(now, cue_sink.handle, reset_baseline, sign_in)
-
-            runner.between_blocks = between_blocks
+        edge_controls.wire_controls(runner, pipeline, settings, store, sinks, fleet, control)
 
         def _stop(signum: int, frame: Any) -> None:
             log.info("signal %d: stopping", signum)

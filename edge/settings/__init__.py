@@ -82,9 +82,9 @@ class AudioSettings:
 
     analysis_batch_s: float = 0.25
     """The front-end analyses at least this much audio per call (its output is the same for any
-    value; each call has a fixed numpy overhead of ~0.7 ms here, so batching 250 ms instead of
-    every 100 ms block saves ~40 % CPU for at most this much extra latency before a hop is
-    final, far below the detectors' minimum durations)."""
+    value): larger batches cost less CPU per second of audio and add at most this much latency
+    before a hop is final (far below the detectors' minimum durations; figures in
+    docs/features.md)."""
 
     learned_syllables: bool = False
     """Count syllables (speech and articulation rate, so the ``pace`` cue and the agent's rate

@@ -3,6 +3,7 @@ carries the fleet's config and cmd, actions run on the audio thread, revoke cuts
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,10 @@ def test_unit_from_bundle_enrolls_and_follows_the_fleet(
         assert pipeline.drifts["overtalk"].settings.enter == 0.9
         # ... and at the next start the whole config is in force.
         assert runtime.effective_settings(settings).cues.brightness == 0.2
+        # the retained status says which config version is in force now
+        assert adm.wait_for(
+            lambda m: any(t == topics.status and json.loads(p)["config_version"] == 1 for t, p in m)
+        )
         fleet.identify("desk-5", 5)
         fleet.send_cmd("desk-5", "recalibrate")
         resets: list[int] = []

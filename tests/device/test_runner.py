@@ -22,7 +22,6 @@ from edge.protocols import AudioBlock, FakeClock
 from edge.settings import load_settings
 from edge.simulate.speech import (
     CUSTOMER_SENTENCES,
-    have_espeak,
     silence,
     speech_block,
     stereo,
@@ -30,8 +29,7 @@ from edge.simulate.speech import (
 )
 from tests.device.fakes import hops, scripted_factory
 from tests.support.agents import saved_agents
-
-needs_espeak = pytest.mark.skipif(not have_espeak(), reason="espeak-ng not installed")
+from tests.support.edge_call import needs_espeak
 
 
 @pytest.fixture(scope="module")

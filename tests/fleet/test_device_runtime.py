@@ -20,7 +20,7 @@ from edge.settings import load_settings
 from edge.telemetry.control import BirthInfo
 from edge.telemetry.publisher import Publisher
 from edge.telemetry.topics import DeviceTopics
-from tests.fleet.conftest import WAIT_S, connect, mqtt_client, subscribe_sync
+from tests.fleet.conftest import WAIT_S, watch_device
 from tests.support.mosquitto import Broker
 
 
@@ -74,15 +74,7 @@ def test_unit_from_bundle_enrolls_and_follows_the_fleet(
     assert runtime.identity.enrolled and not (b / "enroll.token").exists()
     assert (var / "fleet" / "device.key").stat().st_mode & 0o777 == 0o600
     topics = DeviceTopics("hq", "desk-5")
-    adm = mqtt_client(
-        fleet.settings.admin_port,
-        fleet.dir.ca_cert,
-        fleet.dir.client_cert("admin"),
-        fleet.dir.client_key("admin"),
-        "t-admin",
-    )
-    assert connect(adm, fleet.settings.admin_port)
-    subscribe_sync(adm, topics.base + "/#", topics.cmd)
+    adm = watch_device(fleet, topics, "t-admin")
     birth = BirthInfo(__version__, None, runtime.agent.config.version or None, "default", ())
     pub = Publisher.open(settings.telemetry, birth, MonotonicClock(), time.time)
     runtime.attach(pub)

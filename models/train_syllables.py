@@ -405,11 +405,17 @@ def loso(examples: list[Example], s: TrainSettings, n_groups: int = 10) -> dict[
     return report
 
 
+#: Card fields not repeated inside the ``.npz``.
+CARD_ONLY = frozenset({"loso_all_files", "loso_by_corpus", "loso_folds"})
+
+
 def save(net: SyllableNet, out: Path, meta: dict[str, Any]) -> SyllableNet:
     """Write ``out.npz`` and its card ``out.json``; return the network as loaded back."""
     full = {**net.meta, **meta, "lookahead": net.lookahead, "n_mels": net.n_mels}
+    # the per-corpus held-out tables live in the card only (they would add ~12 KB to the file)
+    inner = {k: v for k, v in full.items() if k not in CARD_ONLY}
     arrays: dict[str, Any] = {
-        "meta": np.asarray(json.dumps(full, sort_keys=True)),
+        "meta": np.asarray(json.dumps(inner, sort_keys=True)),
         "out_weight": net.out_weight.astype(np.float32),
         "out_bias": np.asarray(net.out_bias, np.float32),
         "mean": net.mean.astype(np.float32),

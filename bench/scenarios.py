@@ -22,6 +22,7 @@ Writes bench/results/scenarios.json. No audio is kept.
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -318,7 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     names = [n for n in args.only if "@" in n] if args.heldout else list(args.only)
     if any("@" in n for n in names):
         heldout.fold_model()  # trained (or read from cache) once, before the workers start
-    with ProcessPoolExecutor(max_workers=args.jobs) as ex:
+    # spawn, not fork: training the fold model above initialises TensorFlow, whose threads do
+    # not survive a fork (the workers segfaulted)
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=mp.get_context("spawn")) as ex:
         results = list(
             ex.map(evaluate, names, [args.calm_minutes] * len(names), [args.overrides] * len(names))
         )
@@ -386,7 +389,11 @@ def main(argv: list[str] | None = None) -> int:
         "false_cues_per_hour_all": total_false / hours if hours else None,
         "overrides": args.overrides,
     }
-    write_results("scenarios", out, indent=1)
+    # the full default set, the held-out set, and partial/overridden runs never overwrite each other
+    name = "scenarios_heldout" if args.heldout else "scenarios"
+    if set(args.only) != set(SCENARIOS) or args.overrides:
+        name += "_partial"
+    write_results(name, out, indent=1)
     return 0
 
 

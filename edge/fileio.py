@@ -148,8 +148,10 @@ def write_text_atomic(path: str | Path, text: str, *, sync_dir: bool = False) ->
 def clean_stale_temps(path: str | Path) -> list[Path]:
     """Remove the temporary siblings of ``path`` that an interrupted :func:`atomic_write` left.
 
-    Only call this while holding :func:`exclusive_lock` on ``path`` (another live writer's
-    temporary file would otherwise be removed). Returns what was removed.
+    ``path``'s name may be a glob pattern (``agents/agent-*.json``: the temporaries of every file
+    it matches, written or not). Only call this while holding :func:`exclusive_lock` on what
+    guards ``path`` (another live writer's temporary file would otherwise be removed). Returns
+    what was removed.
     """
     p = Path(path)
     parent = p.parent if str(p.parent) else Path(".")

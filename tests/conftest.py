@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.support.mosquitto"]
+pytest_plugins = ["tests.support.mosquitto", "tests.support.edge_call"]
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -13,7 +13,7 @@ from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from broker.dashboard.settings import DashboardSettings
-from broker.storage.sql import Retention
+from broker.storage.maintenance import Retention
 from edge.errors import ConfigError
 from edge.settings.loader import from_mapping, load_toml
 from edge.telemetry.envelope import MAX_PAYLOAD_BYTES

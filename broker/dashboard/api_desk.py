@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -27,12 +28,8 @@ def _epoch() -> Any:
 
 Bucket = Query(default=None, ge=10, le=86400, description="seconds per point (default: auto)")
 
-SERIES = (
-    "speech_rate_sps",
-    "articulation_rate_sps",
-    "baseline_articulation_sps",
-    "pitch_sd_st",
-    "arousal",
+#: Series summed per bucket (the others are averaged).
+_SUMMED = (
     "agent_talk_s",
     "customer_talk_s",
     "overlap_s",
@@ -40,14 +37,15 @@ SERIES = (
     "interruptions_by_agent",
     "interruptions_by_customer",
 )
-SUMMED = {
-    "agent_talk_s",
-    "customer_talk_s",
-    "overlap_s",
-    "dead_air_s",
-    "interruptions_by_agent",
-    "interruptions_by_customer",
-}
+SERIES = (
+    "speech_rate_sps",
+    "articulation_rate_sps",
+    "baseline_articulation_sps",
+    "pitch_sd_st",
+    "arousal",
+    *_SUMMED,
+)
+SUMMED = set(_SUMMED)
 
 
 class DeskInfo(BaseModel):
@@ -94,6 +92,42 @@ def _windows(ctx: Ctx, who: Principal, device: str, since: float, until: float) 
     if who.role is Role.AGENT:  # an agent's trends are their own, not the desk's other users'
         rows = [w for w in rows if w.agent in (None, who.agent)]
     return rows
+
+
+@dataclass(frozen=True)
+class DeskSpan:
+    """What every span request of a desk names: who asks, the desk, and the span asked for."""
+
+    ctx: Ctx
+    who: Principal
+    device: str
+    since: float | None
+    until: float | None
+
+    def checked(self) -> tuple[float, float]:
+        """The span (default: the last ``history_s``), once ``who`` may see the desk (403 or
+        404 otherwise)."""
+        self.ctx.desk_for(self.who, self.device)
+        return _span(self.ctx, self.since, self.until)
+
+
+def _desk_span(
+    device: DeviceId,
+    who: Who,
+    ctx: C,
+    since: float | None = _epoch(),
+    until: float | None = _epoch(),
+) -> DeskSpan:
+    return DeskSpan(ctx, who, device, since, until)
+
+
+def _bucket(bucket_s: float | None = Bucket) -> float | None:
+    return bucket_s
+
+
+Span = Annotated[DeskSpan, Depends(_desk_span)]
+#: ``bucket_s``, a dependency too so that the API lists it after the span's parameters.
+BucketS = Annotated[float | None, Depends(_bucket)]
 
 
 @router.get("/{device}", response_model=DeskInfo)
@@ -151,36 +185,18 @@ def timeline_of(
 
 
 @router.get("/{device}/timeline", response_model=Timeline)
-def timeline(
-    device: DeviceId,
-    who: Who,
-    ctx: C,
-    since: float | None = _epoch(),
-    until: float | None = _epoch(),
-    bucket_s: float | None = Bucket,
-) -> dict[str, Any]:
+def timeline(q: Span, bucket_s: BucketS) -> dict[str, Any]:
     """Chart series over the span (bucketed means; talk/overlap/dead air/interruptions summed)."""
-    ctx.desk_for(who, device)
-    lo, hi = _span(ctx, since, until)
-    return timeline_of(ctx, who, device, lo, hi, bucket_s)
+    return timeline_of(q.ctx, q.who, q.device, *q.checked(), bucket_s)
 
 
 @router.get("/{device}/timeline.csv", response_class=Response)
-def timeline_csv(
-    device: DeviceId,
-    who: Who,
-    ctx: C,
-    since: float | None = _epoch(),
-    until: float | None = _epoch(),
-    bucket_s: float | None = Bucket,
-) -> Response:
-    ctx.desk_for(who, device)
-    lo, hi = _span(ctx, since, until)
-    t = timeline_of(ctx, who, device, lo, hi, bucket_s)
+def timeline_csv(q: Span, bucket_s: BucketS) -> Response:
+    t = timeline_of(q.ctx, q.who, q.device, *q.checked(), bucket_s)
     rows = [
         {"ts": ts, **{n: t["series"][n][i] for n in t["series"]}} for i, ts in enumerate(t["ts"])
     ]
-    return csv_response(f"{device}-timeline.csv", ["ts", *t["series"]], rows)
+    return csv_response(f"{q.device}-timeline.csv", ["ts", *t["series"]], rows)
 
 
 def calls_of(ctx: Ctx, who: Principal, device: str, since: float, until: float) -> list[dict]:
@@ -204,29 +220,12 @@ def calls_of(ctx: Ctx, who: Principal, device: str, since: float, until: float) 
 
 
 @router.get("/{device}/calls", response_model=list[CallOut])
-def calls(
-    device: DeviceId,
-    who: Who,
-    ctx: C,
-    since: float | None = _epoch(),
-    until: float | None = _epoch(),
-) -> list[dict]:
+def calls(q: Span) -> list[dict]:
     """Per-call rows, newest first."""
-    ctx.desk_for(who, device)
-    lo, hi = _span(ctx, since, until)
-    return calls_of(ctx, who, device, lo, hi)
+    return calls_of(q.ctx, q.who, q.device, *q.checked())
 
 
 @router.get("/{device}/calls.csv", response_class=Response)
-def calls_csv(
-    device: DeviceId,
-    who: Who,
-    ctx: C,
-    since: float | None = _epoch(),
-    until: float | None = _epoch(),
-) -> Response:
-    ctx.desk_for(who, device)
-    lo, hi = _span(ctx, since, until)
-    return csv_response(
-        f"{device}-calls.csv", list(CallOut.model_fields), calls_of(ctx, who, device, lo, hi)
-    )
+def calls_csv(q: Span) -> Response:
+    rows = calls_of(q.ctx, q.who, q.device, *q.checked())
+    return csv_response(f"{q.device}-calls.csv", list(CallOut.model_fields), rows)

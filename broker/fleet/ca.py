@@ -197,16 +197,6 @@ def issue_client(
     return _leaf(ca_key, ca_cert, _name(cn, "poise-fleet"), public_key, now, days)
 
 
-def make_csr(key: ec.EllipticCurvePrivateKey, cn: str) -> bytes:
-    """A CSR for ``cn`` signed by ``key`` (the device side calls this)."""
-    csr = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
-        .sign(key, hashes.SHA256())
-    )
-    return csr.public_bytes(serialization.Encoding.PEM)
-
-
 def sign_csr(
     ca_key: ec.EllipticCurvePrivateKey,
     ca_cert: x509.Certificate,

@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,21 +59,27 @@ def make_router(
     fdir = FleetDir(fleet_dir)
     router = APIRouter()
 
-    def open_fleet() -> Fleet:
-        return opener() if opener is not None else Fleet(fdir, wall_clock)
-
-    @router.post("/v1/enroll", response_model=EnrollAnswer)
-    def enroll(req: EnrollRequest) -> EnrollAnswer:
-        fleet = open_fleet()
+    @contextmanager
+    def refusing_fleet() -> Iterator[Fleet]:
+        """The fleet for one request, closed after it; a refusal is a 403 with its reason."""
+        fleet = opener() if opener is not None else Fleet(fdir, wall_clock)
         try:
-            cert = fleet.enroll(req.device, req.token, req.csr.encode("ascii", "replace"))
+            yield fleet
         except EnrollRefused as exc:
             raise HTTPException(status_code=403, detail=str(exc)) from None
         finally:
             fleet.close()
+
+    def answer(cert: bytes) -> EnrollAnswer:
         return EnrollAnswer(
             certificate=cert.decode("ascii"), ca=fdir.ca_cert.read_text(encoding="ascii")
         )
+
+    @router.post("/v1/enroll", response_model=EnrollAnswer)
+    def enroll(req: EnrollRequest) -> EnrollAnswer:
+        with refusing_fleet() as fleet:
+            cert = fleet.enroll(req.device, req.token, req.csr.encode("ascii", "replace"))
+        return answer(cert)
 
     @router.post("/v1/renew", response_model=EnrollAnswer)
     def renew(req: RenewRequest) -> EnrollAnswer:
@@ -83,21 +90,14 @@ def make_router(
             proof = base64.b64decode(req.proof, validate=True)
         except (binascii.Error, ValueError):
             raise HTTPException(status_code=403, detail="bad proof") from None
-        fleet = open_fleet()
-        try:
+        with refusing_fleet() as fleet:
             cert = fleet.renew_cert(
                 req.device,
                 req.certificate.encode("ascii", "replace"),
                 req.csr.encode("ascii", "replace"),
                 proof,
             )
-        except EnrollRefused as exc:
-            raise HTTPException(status_code=403, detail=str(exc)) from None
-        finally:
-            fleet.close()
-        return EnrollAnswer(
-            certificate=cert.decode("ascii"), ca=fdir.ca_cert.read_text(encoding="ascii")
-        )
+        return answer(cert)
 
     @router.get("/v1/models/{version}/{name}")
     def model_file(version: int, name: str, request: Request) -> Response:

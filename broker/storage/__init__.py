@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from broker.storage.maintenance import Retention
 from broker.storage.model import DeviceRow, FloorRow, Gap, Message, Point, Rollup
-from broker.storage.sql import Retention, SqlStore
+from broker.storage.sql import SqlStore
 from edge.errors import ConfigError
 
 __all__ = [

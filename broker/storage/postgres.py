@@ -19,9 +19,10 @@ from typing import Any
 import psycopg
 from psycopg import errors, sql
 
+from broker.storage.maintenance import DAY_S
 from broker.storage.model import Message
 from broker.storage.schema import POSTGRES, SCHEMA_VERSION, TELEMETRY_COLUMNS
-from broker.storage.sql import DAY_S, SqlStore
+from broker.storage.sql import SqlStore
 
 log = logging.getLogger(__name__)
 

@@ -30,6 +30,9 @@ Tables (same names and columns in both backends; times are UTC epoch seconds):
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 SCHEMA_VERSION = 1
 
 _DEVICES = """
@@ -151,3 +154,14 @@ DEVICE_COLUMNS = (
     "health_boot",
     "health_seq",
 )
+
+#: Key of ``rollups`` and ``rollup_dirty``.
+DEVICE_HOUR = ("device", "hour")
+
+#: A stored stream message as :class:`~broker.storage.model.Point` fields (add WHERE ...).
+POINT_SELECT = "SELECT device, kind, boot, seq, ts, payload FROM telemetry"
+
+
+def dumps(obj: Any) -> str:
+    """Compact JSON as stored."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)

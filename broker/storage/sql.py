@@ -4,7 +4,8 @@ Writing: :meth:`SqlStore.write` stores one batch in ONE transaction (insert-or-i
 unique key, registry merge, rollup bookkeeping) and returns only after it has committed, so the
 caller may acknowledge the batch to the broker. Reading (for ``poise collector gaps`` and the
 dashboard): :meth:`registry`, :meth:`floor`, :meth:`series`, :meth:`events`, :meth:`rollups`,
-:meth:`gaps`, :meth:`counts`. Maintenance: :meth:`maintain` (rollups, retention).
+:meth:`gaps`, :meth:`counts`. Maintenance (rollups, retention):
+:mod:`broker.storage.maintenance`.
 """
 
 from __future__ import annotations
@@ -14,39 +15,29 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import Any
 
 from broker.storage import registry, rollup
+from broker.storage.maintenance import Maintenance
 from broker.storage.model import DeviceRow, FloorRow, Gap, Message, Point, Rollup
-from broker.storage.schema import DEVICE_COLUMNS
+from broker.storage.schema import DEVICE_COLUMNS, DEVICE_HOUR, POINT_SELECT, dumps
 from edge.telemetry.envelope import FIRST_SEQ
 
 log = logging.getLogger(__name__)
 
-DAY_S = 86400.0
-_DEVICE_HOUR = ("device", "hour")
-_ROLLUP_COLUMNS = ("device", "hour", "windows", "fields", "events")
-_POINT = "SELECT device, kind, boot, seq, ts, payload FROM telemetry"
+_DEVICES = f"SELECT {', '.join(DEVICE_COLUMNS)} FROM devices"
 
 
-@dataclass(frozen=True)
-class Retention:
-    """How long to keep what (days)."""
-
-    raw_days: float = 30.0
-    """Raw messages (windows, events, health, status) older than this are deleted."""
-    rollup_days: float = 730.0
-    """Hourly rollups older than this are deleted."""
+def filters(*conditions: tuple[str, Any]) -> tuple[str, list[Any]]:
+    """`` AND <column op> ?`` for each ``(column op, value)`` whose value is not None, and those
+    values in order (the optional filters of the reading queries)."""
+    used = [(cond, value) for cond, value in conditions if value is not None]
+    return "".join(f" AND {cond} ?" for cond, _ in used), [value for _, value in used]
 
 
-def dumps(obj: Any) -> str:
-    """Compact JSON as stored."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-class SqlStore:
-    """Common SQL of both backends. Subclasses set ``ph`` and implement the ``_``-hooks."""
+class SqlStore(Maintenance):
+    """Common SQL of both backends. Subclasses set ``ph`` and implement the ``_``-hooks
+    (maintenance: :class:`~broker.storage.maintenance.Maintenance`)."""
 
     #: DB-API placeholder of the driver.
     ph = "?"
@@ -71,14 +62,6 @@ class SqlStore:
 
     def _json_param(self, value: Any) -> Any:
         return None if value is None else dumps(value)
-
-    def _prune_raw(self, cur: Any, cutoff: float) -> int:
-        """Delete raw rows with ts < cutoff; return how many."""
-        raise NotImplementedError
-
-    def _align_cutoff(self, cutoff: float) -> float:
-        """The retention cutoff the backend can apply exactly (PostgreSQL: a partition bound)."""
-        return cutoff
 
     def _upsert_sql(self, table: str, columns: Sequence[str], key: Sequence[str]) -> str:
         cols = ", ".join(columns)
@@ -125,7 +108,7 @@ class SqlStore:
             if dirty:
                 now = time.time()
                 cur.executemany(
-                    self._upsert_sql("rollup_dirty", ("device", "hour", "marked"), _DEVICE_HOUR),
+                    self._upsert_sql("rollup_dirty", ("device", "hour", "marked"), DEVICE_HOUR),
                     [(d, h, now) for d, h in dirty],
                 )
         return inserted
@@ -194,16 +177,17 @@ class SqlStore:
         if not devices:
             return out
         marks = ", ".join(self.ph for _ in devices)
-        cur.execute(
-            f"SELECT {', '.join(DEVICE_COLUMNS)} FROM devices WHERE device IN ({marks})",
-            list(devices),
-        )
+        cur.execute(f"{_DEVICES} WHERE device IN ({marks})", list(devices))
         for rec in cur.fetchall():
             d = dict(zip(DEVICE_COLUMNS, rec, strict=True))
             sk = (d["status_boot"], d["status_seq"]) if d["status_boot"] is not None else None
             hk = (d["health_boot"], d["health_seq"]) if d["health_boot"] is not None else None
             out[d["device"]] = registry.RegistryState(self._device_row(d), sk, hk)
         return out
+
+    def _device_of(self, rec: Sequence[Any]) -> DeviceRow:
+        """A ``devices`` row (columns as :data:`DEVICE_COLUMNS`) as a :class:`DeviceRow`."""
+        return self._device_row(dict(zip(DEVICE_COLUMNS, rec, strict=True)))
 
     def _device_row(self, d: dict[str, Any]) -> DeviceRow:
         return DeviceRow(
@@ -229,23 +213,17 @@ class SqlStore:
     # -- reading -----------------------------------------------------------------------------
     def registry(self, site: str | None = None) -> list[DeviceRow]:
         """Every device (optionally of one site), ordered by site and device id."""
-        sql = f"SELECT {', '.join(DEVICE_COLUMNS)} FROM devices"
-        params: list[Any] = []
-        if site is not None:
-            sql += " WHERE site = ?"
-            params.append(site)
+        where, params = filters(("site =", site))
         cur = self.conn.cursor()
-        cur.execute(self._q(sql + " ORDER BY site, device"), params)
-        return [self._device_row(dict(zip(DEVICE_COLUMNS, r, strict=True))) for r in cur.fetchall()]
+        cur.execute(self._q(f"{_DEVICES} WHERE 1 = 1{where} ORDER BY site, device"), params)
+        return [self._device_of(r) for r in cur.fetchall()]
 
     def device(self, device: str) -> DeviceRow | None:
         """One registry row, or None if the device never sent anything."""
         cur = self.conn.cursor()
-        cur.execute(
-            self._q(f"SELECT {', '.join(DEVICE_COLUMNS)} FROM devices WHERE device = ?"), [device]
-        )
+        cur.execute(self._q(f"{_DEVICES} WHERE device = ?"), [device])
         r = cur.fetchone()
-        return self._device_row(dict(zip(DEVICE_COLUMNS, r, strict=True))) if r else None
+        return self._device_of(r) if r else None
 
     def _points(self, sql: str, params: Sequence[Any]) -> list[Point]:
         cur = self.conn.cursor()
@@ -258,8 +236,8 @@ class SqlStore:
     def latest(self, device: str, kind: str) -> Point | None:
         """The newest stored message of one kind from one device (by device time)."""
         pts = self._points(
-            "SELECT device, kind, boot, seq, ts, payload FROM telemetry "
-            "WHERE device = ? AND kind = ? ORDER BY ts DESC, boot DESC, seq DESC LIMIT 1",
+            f"{POINT_SELECT} WHERE device = ? AND kind = ? "
+            "ORDER BY ts DESC, boot DESC, seq DESC LIMIT 1",
             (device, kind),
         )
         return pts[0] if pts else None
@@ -280,49 +258,37 @@ class SqlStore:
         limit: int = 10_000,
     ) -> list[Point]:
         """Messages of one kind from one device with since <= ts < until, oldest first."""
-        sql = f"{_POINT} WHERE device = ? AND kind = ?"
-        params: list[Any] = [device, kind]
-        if since is not None:
-            sql += " AND ts >= ?"
-            params.append(since)
-        if until is not None:
-            sql += " AND ts < ?"
-            params.append(until)
-        sql += f" ORDER BY ts, boot, seq LIMIT {int(limit)}"
-        return self._points(sql, params)
+        where, params = filters(("ts >=", since), ("ts <", until))
+        return self._points(
+            f"{POINT_SELECT} WHERE device = ? AND kind = ?{where} ORDER BY ts, boot, seq "
+            f"LIMIT {int(limit)}",
+            [device, kind, *params],
+        )
 
     def events(
         self, device: str | None = None, since: float | None = None, limit: int = 1000
     ) -> list[Point]:
         """Newest events first (of one device or all), with ts >= since."""
-        sql = "SELECT device, kind, boot, seq, ts, payload FROM telemetry WHERE kind = 'events'"
-        params: list[Any] = []
-        if device is not None:
-            sql += " AND device = ?"
-            params.append(device)
-        if since is not None:
-            sql += " AND ts >= ?"
-            params.append(since)
-        sql += f" ORDER BY ts DESC, boot DESC, seq DESC LIMIT {int(limit)}"
-        return self._points(sql, params)
+        where, params = filters(("device =", device), ("ts >=", since))
+        return self._points(
+            f"{POINT_SELECT} WHERE kind = 'events'{where} "
+            f"ORDER BY ts DESC, boot DESC, seq DESC LIMIT {int(limit)}",
+            params,
+        )
 
     def rollups(
         self, device: str | None = None, since: float | None = None, until: float | None = None
     ) -> list[Rollup]:
         """Hourly rollups with since <= hour < until, by device then hour."""
-        sql = "SELECT device, hour, windows, fields, events FROM rollups WHERE 1 = 1"
-        params: list[Any] = []
-        if device is not None:
-            sql += " AND device = ?"
-            params.append(device)
-        if since is not None:
-            sql += " AND hour >= ?"
-            params.append(since)
-        if until is not None:
-            sql += " AND hour < ?"
-            params.append(until)
+        where, params = filters(("device =", device), ("hour >=", since), ("hour <", until))
         cur = self.conn.cursor()
-        cur.execute(self._q(sql + " ORDER BY device, hour"), params)
+        cur.execute(
+            self._q(
+                "SELECT device, hour, windows, fields, events FROM rollups "
+                f"WHERE 1 = 1{where} ORDER BY device, hour"
+            ),
+            params,
+        )
         return [
             Rollup(d, h, int(w), self._load_json(f), self._load_json(e))
             for d, h, w, f, e in cur.fetchall()
@@ -362,68 +328,6 @@ class SqlStore:
         cur.execute("SELECT COUNT(*) FROM devices")
         devices = int(cur.fetchone()[0])
         return {"rows": rows, "keys": keys, "devices": devices}
-
-    # -- maintenance -------------------------------------------------------------------------
-    def maintain(self, now: float, retention: Retention) -> dict[str, int]:
-        """Recompute dirty rollups, then apply retention. Returns what it did (counts)."""
-        n_roll = self.compute_rollups()
-        with self._tx():
-            cur = self.conn.cursor()
-            raw_cutoff = self._align_cutoff(now - retention.raw_days * DAY_S)
-            cur.execute(
-                self._q(
-                    "SELECT device, boot, MAX(seq) + 1 FROM telemetry WHERE ts < ? "
-                    "GROUP BY device, boot"
-                ),
-                [raw_cutoff],
-            )
-            floors = cur.fetchall()
-            if floors:
-                cur.executemany(
-                    self._q(
-                        "INSERT INTO seq_floor (device, boot, from_seq) VALUES (?, ?, ?) "
-                        "ON CONFLICT (device, boot) DO UPDATE SET from_seq = excluded.from_seq "
-                        "WHERE excluded.from_seq > seq_floor.from_seq"
-                    ),
-                    floors,
-                )
-            pruned = self._prune_raw(cur, raw_cutoff)
-            cur.execute(
-                self._q("DELETE FROM rollups WHERE hour < ?"),
-                [now - retention.rollup_days * DAY_S],
-            )
-        return {"rollups": n_roll, "raw_deleted": pruned}
-
-    def compute_rollups(self) -> int:
-        """Recompute the rollup of every device-hour written since it was last computed."""
-        cur = self.conn.cursor()
-        cur.execute("SELECT device, hour, marked FROM rollup_dirty ORDER BY device, hour")
-        dirty = cur.fetchall()
-        for device, hour, marked in dirty:
-            pts = self._points(
-                "SELECT device, kind, boot, seq, ts, payload FROM telemetry WHERE device = ? "
-                "AND kind IN ('metrics', 'events') AND ts >= ? AND ts < ?",
-                (device, hour, hour + rollup.HOUR_S),
-            )
-            r = rollup.rollup(
-                device,
-                hour,
-                (p for p in pts if p.kind == "metrics"),
-                (p for p in pts if p.kind == "events"),
-            )
-            with self._tx():
-                c = self.conn.cursor()
-                c.execute(
-                    self._upsert_sql("rollups", _ROLLUP_COLUMNS, _DEVICE_HOUR),
-                    (device, hour, r.windows, dumps(r.fields), dumps(r.events)),
-                )
-                c.execute(
-                    self._q(
-                        "DELETE FROM rollup_dirty WHERE device = ? AND hour = ? AND marked = ?"
-                    ),
-                    (device, hour, marked),
-                )
-        return len(dirty)
 
 
 def chunks(items: Sequence[Any], n: int) -> Iterable[Sequence[Any]]:

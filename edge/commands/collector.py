@@ -6,6 +6,7 @@ import argparse
 import logging
 import signal
 import threading
+from contextlib import closing
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -102,12 +103,9 @@ def _gaps(args: argparse.Namespace) -> int:
     from broker.storage import open_store
 
     settings = load_settings(args.config, db=args.db)
-    store = open_store(settings.database.url)
-    try:
+    with closing(open_store(settings.database.url)) as store:
         gaps = store.gaps(args.device)
         counts = store.counts()
-    finally:
-        store.close()
     if not gaps:
         print(f"no gaps ({counts['rows']} messages from {counts['devices']} devices)")
         return 0

@@ -11,7 +11,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from edge.commands import edge_agents
+from edge.commands import edge_agents, edge_controls
+from edge.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,12 @@ def register(sub: Any) -> None:
 
     rc = esub.add_parser("recalibrate", help="forget the agent's baseline (calibrate anew)")
     _common(rc)
+    rc.add_argument(
+        "agent",
+        nargs="?",
+        metavar="AGENT",
+        help="whose baseline, with per-agent baselines (default: baseline.agent)",
+    )
     rc.set_defaults(func=_recalibrate)
     edge_agents.register_actions(esub, _common)
 
@@ -236,27 +243,7 @@ def _run(args: argparse.Namespace) -> int:
             realtime=args.realtime,
         )
         pipe.on_broken = runner.stop
-        ctl = fleet if fleet is not None else control
-        if ctl is not None:
-            cue_sink = next(s for s in sinks if getattr(s, "name", "") == "cue")
-
-            def reset_baseline() -> None:
-                pipeline.baseline.reset()
-                if not settings.baseline.per_agent:
-                    store.reset()
-
-            def sign_in(agent: str | None) -> None:
-                runner.inject(pipeline.set_agent(agent))
-
-            def between_blocks(now: float) -> None:
-                if fleet is not None:
-                    fleet.poll(
-                        now, cue_sink.handle, reset_baseline, pipeline, cue_sink.inner, sign_in
-                    )
-                elif control is not None:
-                    control.poll(now, cue_sink.handle, reset_baseline, sign_in)
-
-            runner.between_blocks = between_blocks
+        edge_controls.wire_controls(runner, pipeline, settings, store, sinks, fleet, control)
 
         def _stop(signum: int, frame: Any) -> None:
             log.info("signal %d: stopping", signum)
@@ -326,11 +313,33 @@ def _telemetry_sinks(
 
 
 def _recalibrate(args: argparse.Namespace) -> int:
+    from edge.device.agent_store import AgentStore, check_agent_id
     from edge.device.baseline import BaselineStore
 
     settings = _settings(args)
-    store = BaselineStore(settings.baseline.state_file, settings.baseline)
-    with store.hold():
-        store.reset()
-    print(f"baseline reset ({store.path}); the next `poise edge run` calibrates anew")
+    bs = settings.baseline
+    store = BaselineStore(bs.state_file, bs)
+    if not bs.per_agent:
+        if args.agent:
+            raise InputError("AGENT needs per-agent baselines (baseline.per_agent = true)")
+        with store.hold():
+            store.reset()
+        print(f"baseline reset ({store.path}); the next `poise edge run` calibrates anew")
+        return 0
+    agents = AgentStore(bs.agents_path, bs)
+    with store.hold():  # the lock of a running loop on this desk
+        agent = args.agent or bs.agent
+        if not agent:
+            kept = ", ".join(agents.agents()) or "none yet"
+            raise InputError(
+                f"this desk keeps a baseline per agent ({kept}): name one, "
+                "`poise edge recalibrate AGENT`"
+            )
+        agent = check_agent_id(agent)
+        removed = agents.forget(agent)
+    print(
+        f"baseline of agent {agent} reset ({agents.path_for(agent)}"
+        + ("" if removed else ", there was none")
+        + "); their next call calibrates anew"
+    )
     return 0

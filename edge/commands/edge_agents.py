@@ -29,15 +29,16 @@ def register_actions(esub: Any, common: Any) -> None:
 
 def per_agent_pipeline(settings: Any, model: Any) -> tuple[Any, Any]:
     """The device pipeline with per-agent baselines (``baseline.agent`` signs in at start; else
-    the voice decides at each call) and what the runner saves through."""
+    the voice decides at each call) and what the runner saves through. Call it while holding the
+    desk's state-file lock (it removes what a killed run's saves left)."""
     from edge.device.agent_store import AgentStore
     from edge.device.agents import AgentSaver, AgentSession
     from edge.device.pipeline import Pipeline
 
     directory = settings.baseline.agents_path
-    session = AgentSession(
-        AgentStore(directory, settings.baseline), agent_id=settings.baseline.agent or None
-    )
+    store = AgentStore(directory, settings.baseline)
+    store.clean_stale_temps()
+    session = AgentSession(store, agent_id=settings.baseline.agent or None)
     pipeline = Pipeline(settings, None, model, agents=session)
     return pipeline, AgentSaver(pipeline.save_agent, directory)
 

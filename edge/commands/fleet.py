@@ -8,8 +8,11 @@ import json
 import logging
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
+
+from edge.commands._common import config_errors
 
 log = logging.getLogger(__name__)
 
@@ -111,21 +114,21 @@ def register(sub: Any) -> None:
     sv.set_defaults(func=_serve)
 
 
-def _open(args: argparse.Namespace) -> Any:
+def _open(args: argparse.Namespace) -> closing[Any]:
+    """The fleet in ``--dir``, for ``with``: closed when the command ends (or fails)."""
     from broker.fleet.fleet import Fleet
     from broker.fleet.layout import FleetDir
 
-    return Fleet(FleetDir(args.dir))
+    return closing(Fleet(FleetDir(args.dir)))
 
 
 def _init(args: argparse.Namespace) -> int:
     from broker.fleet.fleet import Fleet
     from broker.fleet.layout import FleetDir
     from broker.fleet.settings import FleetSettings
-    from edge.errors import ConfigError
 
     names = list(dict.fromkeys([args.broker_host, *args.server_name, "localhost", "127.0.0.1"]))
-    try:
+    with config_errors():
         s = FleetSettings(
             name=args.name,
             broker_host=args.broker_host,
@@ -134,24 +137,17 @@ def _init(args: argparse.Namespace) -> int:
             admin_port=args.admin_port,
             enroll_url=args.enroll_url or f"https://{args.broker_host}:8443",
         )
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    fleet = Fleet.init(FleetDir(args.dir), s)
+    with closing(Fleet.init(FleetDir(args.dir), s)) as fleet:
+        conf = fleet.dir.mosquitto_conf
     print(f"fleet initialised in {args.dir}")
-    print(
-        f"broker config: {fleet.dir.mosquitto_conf} (run: mosquitto -c {fleet.dir.mosquitto_conf})"
-    )
+    print(f"broker config: {conf} (run: mosquitto -c {conf})")
     print(f"enrollment endpoint: poise fleet --dir {args.dir} serve")
-    fleet.close()
     return 0
 
 
 def _add(args: argparse.Namespace) -> int:
-    fleet = _open(args)
-    try:
+    with _open(args) as fleet:
         a = fleet.add(args.device, args.site, args.desk)
-    finally:
-        fleet.close()
     print(f"added {a.device} (site {a.site}, desk {a.desk})")
     print(f"enrollment token (shown once; `poise fleet bundle` issues a new one): {a.token}")
     return 0
@@ -162,13 +158,10 @@ def _import(args: argparse.Namespace) -> int:
     from broker.fleet.layout import write_secret
 
     rows = read_desks(args.csv)
-    fleet = _open(args)
-    try:
+    with _open(args) as fleet:
         t0 = time.perf_counter()
         added = fleet.add_many(rows)
         took = time.perf_counter() - t0
-    finally:
-        fleet.close()
     if args.tokens:
         text = "device,token\n" + "".join(f"{a.device},{a.token}\n" for a in added)
         write_secret(args.tokens, text.encode())
@@ -179,11 +172,8 @@ def _import(args: argparse.Namespace) -> int:
 def _bundle(args: argparse.Namespace) -> int:
     from broker.fleet.bundle import write_bundle
 
-    fleet = _open(args)
-    try:
+    with _open(args) as fleet:
         files = write_bundle(fleet, args.device, args.out, wheels=args.wheel)
-    finally:
-        fleet.close()
     print(
         f"bundle for {args.device}: {len(files)} files in {args.out} (copy onto the boot "
         "partition; see hw/provisioning.md)"
@@ -198,13 +188,10 @@ def _when(t: float | None) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    fleet = _open(args)
-    try:
+    with _open(args) as fleet:
         if args.live:
             print(f"{fleet.sync_status()} device(s) reported a status", file=sys.stderr)
         devices = fleet.registry.devices(site=args.site)
-    finally:
-        fleet.close()
     if args.json:
         print(json.dumps([{**d.__dict__, "state": d.state} for d in devices], indent=1))
         return 0
@@ -222,21 +209,15 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    fleet = _open(args)
-    try:
+    with _open(args) as fleet:
         fleet.revoke(args.device)
-    finally:
-        fleet.close()
     print(f"revoked {args.device}: CRL and ACL regenerated, broker reloaded, session ended")
     return 0
 
 
 def _renew(args: argparse.Namespace) -> int:
-    fleet = _open(args)
-    try:
+    with _open(args) as fleet:
         token = fleet.new_enrollment_token(args.device)
-    finally:
-        fleet.close()
     print(
         f"new enrollment token for {args.device} (enrolling with it revokes the old "
         f"certificate; or run `poise fleet bundle {args.device}`): {token}"
@@ -245,11 +226,8 @@ def _renew(args: argparse.Namespace) -> int:
 
 
 def _identify(args: argparse.Namespace) -> int:
-    fleet = _open(args)
-    try:
+    with _open(args) as fleet:
         cid = fleet.identify(args.device, args.seconds)
-    finally:
-        fleet.close()
     print(f"identify sent to {args.device} (cmd {cid})")
     return 0
 
@@ -257,8 +235,7 @@ def _identify(args: argparse.Namespace) -> int:
 def _config_set(args: argparse.Namespace) -> int:
     from broker.fleet.pushes import config_set
 
-    fleet = _open(args)
-    try:
+    with _open(args) as fleet:
         out = config_set(
             fleet,
             site=args.site,
@@ -266,8 +243,6 @@ def _config_set(args: argparse.Namespace) -> int:
             assignments=args.assignments,
             unset=args.unset,
         )
-    finally:
-        fleet.close()
     print(
         f"config published to {len(out)} device(s)"
         + (f", version {out[-1][1]}" if len(out) == 1 else "")
@@ -278,11 +253,8 @@ def _config_set(args: argparse.Namespace) -> int:
 def _config_show(args: argparse.Namespace) -> int:
     from broker.fleet.pushes import config_show
 
-    fleet = _open(args)
-    try:
+    with _open(args) as fleet:
         doc = config_show(fleet, args.device)
-    finally:
-        fleet.close()
     if doc is None:
         print(f"{args.device}: no config sent yet")
         return 0
@@ -297,11 +269,8 @@ def _config_show(args: argparse.Namespace) -> int:
 def _config_refresh(args: argparse.Namespace) -> int:
     from broker.fleet.pushes import refresh
 
-    fleet = _open(args)
-    try:
+    with _open(args) as fleet:
         out = refresh(fleet)
-    finally:
-        fleet.close()
     print(f"re-signed and published {len(out)} config(s)")
     return 0
 
@@ -309,11 +278,8 @@ def _config_refresh(args: argparse.Namespace) -> int:
 def _push_model(args: argparse.Namespace) -> int:
     from broker.fleet.pushes import push_model
 
-    fleet = _open(args)
-    try:
+    with _open(args) as fleet:
         m = push_model(fleet, args.model, args.reference, args.tolerance)
-    finally:
-        fleet.close()
     print(
         f"model {m['name']} version {m['version']} ({m['size']} bytes, sha256 "
         f"{m['sha256'][:12]}...) pushed; self-test expects {m['reference']['expect']}"
@@ -328,6 +294,7 @@ def _serve(args: argparse.Namespace) -> int:
     host, _, port = args.listen.rpartition(":")
     if not host or not port.isdigit():
         raise ConfigError(f"--listen {args.listen!r} is not HOST:PORT")
-    _open(args).close()
+    with _open(args):  # a fleet directory that opens, or one error line before serving
+        pass
     serve(args.dir, host, int(port))
     return 0

@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from edge.commands._common import config_errors
 from edge.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def register(sub: Any) -> None:
 
 def _check(args: argparse.Namespace) -> None:
     from edge.telemetry.settings import parse_broker_url
-    from edge.telemetry.topics import TopicError, validate_id
+    from edge.telemetry.topics import validate_id
 
     if args.devices < 1:
         raise ConfigError("--devices must be at least 1")
@@ -92,11 +93,9 @@ def _check(args: argparse.Namespace) -> None:
         raise ConfigError("--duration must be above 0")
     if args.processes is not None and args.processes < 1:
         raise ConfigError("--processes must be at least 1")
-    try:
+    with config_errors():  # TopicError is a ValueError
         parse_broker_url(args.mqtt)
         validate_id(args.site, "--site")
-    except (ValueError, TopicError) as exc:
-        raise ConfigError(str(exc)) from None
     if args.password_file and not Path(args.password_file).is_file():
         raise ConfigError(f"--password-file {args.password_file}: no such file")
     if args.corpus and args.corpus.partition(":")[0] not in ("emodb", "ravdess"):

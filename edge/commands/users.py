@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from contextlib import closing
 from typing import Any
 
 DEFAULT_DB = "accounts.db"
@@ -49,12 +50,13 @@ def register(sub: Any) -> None:
     rm.set_defaults(func=_remove)
 
 
-def _store(args: argparse.Namespace) -> Any:
+def _store(args: argparse.Namespace) -> closing[Any]:
+    """The accounts database, for ``with``: closed when the command ends (or fails)."""
     import time
 
     from broker.accounts.store import AccountStore
 
-    return AccountStore(args.db, time.time)
+    return closing(AccountStore(args.db, time.time))
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -74,8 +76,7 @@ def _split(text: str) -> list[str]:
 
 
 def _add(args: argparse.Namespace) -> int:
-    store = _store(args)
-    try:
+    with _store(args) as store:
         u = store.add(
             args.name,
             args.role,
@@ -84,18 +85,13 @@ def _add(args: argparse.Namespace) -> int:
             _split(args.teams),
             args.agent,
         )
-    finally:
-        store.close()
     print(f"added {u.name} ({u.role.value})")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    store = _store(args)
-    try:
+    with _store(args) as store:
         users = store.list()
-    finally:
-        store.close()
     print(f"{'name':<20} {'role':<11} {'sites':<20} {'teams':<20} agent")
     for u in users:
         print(
@@ -106,20 +102,14 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _passwd(args: argparse.Namespace) -> int:
-    store = _store(args)
-    try:
+    with _store(args) as store:
         store.passwd(args.name, _password(args))
-    finally:
-        store.close()
     print(f"password changed for {args.name}; their sessions ended")
     return 0
 
 
 def _remove(args: argparse.Namespace) -> int:
-    store = _store(args)
-    try:
+    with _store(args) as store:
         store.remove(args.name)
-    finally:
-        store.close()
     print(f"removed {args.name}")
     return 0

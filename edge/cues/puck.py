@@ -9,6 +9,12 @@ puck only costs log lines.
 Keepalive: while connected, :meth:`PuckCue.tick` sends ``PING`` whenever nothing was sent for
 ``cues.puck_keepalive_s`` (2 s). The puck (firmware >= 1.1.0) clears its cue and shows its
 "host lost" pattern after 10 s without a line, so a cue never outlives a dead host.
+
+Button (firmware >= 1.2.0): the ``PING`` reply carries the count of long presses since the
+puck booted (``OK PONG <n>``). When it grows, :attr:`PuckCue.on_long_press` is called (once,
+however many presses since the last ``PING``) on the thread that ticks the cue; the device loop
+passes it on to the audio thread: a new agent at the desk. The first count after a (re)connect
+only sets the reference, so a press in the first keepalive interval after connecting is lost.
 """
 
 from __future__ import annotations
@@ -76,6 +82,11 @@ class PuckCue:
         self.errors = 0
         """ERR replies, timeouts and I/O errors seen."""
         self.version: str | None = None
+        self.on_long_press: Callable[[], None] | None = None
+        """Called once per long press of the puck's button (see the module docstring)."""
+        self.long_presses = 0
+        """Long presses seen since start."""
+        self._presses: int | None = None
 
     # -- the line protocol -----------------------------------------------------------------
 
@@ -86,6 +97,7 @@ class PuckCue:
             except (OSError, ValueError) as exc:
                 raise PuckError(f"cannot open {self.port}: {exc}") from exc
             self._conn.reset_input_buffer()
+            self._presses = None  # a new connection (maybe a rebooted puck): a new reference
             reply = self._exchange("VERSION")
             self.version = reply[3:] if reply.startswith("OK") else None
             log.info("cue puck on %s: %s", self.port, reply)
@@ -113,6 +125,20 @@ class PuckCue:
             raise PuckError("no OK/ERR reply")
         except (OSError, ValueError) as exc:  # serial.SerialException is an OSError
             raise PuckError(f"serial I/O on {self.port}: {exc}") from exc
+
+    def _pong(self, reply: str) -> None:
+        """Read the button's long-press count from a ``PING`` reply."""
+        words = reply.split()
+        if len(words) != 3 or words[:2] != ["OK", "PONG"] or not words[2].isdigit():
+            return  # firmware without a button, or an ERR (already counted)
+        count = int(words[2])
+        new = 0 if self._presses is None else max(0, count - self._presses)
+        self._presses = count
+        if new:  # several presses between two PINGs still mean one thing: a new agent
+            self.long_presses += new
+            log.info("cue puck: long press of the button")
+            if self.on_long_press is not None:
+                self.on_long_press()
 
     def _drop(self, why: str) -> None:
         self.errors += 1
@@ -156,7 +182,7 @@ class PuckCue:
             self._deliver()
         elif self._conn is not None and now - self._last_sent >= self.settings.puck_keepalive_s:
             try:
-                self._exchange("PING")
+                self._pong(self._exchange("PING"))
                 self.keepalives += 1
             except PuckError as exc:
                 self._delivered = False

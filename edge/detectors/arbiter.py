@@ -4,6 +4,9 @@
   (``busy``) unless it has a higher priority, in which case it replaces the shown one.
 * A shared budget allows at most ``max_cues_per_10min`` cue starts in any 600 s, and at least
   ``min_gap_s`` between the end of one cue and the start of the next.
+* A suppressed drift is not forgotten: while it is still on, it is shown (reason ``deferred``)
+  as soon as nothing is shown and the budget allows, the highest priority first. A drift whose
+  cue was shown once is never shown again before it ends (a timed-out cue does not come back).
 * A cue is cleared when its drift ends, or after the detector's ``max_on_s``.
 * What may be published is decided later, by :mod:`edge.policy`.
 """
@@ -36,6 +39,8 @@ class Arbiter:
         self._shown_since = 0.0
         self._last_end = -1e12
         self._starts: deque[float] = deque()
+        self._pending: dict[str, float] = {}
+        """Drifts still on whose cue was suppressed: name -> when the drift started."""
 
     def _cue(self, t: float, name: str, state: str, reason: str) -> CueEvent:
         return CueEvent(t, name, "on" if state == "on" else "off", reason)
@@ -57,7 +62,9 @@ class Arbiter:
         return ev
 
     def clear(self, t: float, reason: str) -> CueEvent | None:
-        """End the shown cue now (end of stream); ``None`` when nothing is shown."""
+        """End the shown cue now (end of stream; nothing suppressed is shown later); ``None``
+        when nothing is shown."""
+        self._pending.clear()
         return self._end(t, reason) if self.showing is not None else None
 
     def step(self, t: float, transitions: list[Transition]) -> list[Event]:
@@ -72,6 +79,7 @@ class Arbiter:
         for tr in ordered:
             out.append(DriftEvent(tr.t, tr.name, "on" if tr.state == "on" else "off", tr.value))
             if tr.state == "off":
+                self._pending.pop(tr.name, None)
                 if self.showing == tr.name:
                     out.append(self._end(t, "ended"))
                 continue
@@ -80,15 +88,27 @@ class Arbiter:
                 and prio[tr.name] <= self.detectors.get(self.showing).priority
             ):
                 out.append(SuppressedEvent(t, tr.name, "busy"))
+                self._pending[tr.name] = tr.t
                 continue
             reason = self._budget_reason(t)
             if reason is not None:
                 out.append(SuppressedEvent(t, tr.name, reason))
+                self._pending[tr.name] = tr.t
                 continue
-            if self.showing is not None:
-                out.append(self._end(t, "preempted"))
-            self.showing = tr.name
-            self._shown_since = t
-            self._starts.append(t)
-            out.append(self._cue(t, tr.name, "on", "drift"))
+            out += self._show(t, tr.name, "drift")
+        if self.showing is None and self._pending and self._budget_reason(t) is None:
+            name = max(self._pending, key=lambda n: self.detectors.get(n).priority)
+            del self._pending[name]
+            out += self._show(t, name, "deferred")
+        return out
+
+    def _show(self, t: float, name: str, reason: str) -> list[Event]:
+        out: list[Event] = []
+        if self.showing is not None:
+            out.append(self._end(t, "preempted"))
+        self._pending.pop(name, None)
+        self.showing = name
+        self._shown_since = t
+        self._starts.append(t)
+        out.append(self._cue(t, name, "on", reason))
         return out

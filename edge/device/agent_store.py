@@ -24,7 +24,7 @@ from typing import Any
 from edge.device.baseline import AgentBaseline
 from edge.device.voice import VoiceSignature
 from edge.errors import InputError
-from edge.fileio import write_bytes_atomic
+from edge.fileio import clean_stale_temps, write_bytes_atomic
 from edge.settings import BaselineSettings
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,11 @@ class AgentStore:
     def __init__(self, directory: Path, settings: BaselineSettings | None = None) -> None:
         self.directory = Path(directory)
         self.settings = settings if settings is not None else BaselineSettings()
+
+    def clean_stale_temps(self) -> list[Path]:
+        """Remove the temporary files a killed run's saves left in the directory (call while
+        holding the run's lock on the desk's state file)."""
+        return clean_stale_temps(self.directory / f"{_PREFIX}*.json")
 
     def path_for(self, agent_id: str) -> Path:
         return self.directory / f"{_PREFIX}{check_agent_id(agent_id)}.json"

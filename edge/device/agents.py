@@ -3,9 +3,10 @@
 :class:`AgentSession` owns the current :class:`~edge.device.agent_store.AgentRecord` and decides
 when it changes; the pipeline asks it and swaps the baseline and the model's input statistics.
 
-* :meth:`AgentSession.set_agent` (a sign-in: ``cmd`` message, puck long press, or the
+* :meth:`AgentSession.set_agent` (a sign-in: ``cmd`` message or the
   ``baseline.agent`` setting) saves the current agent and resumes the named one (a new id
-  calibrates from nothing). ``None`` signs out: the next call is matched by voice.
+  calibrates from nothing). ``None`` signs out (a ``sign_out`` command, or the long press of a
+  puck, which cannot name anyone): the next agent speech is matched by voice.
 * Without a sign-in, :meth:`start_call` begins a voice probe: the first
   ``VoiceSettings.probe_speech_s`` of agent speech (:meth:`observe`) become a
   :class:`~edge.device.voice.VoiceSignature`, matched against the voices of all agents the device
@@ -102,12 +103,14 @@ class AgentSession:
 
     def set_agent(self, agent_id: str | None, input_norm: dict[str, Any] | None) -> AgentChange:
         """Sign-in (``agent_id``) or sign-out (None); ``input_norm`` is the outgoing agent's
-        model input state. Returns what happened; the caller swaps to :attr:`current`."""
+        model input state. Returns what happened; the caller swaps to :attr:`current`. After a
+        sign-out the voice probe starts at once: the next agent speech decides who it is."""
         self.save(input_norm)
         if agent_id is None:
             self.signed_in = False
             self._anonymous = True
             self.current = self.store.fresh("voice-0")
+            self._probe = SignatureBuilder()
             return AgentChange("", "signed_out", resumed=False)
         self.signed_in = True
         self._anonymous = False

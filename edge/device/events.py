@@ -53,7 +53,8 @@ class CueEvent(_Base):
     """Detector name (``pace``, ``stress``, ...)."""
     state: OnOff
     reason: str
-    """``drift`` for on; ``ended``, ``timeout``, ``preempted`` or ``flush`` for off."""
+    """``drift`` (or ``deferred``: shown once the budget allowed, the drift still on) for on;
+    ``ended``, ``timeout``, ``preempted`` or ``flush`` for off."""
     call: str | None = None
     agent: str | None = None
 

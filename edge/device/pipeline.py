@@ -20,10 +20,9 @@ import functools
 import logging
 import math
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from edge.conversation.calls import CallChange, CallTracker, random_call_id
 from edge.conversation.dynamics import DynamicsTracker
@@ -34,13 +33,13 @@ from edge.detectors.hysteresis import Drift, Transition
 from edge.detectors.prosody import ProsodySignals
 from edge.detectors.tick import Lane, Tick
 from edge.device.agents import AgentChange, AgentSession
-from edge.device.arousal import ArousalModel, SpeakerAdaptive, empty_scores
+from edge.device.arousal import ArousalModel, SpeakerAdaptive
 from edge.device.baseline import METRICS, AgentBaseline
+from edge.device.channel import Channel, FrontEndLike, default_frontend
 from edge.device.events import BaselineEvent, CallEvent, CueEvent, Event, MetricsWindow
 from edge.device.window import WindowAggregator
 from edge.errors import InputError
 from edge.features.config import FeatureConfig
-from edge.features.frames import FrameBatch
 from edge.protocols import AudioBlock
 from edge.settings import DETECTOR_NAMES, DeviceSettings
 
@@ -54,56 +53,6 @@ AGENT_DRIFTS = ("pace", "flat", "stress")
 MODEL_DETECTORS = ("stress", "empathy")
 #: Detectors that need the far end (customer channel).
 FAR_END_DETECTORS = ("overtalk", "dead_air", "empathy")
-
-
-class FrontEndLike(Protocol):
-    """What the pipeline needs of :class:`edge.features.frontend.FrontEnd`."""
-
-    def process(self, samples: npt.NDArray[Any]) -> FrameBatch: ...
-
-    def flush(self) -> FrameBatch: ...
-
-
-def default_frontend(
-    config: FeatureConfig, min_batch_hops: int = 1, learned_syllables: bool = False
-) -> FrontEndLike:
-    from edge.features.frontend import FrontEnd
-
-    fe: FrontEndLike = FrontEnd(
-        config, min_batch_hops=min_batch_hops, learned_syllables=learned_syllables
-    )
-    return fe
-
-
-class _Channel:
-    """One side: front-end, optional model, and hops/scores not yet consumed by a tick."""
-
-    def __init__(self, fe: FrontEndLike, model: ArousalModel | None, n_mels: int) -> None:
-        self.fe = fe
-        self.model = model
-        self.pending = FrameBatch.empty(n_mels)
-        self.score_t: npt.NDArray[np.float64] = np.zeros(0, np.float64)
-        self.score_v: npt.NDArray[np.float32] = np.zeros(0, np.float32)
-
-    def add(self, batch: FrameBatch) -> None:
-        if not len(batch):
-            return
-        self.pending = FrameBatch.concat([self.pending, batch]) if len(self.pending) else batch
-        t, v = self.model.push(batch) if self.model is not None else empty_scores()
-        if t.size:
-            self.score_t = np.concatenate([self.score_t, t])
-            self.score_v = np.concatenate([self.score_v, v])
-
-    def take(self, n: int) -> FrameBatch:
-        out = self.pending.slice(0, n)
-        self.pending = self.pending.slice(n, len(self.pending))
-        return out
-
-    def scores_until(self, t: float) -> npt.NDArray[np.float32]:
-        k = int(np.searchsorted(self.score_t, t + 1e-9, side="right"))
-        out = self.score_v[:k]
-        self.score_t, self.score_v = self.score_t[k:], self.score_v[k:]
-        return out
 
 
 class Pipeline:
@@ -152,7 +101,7 @@ class Pipeline:
             self.running = tuple(n for n in self.running if n not in FAR_END_DETECTORS)
         wants_model = [n in self.running for n in ("stress", "empathy")]
         self._channels = [
-            _Channel(
+            Channel(
                 frontend_factory(fc),
                 model_factory() if model_factory is not None and wants else None,
                 fc.n_mels,
@@ -231,7 +180,7 @@ class Pipeline:
         if change is not None:
             events.extend(self._call_change(change, t))
         elif self.window.ticks:
-            events.append(self._close_window(t))
+            events.append(self._close_window(t, self.calls.call))
         return events
 
     def set_agent(self, agent: str | None) -> list[Event]:
@@ -342,7 +291,7 @@ class Pipeline:
             max(self.dynamics.current_turn_s("agent"), self.dynamics.current_turn_s("customer"))
         )
         if tick.t - self.window.t_start >= self.metrics_window_s - 1e-9:
-            events.append(self._close_window(tick.t))
+            events.append(self._close_window(tick.t, self.calls.call))
         return events
 
     def _add_talk(self) -> None:
@@ -360,19 +309,19 @@ class Pipeline:
             if self.agents is not None:
                 self.agents.start_call()
             if self.window.ticks:
-                prev, self.calls.call = self.calls.call, None
-                out.append(self._close_window(t))
-                self.calls.call = prev
+                out.append(self._close_window(t, None))  # the window before the call: no call's
             out.append(self._stamp(CallEvent(change.t, "start")))
-        else:
-            self.calls.call = change.call  # the closing window and the end event are the call's
+        else:  # the tracker has ended the call; the closing window and the end event are its
             if self.window.ticks:
-                out.append(self._close_window(t))
-            out.append(self._stamp(CallEvent(change.t, "end", change.duration_s)))
-            self.calls.call = None
+                out.append(self._close_window(t, change.call))
+            end: Event = CallEvent(change.t, "end", change.duration_s).stamped(
+                change.call, self.agent
+            )
+            out.append(end)
         return out
 
-    def _close_window(self, t: float) -> MetricsWindow:
+    def _close_window(self, t: float, call: str | None) -> MetricsWindow:
+        """Close the metrics window at ``t`` as a window of ``call`` (or of no call)."""
         b = self.baseline
         state = "calibrating" if not b.ready else ("frozen" if b.frozen else "following")
         rate = b.reference("articulation_rate_sps")
@@ -384,7 +333,7 @@ class Pipeline:
             rate.median if rate is not None else math.nan,
             spread.median if spread is not None else math.nan,
         )
-        stamped: MetricsWindow = w.stamped(self.calls.call, self.agent)
+        stamped: MetricsWindow = w.stamped(call, self.agent)
         return stamped
 
     def _feed_baseline(self, tick: Tick) -> list[Event]:

@@ -275,9 +275,20 @@ class FleetRuntime:
         return self.agent.models.current_model() if self.agent.models is not None else None
 
     def attach(self, publisher: Any) -> None:
-        """Route the publisher's ``config`` and ``cmd`` messages to the agent."""
+        """Route the publisher's ``config`` and ``cmd`` messages to the agent, and re-publish the
+        retained ``status`` when a new config version is in force."""
         publisher.add_handler("config", lambda m: self.agent.on_message(m.topic, m.payload))
         publisher.add_handler("cmd", lambda m: self.agent.on_message(m.topic, m.payload))
+        before = self.agent.changed
+
+        def changed() -> None:
+            if before is not None:
+                before()
+            version = self.agent.config.version or None
+            if publisher.birth.config_version != version:
+                publisher.update_birth(config_version=version)
+
+        self.agent.changed = changed
         self.agent.start()
 
     def poll(

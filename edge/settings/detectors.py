@@ -82,15 +82,11 @@ class StressSettings(DetectorSettings):
     they survive a change of the model's logit scale."""
 
     enter: float = 2.5
-    """Relative arousal (spread units) that starts the drift. Evidence (``python -m
-    bench.scenarios``, shipped prosody-v1, 2026-11-24): after calibration, calm speech peaked
-    at 2.33 (p99.9 2.22, p99 1.95; calm_varied, the worst scenario) over 67 min of calm audio;
-    the EmoDB anger/happiness stretch scored median 3.34 (p25 3.01) in its first 30 s. At 2.5 /
-    1.0: detection delay 6.4 s, 0 false cues (2.0 and below sit under the calm peak for at most
-    0.5 s less delay; 3.0 would give 8.4 s)."""
+    """Relative arousal (spread units) that starts the drift: above the agent's usual calm peaks
+    (how it was chosen: docs/device.md, "Measured")."""
     exit: float = 1.0
-    """Relative arousal (spread units) below which the drift ends (calm speech: p99 1.65-1.95,
-    so a return to the agent's usual level ends it)."""
+    """Relative arousal (spread units) below which the drift ends: back within the agent's usual
+    range."""
     min_duration_s: float = 5.0
     """Seconds of raised arousal before the cue."""
     priority: int = 55
@@ -183,8 +179,8 @@ class EmpathySettings(DetectorSettings):
     far-end loudness above its running median divided by ``level_db_per_unit``."""
 
     enter: float = 8.0
-    """Distress score that starts the drift (prosody-v1 logit units: calm customers stayed below
-    +6 (p99), EmoDB anger above +9.7 (p10))."""
+    """Distress score that starts the drift (in the shipped model's logit units: retune when the
+    model changes; evidence in docs/device.md)."""
     exit: float = 4.0
     """Distress score below which the drift ends."""
     min_duration_s: float = 3.0

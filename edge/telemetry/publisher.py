@@ -10,10 +10,11 @@ One supervised thread owns the MQTT connection (paho-mqtt 2.x, MQTT v5, QoS 1,
 configured). It connects with a retained last will (``status`` offline/lost), publishes the
 retained birth (``status`` online), subscribes to the unit's ``config`` and ``cmd`` topics, and
 then drains the outbox oldest first, in order, with at most ``inflight`` unacknowledged messages;
-a row is deleted only when its PUBACK arrives. When the connection is lost, everything not yet
-acknowledged is sent again (in order) on the next connection, which is attempted after a jittered
-exponential backoff measured on the injected clock. A fresh paho client is made per connection,
-so the outbox is the only record of what is pending.
+a row is deleted only when its PUBACK arrives (:mod:`edge.telemetry.delivery`). When the
+connection is lost, everything not yet acknowledged is sent again (in order) on the next
+connection, which is attempted after a jittered exponential backoff measured on the injected
+clock. A fresh paho client is made per connection, so the outbox is the only record of what is
+pending.
 
 ``health`` is produced by the same thread every ``health_interval_s`` of the injected clock and
 goes through the outbox like any other message. :meth:`Publisher.stop` drains (bounded), then
@@ -27,7 +28,6 @@ import logging
 import random
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from edge.protocols import Clock
 from edge.telemetry.backoff import Backoff
 from edge.telemetry.boot import next_boot
 from edge.telemetry.control import BirthInfo, ControlHandler, ControlRouter
+from edge.telemetry.delivery import Delivery, PublisherStats
 from edge.telemetry.envelope import WallClock
 from edge.telemetry.health import HealthReporter
 from edge.telemetry.mqtt_client import Waker, connect, loop_once, make_client
@@ -48,22 +49,7 @@ from edge.telemetry.topics import DeviceTopics, parse_topic
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class PublisherStats:
-    """Counters of the publisher (the outbox keeps its own)."""
-
-    sent: int = 0
-    acked: int = 0
-    rejected: int = 0
-    """Messages the broker refused in its PUBACK (deleted, logged)."""
-    connect_attempts: int = 0
-    connect_failures: int = 0
-    """Attempts that did not end in an accepted connection (unreachable, TLS or CONNACK
-    refused, lost before CONNACK)."""
-    connects: int = 0
-    """Successful connections (CONNACK success)."""
-    disconnects: int = 0
+__all__ = ["Publisher", "PublisherStats"]
 
 
 class Publisher:
@@ -101,20 +87,18 @@ class Publisher:
         self._waker = Waker()
         self._stop = threading.Event()
         self._stopping = threading.Event()
-        self._drained = threading.Event()
         self._state = threading.Condition()
+        self.delivery = Delivery(
+            outbox, self.stream, topics, settings.inflight, self.stats, self._notify
+        )
+        """What is in flight on the current connection (the network thread's)."""
         self._ready = False
         self._client: mqtt.Client | None = None
-        self._inflight: dict[int, tuple[int, int]] = {}
-        self._status_mids: set[int] = set()
-        self._cursor: tuple[int, int] | None = None
         self._next_attempt = clock.now()
         self._lost = False
         self._rebirth = False
         self._thread: threading.Thread | None = None
         self._observed = -float("inf")
-        self._caught_up = -1
-        """``stream.version`` at which the drain last found nothing more after its cursor."""
 
     @classmethod
     def open(
@@ -196,8 +180,7 @@ class Publisher:
         deadline = time.monotonic() + timeout_s
         with self._state:
             return self._state.wait_for(
-                lambda: self.outbox.depth == 0 and not self._inflight,
-                max(0.0, deadline - time.monotonic()),
+                lambda: self.delivery.idle, max(0.0, deadline - time.monotonic())
             )
 
     def wait_observed(self, t: float, timeout_s: float) -> bool:
@@ -214,7 +197,7 @@ class Publisher:
             self._stopping.set()
             self._poke()
             if self._ready:
-                self._drained.wait(drain_timeout_s)
+                self.delivery.drained.wait(drain_timeout_s)
             self._stop.set()
             self._poke()
             self._thread.join(drain_timeout_s + 5.0)
@@ -226,6 +209,10 @@ class Publisher:
 
     def _poke(self) -> None:
         self._waker.poke()
+
+    def _notify(self) -> None:
+        with self._state:
+            self._state.notify_all()
 
     def _timeout(self, now: float) -> float:
         """Until the next timed duty (reconnect attempt, health), at most ``max_wait_s``."""
@@ -276,35 +263,11 @@ class Publisher:
             if self._rebirth:
                 self._rebirth = False
                 self._publish_birth(client)
-            self._drain(client)
+            if not self.delivery.drain(client):
+                self._lost = True
 
     def _publish_birth(self, client: mqtt.Client) -> None:
-        info = client.publish(
-            self.topics.status, self.status_payload("online", "birth"), qos=1, retain=True
-        )
-        self._status_mids.add(info.mid)
-
-    def _drain(self, client: mqtt.Client) -> None:
-        free = self.settings.inflight - len(self._inflight)
-        version = self.stream.version
-        if free > 0 and self._caught_up != version:
-            rows = self.outbox.after(self._cursor, free)
-            if len(rows) < free:
-                self._caught_up = version  # nothing more to read until the next publish()
-            for row in rows:
-                info = client.publish(self.topics.topic(row.kind), row.payload, qos=1)
-                if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
-                    self._lost = True
-                    return
-                self._inflight[info.mid] = row.key
-                self._cursor = row.key
-                self.stats.sent += 1
-        if not self._inflight and self.outbox.depth == 0:
-            self._drained.set()
-            with self._state:
-                self._state.notify_all()
-        else:
-            self._drained.clear()
+        self.delivery.publish_status(client, self.status_payload("online", "birth"))
 
     def _connect(self) -> None:
         self.stats.connect_attempts += 1
@@ -347,10 +310,7 @@ class Publisher:
             self._state.notify_all()
         if was_ready:
             self.stats.disconnects += 1
-        self._inflight.clear()
-        self._status_mids.clear()
-        self._cursor = None
-        self._caught_up = -1
+        self.delivery.reset()
         if client is not None:
             try:
                 sock = client.socket()
@@ -368,9 +328,7 @@ class Publisher:
             return
         self.stats.connects += 1
         self.backoff.reset()
-        self._inflight.clear()
-        self._cursor = None
-        self._caught_up = -1
+        self.delivery.restart()
         client.subscribe([(self.topics.config, 1), (self.topics.cmd, 1)])
         self._rebirth = False
         self._publish_birth(client)
@@ -393,20 +351,7 @@ class Publisher:
     def _on_publish(
         self, client: mqtt.Client, userdata: Any, mid: int, rc: Any, props: Any
     ) -> None:
-        if mid in self._status_mids:
-            self._status_mids.discard(mid)
-            return
-        key = self._inflight.pop(mid, None)
-        if key is None:
-            return
-        if rc.is_failure:
-            self.stats.rejected += 1
-            log.warning("telemetry: broker refused message %s: %s (dropped)", key, rc)
-        else:
-            self.stats.acked += 1
-        self.outbox.ack(*key)
-        with self._state:
-            self._state.notify_all()
+        self.delivery.acked(mid, rc)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         try:
@@ -423,12 +368,9 @@ class Publisher:
             self._drop_connection()
             return
         try:
-            info = client.publish(
-                self.topics.status, self.status_payload("offline", "shutdown"), qos=1, retain=True
-            )
-            self._status_mids.add(info.mid)
+            mid = self.delivery.publish_status(client, self.status_payload("offline", "shutdown"))
             for _ in range(40):  # at most 2 s
-                if info.mid not in self._status_mids or self._lost:
+                if not self.delivery.status_pending(mid) or self._lost:
                     break
                 client.loop(timeout=0.05)
             client.disconnect()

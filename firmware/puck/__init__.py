@@ -1,4 +1,4 @@
 """Poise cue puck firmware (MicroPython, RP2040). See docs/puck-protocol.md."""
 
-VERSION = "1.1.0"
+VERSION = "1.2.0"
 PROTOCOL = 1

@@ -2,9 +2,11 @@
 
 Every I/O function the loop needs arrives in a Ports object (main.py passes the real ones;
 the tests pass fakes and a fake clock). Each loop step feeds the watchdog, reads what is
-waiting on USB serial without blocking, answers complete lines, advances the cue patterns
-and sleeps LOOP_PERIOD_MS. A fault inside a step is counted (STATUS errors) and the loop goes
-on; only a Ctrl-C byte leaves it (maintenance, see leave_for_repl()).
+waiting on USB serial without blocking, answers complete lines, samples the button (a long
+press is counted and acknowledged with the identify blink; the host reads the count from the
+PING reply), advances the cue patterns and sleeps LOOP_PERIOD_MS. A fault inside a step is
+counted (STATUS errors) and the loop goes on; only a Ctrl-C byte leaves it (maintenance, see
+leave_for_repl()).
 
 Keepalive: once the host has sent its first line, any line counts as a sign of life (the host
 sends PING every 2 s while idle). When none arrives for HOST_LOST_MS (config) the cue is cleared
@@ -13,6 +15,7 @@ for ever after the Pi died or the cable came out.
 """
 
 from puck import hw
+from puck.button import LongPress
 from puck.clock import MonotonicClock
 from puck.cues import CueEngine
 from puck.linebuf import TOO_LONG, LineBuffer
@@ -85,7 +88,11 @@ def run(ports: Ports, cfg: "Any") -> None:
     led_ok = run_self_test(led, motor, ports.sleep_ms, cfg.SELFTEST_STEP_MS, cfg.MAX_BRIGHTNESS,
                            cfg.MOTOR_DUTY)
     engine = CueEngine(led, motor, cfg.MAX_BRIGHTNESS, cfg.MOTOR_DUTY)
-    protocol = LineProtocol(engine, hw.unique_id_hex())
+    button = None
+    presses = LongPress(getattr(cfg, "LONG_PRESS_MS", 2000))
+    if getattr(cfg, "BUTTON_PIN", None) is not None:
+        button = hw.build_button(cfg.BUTTON_PIN)
+    protocol = LineProtocol(engine, hw.unique_id_hex(), presses if button is not None else None)
     if not led_ok:
         protocol.add_error()
     led_faults = led.faults
@@ -105,6 +112,8 @@ def run(ports: Ports, cfg: "Any") -> None:
                 return
             if data:
                 puck.receive(data, now)
+            if button is not None and presses.update(button(), now):
+                engine.identify(now)  # the agent sees the long press was taken
             puck.check_host(now)
             engine.tick(now)
         except Exception:

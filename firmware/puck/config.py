@@ -2,7 +2,7 @@
 
 Defaults fit a Waveshare RP2040-Zero (on-board WS2812 on GP16) and a Raspberry Pi Pico with an
 external WS2812 on GP16 (physical pin 21). The haptic motor's transistor stage is driven from
-GP15 (Pico physical pin 20). See hw/wiring.md.
+GP15 (Pico physical pin 20), the button from GP14 (physical pin 19) to GND. See hw/wiring.md.
 """
 
 NEOPIXEL_PIN = 16  # WS2812 data (RP2040-Zero: on-board LED; Pico: external, 330 ohm in series)
@@ -16,4 +16,6 @@ WDT_TIMEOUT_MS = 4000  # hardware watchdog; the RP2040 allows at most 8388 ms
 LOOP_PERIOD_MS = 10  # main loop period: pattern resolution and serial latency
 MAX_READ_PER_STEP = 128  # bytes read from USB serial per loop step (bounds the step time)
 HOST_LOST_MS = 10000  # no line from the host this long: clear the cue, show "host lost"
+BUTTON_PIN = 14  # momentary push button from this pin to GND (internal pull-up); None: no button
+LONG_PRESS_MS = 2000  # held this long: "a new agent is at this desk" (acknowledged by a blink)
 SELFTEST_STEP_MS = 200  # boot self-test: time per colour (R, G, B) and of the buzz

@@ -1,4 +1,4 @@
-"""The puck's hardware: WS2812 (NeoPixel) LED, haptic motor on PWM, watchdog, unique id.
+"""The puck's hardware: WS2812 (NeoPixel) LED, haptic motor on PWM, button, watchdog, unique id.
 
 Pins come from the caller (config.py), nothing is hard-wired. Led and Motor only touch the
 hardware when the value changes, so the main loop can call set() every step.
@@ -9,7 +9,7 @@ import neopixel
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Optional, Tuple
+    from typing import Callable, Optional, Tuple
 
 WDT_MAX_MS = 8388  # RP2040 hardware limit
 
@@ -62,6 +62,16 @@ def build_motor(pin: int, freq_hz: int) -> Motor:
     motor = Motor(pwm)
     motor.set(0)
     return motor
+
+
+def build_button(pin: int) -> "Callable[[], bool]":
+    """A push button from `pin` to GND, read through the internal pull-up: True while pressed."""
+    button = machine.Pin(pin, machine.Pin.IN, machine.Pin.PULL_UP)
+
+    def pressed() -> bool:
+        return button.value() == 0
+
+    return pressed
 
 
 def start_watchdog(timeout_ms: int) -> "machine.WDT":

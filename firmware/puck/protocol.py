@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
         def clear(self) -> None: ...
 
+    class PressCount(Protocol):
+        count: int
+
 
 NAME_MAX = 16
 ECHO_MAX = 16
@@ -88,9 +91,11 @@ def valid_name(text: str) -> bool:
 
 
 class LineProtocol:
-    def __init__(self, engine: "EngineLike", unique_id_hex: str) -> None:
+    def __init__(self, engine: "EngineLike", unique_id_hex: str,
+                 presses: "Optional[PressCount]" = None) -> None:
         self._engine = engine
         self._uid = unique_id_hex
+        self._presses = presses  # the button's long presses (None: no button configured)
         self.errors = 0
 
     def add_error(self) -> None:
@@ -120,7 +125,9 @@ class LineProtocol:
         if args:
             return self._err("bad-args no-arguments-expected")
         if command == "PING":
-            return "OK PONG"
+            if self._presses is None:
+                return "OK PONG"
+            return "OK PONG %d" % self._presses.count
         if command == "VERSION":
             return "OK VERSION poise-puck " + VERSION + " proto " + str(PROTOCOL)
         if command == "IDENTIFY":

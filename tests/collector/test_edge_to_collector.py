@@ -5,54 +5,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import pytest
-
-from edge.cli import main
-from edge.simulate.speech import (
-    CUSTOMER_SENTENCES,
-    have_espeak,
-    silence,
-    speech_block,
-    stereo,
-    write_wav,
-)
 from tests.collector.helpers import running, settings_for, wait_until
+from tests.support.edge_call import edge_run_mqtt, needs_espeak
 from tests.support.mosquitto import Broker
 
-pytestmark = pytest.mark.skipif(not have_espeak(), reason="espeak-ng not installed")
-
-
-@pytest.fixture(scope="module")
-def call_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    agent = np.concatenate([speech_block(14.0, seed=1, gap_s=0.4), silence(5.0)])
-    customer = np.concatenate(
-        [silence(14.3), speech_block(4.0, seed=3, voice="en-us+f3", sentences=CUSTOMER_SENTENCES)]
-    )
-    path: Path = write_wav(tmp_path_factory.mktemp("wav") / "call.wav", stereo(agent, customer))
-    return path
-
-
-def edge_run(wav: Path, tmp: Path, url: str) -> None:
-    args = ["edge", "run", "--source", f"wav:{wav}", "--cue", "none", "--mqtt", url]
-    for setting in (
-        f'baseline.state_file="{tmp / "baseline.json"}"',
-        f'telemetry.state_dir="{tmp / "telemetry"}"',
-        "telemetry.device=desk-7",
-        "telemetry.site=floor-2",
-        "telemetry.health_interval_s=0.05",
-        "model.enabled=false",
-    ):
-        args += ["--set", setting]
-    assert main(args) == 0
+pytestmark = needs_espeak
 
 
 def test_edge_run_lands_in_the_collector_database(
-    call_wav: Path, mosquitto: Broker, tmp_path: Path
+    e2e_call_wav: Path, mosquitto: Broker, tmp_path: Path
 ) -> None:
     url = f"sqlite://{tmp_path / 'collector.db'}"
     with running(settings_for(mosquitto.port, url)) as c:
-        edge_run(call_wav, tmp_path, mosquitto.url)  # a clean exit drains the outbox
+        # a clean exit drains the outbox
+        edge_run_mqtt(
+            e2e_call_wav,
+            tmp_path,
+            mosquitto.url,
+            "desk-7",
+            "floor-2",
+            "telemetry.health_interval_s=0.05",
+        )
 
         def shut_down() -> bool:
             d = c.store.device("desk-7")

@@ -90,6 +90,7 @@ def test_sign_in_and_sign_out_keep_baselines_apart(tmp_path: Path) -> None:
     assert back.resumed and s.current.baseline.speech_s == 100.0
     out = s.set_agent(None, input_norm=None)
     assert out.reason == "signed_out" and s.agent_id is None
+    assert s.probing  # the next speech decides, without waiting for a call to start
 
 
 def test_voice_decides_who_is_at_the_desk_without_sign_in(tmp_path: Path) -> None:

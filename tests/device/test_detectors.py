@@ -142,6 +142,57 @@ def test_min_gap_between_cues():
     assert cues(a.step(26.0, [tr("monologue", 26.0, "on")])) == [("monologue", "on", "drift")]
 
 
+def test_a_suppressed_drift_still_on_is_shown_once_the_gap_allows():
+    a = _arbiter(max_cues=10, gap=20.0)
+    a.step(0.0, [tr("flat", 0.0, "on")])
+    a.step(5.0, [tr("flat", 5.0, "off")])
+    ev = a.step(10.0, [tr("stress", 10.0, "on")])
+    assert [e.reason for e in ev if isinstance(e, SuppressedEvent)] == ["gap"]
+    assert cues(a.step(24.9, [])) == []
+    assert cues(a.step(25.0, [])) == [("stress", "on", "deferred")]
+    assert cues(a.step(26.0, [tr("stress", 26.0, "off")])) == [("stress", "off", "ended")]
+
+
+def test_a_suppressed_drift_that_ended_is_never_shown():
+    a = _arbiter(max_cues=10, gap=20.0)
+    a.step(0.0, [tr("flat", 0.0, "on")])
+    a.step(5.0, [tr("flat", 5.0, "off")])
+    a.step(10.0, [tr("pace", 10.0, "on")])
+    a.step(12.0, [tr("pace", 12.0, "off")])
+    assert cues(a.step(30.0, [])) == []
+    assert a.showing is None
+
+
+def test_busy_drifts_wait_their_turn_by_priority_and_a_timed_out_cue_stays_off():
+    a = _arbiter(max_cues=10, gap=0.0)
+    a.step(0.0, [tr("overtalk", 0.0, "on")])  # priority 80, max_on_s 5
+    ev = a.step(1.0, [tr("flat", 1.0, "on"), tr("pace", 1.0, "on")])  # 20 and 60: busy
+    assert [e.reason for e in ev if isinstance(e, SuppressedEvent)] == ["busy", "busy"]
+    ev = a.step(2.0, [tr("overtalk", 2.0, "off")])
+    assert cues(ev) == [("overtalk", "off", "ended"), ("pace", "on", "deferred")]
+    # pace times out while its drift is still on: it does not come back, flat gets its turn
+    assert cues(a.step(2.0 + DetectorsSettings().pace.max_on_s, [])) == [
+        ("pace", "off", "timeout"),
+        ("flat", "on", "deferred"),
+    ]
+
+
+def test_the_budget_defers_too_and_flush_forgets_what_waits():
+    a = _arbiter(max_cues=1, gap=0.0)
+    a.step(0.0, [tr("pace", 0.0, "on")])
+    a.step(1.0, [tr("pace", 1.0, "off")])
+    a.step(2.0, [tr("flat", 2.0, "on")])  # budget: one start per 600 s
+    assert cues(a.step(599.0, [])) == []
+    assert cues(a.step(600.0, [])) == [("flat", "on", "deferred")]
+    a.clear(601.0, "flush")
+    b = _arbiter(max_cues=1, gap=0.0)
+    b.step(0.0, [tr("pace", 0.0, "on")])
+    b.step(1.0, [tr("pace", 1.0, "off")])
+    b.step(2.0, [tr("flat", 2.0, "on")])
+    assert b.clear(3.0, "flush") is None
+    assert cues(b.step(700.0, [])) == []
+
+
 def test_priority_preempts_and_lower_is_busy():
     a = _arbiter(max_cues=10)
     a.step(0.0, [tr("flat", 0.0, "on")])  # priority 20

@@ -122,6 +122,49 @@ def test_keepalive_ping_every_interval_while_idle_and_reconnect_when_it_fails():
     assert sent[-2:] == ["VERSION", "CUE pace FF2000 steady short"] and len(opened) == 2
 
 
+def test_a_long_press_on_the_button_reaches_the_callback_once():
+    replies = {"PING": "OK PONG 4"}  # four presses before this host connected
+    cue, sent, opened, clock = make(replies=replies)
+    presses: list[int] = []
+    cue.on_long_press = lambda: presses.append(1)
+
+    def idle(seconds: float) -> None:
+        for _ in range(int(seconds / 0.5)):
+            clock.advance(0.5)
+            cue.tick(clock.now())
+
+    cue.show("pace", STYLE)
+    idle(2.0)
+    assert sent[-1] == "PING" and presses == []  # the first count is only the reference
+    replies["PING"] = "OK PONG 5"
+    idle(2.0)
+    assert presses == [1] and cue.long_presses == 1
+    idle(4.0)
+    assert presses == [1]  # the count did not change
+    replies["PING"] = "OK PONG 8"  # three presses between two PINGs: one agent change
+    idle(2.0)
+    assert presses == [1, 1] and cue.long_presses == 4
+    opened[0].dead = True  # the puck reboots: its count starts again from 0
+    idle(2.0)
+    replies["PING"] = "OK PONG 0"
+    opened.clear()
+    idle(4.0)
+    assert opened and presses == [1, 1]  # a new reference, no press
+    replies["PING"] = "OK PONG 1"
+    idle(2.0)
+    assert presses == [1, 1, 1]
+
+
+def test_firmware_without_a_button_never_calls_back():
+    cue, _sent, _opened, clock = make(replies={"PING": "OK PONG"})
+    cue.on_long_press = lambda: pytest.fail("no button")
+    cue.show("pace", STYLE)
+    for _ in range(20):
+        clock.advance(0.5)
+        cue.tick(clock.now())
+    assert cue.keepalives >= 4 and cue.long_presses == 0
+
+
 def test_missing_port_never_raises_and_recovers():
     cue, sent, opened, clock = make(fail_open=2)
     cue.show("pace", STYLE)

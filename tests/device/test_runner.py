@@ -22,15 +22,14 @@ from edge.protocols import AudioBlock, FakeClock
 from edge.settings import load_settings
 from edge.simulate.speech import (
     CUSTOMER_SENTENCES,
-    have_espeak,
     silence,
     speech_block,
     stereo,
     write_wav,
 )
 from tests.device.fakes import hops, scripted_factory
-
-needs_espeak = pytest.mark.skipif(not have_espeak(), reason="espeak-ng not installed")
+from tests.support.agents import saved_agents
+from tests.support.edge_call import needs_espeak
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +80,7 @@ def test_cli_run_writes_event_lines_with_monologue_on_then_off(monologue_wav, tm
     on, off = [e for e in lines if e["kind"] == "cue"]
     assert 8.0 <= on["t"] <= 9.5  # the turn started at ~0 s
     assert off["reason"] in ("ended", "timeout") and on["t"] < off["t"] <= 14.5
-    assert state.exists()  # the baseline was saved on exit
+    assert list(saved_agents(state)) == ["voice-1"]  # a new voice, saved on exit
     ts = [e["t"] for e in lines]
     assert ts == sorted(ts)
 
@@ -95,12 +94,33 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, capsys):
     assert "detectors.pace.speed" in err[1] and "tape:1" in err[2]
 
 
-def test_recalibrate_removes_the_baseline(tmp_path, capsys):
+def test_recalibrate_removes_the_desks_single_baseline(tmp_path, capsys):
     state = tmp_path / "baseline.json"
     state.write_text("{}")
-    assert main(["edge", "recalibrate", "--set", f'baseline.state_file="{state}"']) == 0
+    single = ["--set", f'baseline.state_file="{state}"', "--set", "baseline.per_agent=false"]
+    assert main(["edge", "recalibrate", *single]) == 0
     assert not state.exists()
     assert "baseline reset" in capsys.readouterr().out
+    assert main(["edge", "recalibrate", "ann", *single]) == 2
+    assert "needs per-agent baselines" in capsys.readouterr().err
+
+
+def test_recalibrate_removes_one_agents_baseline(tmp_path, capsys):
+    state = tmp_path / "baseline.json"
+    agents = tmp_path / "agents"
+    agents.mkdir()
+    for a in ("ann", "bob"):
+        (agents / f"agent-{a}.json").write_text("{}")
+    at = ["--set", f'baseline.state_file="{state}"']
+    assert main(["edge", "recalibrate", *at]) == 2  # whose? nobody signed in by config
+    err = capsys.readouterr().err
+    assert err.count("poise: error:") == 1 and "(ann, bob)" in err
+    assert main(["edge", "recalibrate", "bob", *at]) == 0
+    assert "agent bob reset" in capsys.readouterr().out
+    assert sorted(p.name for p in agents.iterdir()) == ["agent-ann.json"]
+    assert main(["edge", "recalibrate", *at, "--set", 'baseline.agent="ann"']) == 0
+    assert not any(agents.iterdir())
+    assert main(["edge", "recalibrate", "../x", *at]) == 2
 
 
 class ListSource:
@@ -180,6 +200,8 @@ def test_sigterm_under_systemd_notify(monologue_wav, tmp_path):
                 str(tmp_path / "e.jsonl"),
                 "--set",
                 f'baseline.state_file="{tmp_path / "b.json"}"',
+                "--set",
+                'baseline.agent="ann"',
             ],
             env=env,
             stderr=subprocess.PIPE,
@@ -197,7 +219,7 @@ def test_sigterm_under_systemd_notify(monologue_wav, tmp_path):
             if proc.poll() is None:
                 proc.kill()
     assert rc == 0, proc.stderr.read() if proc.stderr else ""
-    assert (tmp_path / "b.json").exists()
+    assert list(saved_agents(tmp_path / "b.json")) == ["ann"]  # saved on the way out
 
 
 @needs_espeak

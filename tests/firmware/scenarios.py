@@ -1,6 +1,7 @@
 """Scripted sessions for test_puck.py: serial input and fake-time steps per scenario.
 
-Steps (see fakes/harness.py): {"send": text}, {"send_hex": hex bytes}, {"wait": ms}. Every
+Steps (see fakes/harness.py): {"send": text}, {"send_hex": hex bytes}, {"wait": ms},
+{"pin": id, "level": 0|1} (drive an input pin, e.g. the button on GP14). Every
 session boots the firmware first (self-test, watchdog); the script starts at the first loop
 step. Optional keys: "neopixel_fails" (the fake LED driver raises on write), "config"
 (attributes of puck.config to override).
@@ -139,6 +140,37 @@ SCENARIOS: dict[str, Session] = {
         ]
     },
     "never_connected": {"script": [{"wait": 15000}]},
+    "button": {
+        "script": [
+            {"send": "PING\n"},
+            {"pin": 14, "level": 0},  # a short press (1 s): not counted
+            {"wait": 1000},
+            {"pin": 14, "level": 1},
+            {"wait": 100},
+            {"send": "PING\n"},
+            {"pin": 14, "level": 0},  # t = 1100: a long press with a 20 ms bounce in it
+            {"wait": 500},
+            {"pin": 14, "level": 1},
+            {"wait": 20},
+            {"pin": 14, "level": 0},
+            {"wait": 2000},  # counted at t = 3100, acknowledged with the identify blink
+            {"send": "PING\n"},
+            {"wait": 3000},  # still held: counted once
+            {"pin": 14, "level": 1},
+            {"wait": 200},
+            {"send": "PING\n"},
+            {"pin": 14, "level": 0},  # a second long press
+            {"wait": 2100},
+            {"pin": 14, "level": 1},
+            {"wait": 1600},  # the acknowledgement blinks out
+            {"send": "PING\n"},
+            {"send": "STATUS\n"},
+        ]
+    },
+    "no_button": {
+        "config": {"BUTTON_PIN": None},
+        "script": [{"send": "PING\n"}, {"pin": 14, "level": 0}, {"wait": 3000}, {"send": "PING\n"}],
+    },
     "led_broken": {
         "neopixel_fails": True,
         "script": [

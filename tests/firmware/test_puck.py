@@ -111,8 +111,8 @@ def duties(result: Session) -> list[tuple[int, int]]:
 
 def test_every_command_is_answered(sessions: dict[str, Session]) -> None:
     assert texts(run(sessions, "commands")) == [
-        "OK PONG",
-        "OK VERSION poise-puck 1.1.0 proto 1",
+        "OK PONG 0",
+        "OK VERSION poise-puck 1.2.0 proto 1",
         "OK STATUS none 0 0",
         f"OK IDENTIFY {UID}",
         "OK",
@@ -213,7 +213,7 @@ def test_bad_input_gets_err_and_the_loop_keeps_running(sessions: dict[str, Sessi
         "ERR bad-args buzz",
         "ERR bad-args spacing",
         "OK STATUS none 0 19",
-        "OK PONG",
+        "OK PONG 0",
     ]
     assert pixels(result) == []  # no bad CUE reached the LED
 
@@ -226,7 +226,7 @@ def test_line_length_limit_is_64_bytes_with_terminator(sessions: dict[str, Sessi
         "ERR too-long",  # 63 + "\r\n"
         "ERR too-long",  # 200 bytes: one reply, the rest dropped up to the newline
         "ERR too-long",
-        "OK PONG",
+        "OK PONG 0",
     ]
 
 
@@ -234,9 +234,9 @@ def test_partial_lines_are_held_until_the_newline(sessions: dict[str, Session]) 
     result = run(sessions, "partial")
     t0 = loop_start(result)
     assert [(t - t0, line) for t, line in replies(result)] == [
-        (600, "OK PONG"),
+        (600, "OK PONG 0"),
         (700, "OK"),
-        (750, "OK PONG"),
+        (750, "OK PONG 0"),
     ]
     assert pixels(result) == [(700, scaled((0x10, 0x20, 0x30)))]
 
@@ -251,12 +251,12 @@ def test_random_noise_never_crashes_and_each_line_gets_one_reply(
     assert len(lines) == len(segments) + 1
     assert lines.count("ERR too-long") == sum(len(s) >= 64 for s in segments)
     assert all(line.startswith("ERR ") for line in lines[:-1])
-    assert lines[-1] == "OK PONG"
+    assert lines[-1] == "OK PONG 0"
     assert all(len(line) <= 64 for line in lines)
 
 
 def test_endless_line_is_rejected_once(sessions: dict[str, Session]) -> None:
-    assert texts(run(sessions, "overflow_no_newline")) == ["ERR too-long", "OK PONG"]
+    assert texts(run(sessions, "overflow_no_newline")) == ["ERR too-long", "OK PONG 0"]
 
 
 def test_boot_self_test_then_watchdog_then_loop(sessions: dict[str, Session]) -> None:
@@ -305,7 +305,7 @@ def test_uptime_counts_across_the_tick_wrap(sessions: dict[str, Session]) -> Non
 def test_broken_led_is_reported_and_the_puck_keeps_serving(sessions: dict[str, Session]) -> None:
     result = run(sessions, "led_broken")
     # errors: the failed self-test, then the failed write of the cue colour
-    assert texts(result) == ["OK STATUS none 0 1", "OK PONG", "OK", "OK STATUS pace 1 2"]
+    assert texts(result) == ["OK STATUS none 0 1", "OK PONG 0", "OK", "OK STATUS pace 1 2"]
     assert duties(result) == [(0, DUTY), (150, 0)]  # the motor still buzzes
 
 
@@ -313,7 +313,7 @@ def test_ctrl_c_leaves_for_the_repl_with_the_watchdog_fed_by_a_timer(
     sessions: dict[str, Session],
 ) -> None:
     result = run(sessions, "maintenance", outcome="returned")
-    assert texts(result) == ["OK", "OK PONG"]
+    assert texts(result) == ["OK", "OK PONG 0"]
     assert pixels(result)[-1][1] == [0, 0, 0]
     kbd = [e["ch"] for e in result["events"] if e["ev"] == "kbd_intr"]
     assert kbd == [-1, 3]
@@ -344,14 +344,40 @@ def test_host_lost_clears_the_cue_and_shows_a_distinct_pattern(
     assert AMBER not in after_ping and after_ping[-1] == scaled((255, 0, 0))
     assert px[-1][0] >= 17_000
     assert all(d == 0 for t, d in duties(result) if t >= first)
-    assert texts(result) == ["OK", "OK PONG", "OK"]
+    assert texts(result) == ["OK", "OK PONG 0", "OK"]
 
 
 def test_keepalive_keeps_the_cue(sessions: dict[str, Session]) -> None:
     result = run(sessions, "keepalive")
     assert pixels(result) == [(0, scaled((255, 0, 0)))]
-    assert texts(result) == ["OK"] + ["OK PONG"] * 8
+    assert texts(result) == ["OK"] + ["OK PONG 0"] * 8
 
 
 def test_a_puck_that_never_heard_a_host_stays_dark(sessions: dict[str, Session]) -> None:
     assert pixels(run(sessions, "never_connected")) == []
+
+
+def test_a_long_press_is_counted_once_acknowledged_and_read_by_ping(
+    sessions: dict[str, Session],
+) -> None:
+    result = run(sessions, "button")
+    assert texts(result) == [
+        "OK PONG 0",
+        "OK PONG 0",  # the 1 s press did not count
+        "OK PONG 1",  # held through a 20 ms bounce: one long press
+        "OK PONG 1",  # held on for 3 s more: still one
+        "OK PONG 2",
+        "OK STATUS none 11 0",  # uptime includes the boot self-test
+    ]
+    white = scaled((255, 255, 255))
+    blinks = [t for t, rgb in pixels(result) if rgb == white]
+    assert len(blinks) == 6  # two acknowledgements of three identify blinks each
+    assert 3100 <= blinks[0] <= 3100 + 2 * LOOP_MS  # 2 s after the press began (t = 1100)
+    button = [p for p in boot_events(result) if p["ev"] == "pin" and p["pin"] == 14]
+    assert [(p["mode"], p["pull"]) for p in button] == [(0, 1)]  # input with pull-up, at boot
+
+
+def test_without_a_button_ping_stays_as_before(sessions: dict[str, Session]) -> None:
+    result = run(sessions, "no_button")
+    assert texts(result) == ["OK PONG", "OK PONG"]
+    assert pixels(result) == []

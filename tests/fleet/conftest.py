@@ -18,6 +18,7 @@ from broker.fleet.layout import FleetDir
 from broker.fleet.mosquitto_conf import listener_lines
 from broker.fleet.settings import FleetSettings
 from edge.fleet.enroll import EnrollmentClient, HttpsTransport, Identity
+from edge.telemetry.topics import DeviceTopics
 from tests.support.mosquitto import Broker, BrokerFactory, broker_factory  # noqa: F401
 from tests.support.ports import free_port, wait_listening
 
@@ -160,6 +161,25 @@ def mqtt_client(
     if not reconnect:
         c.reconnect_delay_set(1, 1)
     return cl
+
+
+def admin_client(fleet: Fleet, client_id: str = "test-admin") -> Client:
+    """A client with the fleet's admin certificate for its admin listener (not connected)."""
+    return mqtt_client(
+        fleet.settings.admin_port,
+        fleet.dir.ca_cert,
+        fleet.dir.client_cert("admin"),
+        fleet.dir.client_key("admin"),
+        client_id,
+    )
+
+
+def watch_device(fleet: Fleet, topics: DeviceTopics, client_id: str) -> Client:
+    """An admin client, connected, with a live subscription to everything of one device."""
+    adm = admin_client(fleet, client_id)
+    assert connect(adm, fleet.settings.admin_port)
+    subscribe_sync(adm, topics.base + "/#", topics.cmd)
+    return adm
 
 
 def connect(cl: Client, port: int) -> bool:

@@ -3,6 +3,7 @@ carries the fleet's config and cmd, actions run on the audio thread, revoke cuts
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from edge.settings import load_settings
 from edge.telemetry.control import BirthInfo
 from edge.telemetry.publisher import Publisher
 from edge.telemetry.topics import DeviceTopics
-from tests.fleet.conftest import WAIT_S, connect, mqtt_client, subscribe_sync
+from tests.fleet.conftest import WAIT_S, watch_device
 from tests.support.mosquitto import Broker
 
 
@@ -73,15 +74,7 @@ def test_unit_from_bundle_enrolls_and_follows_the_fleet(
     assert runtime.identity.enrolled and not (b / "enroll.token").exists()
     assert (var / "fleet" / "device.key").stat().st_mode & 0o777 == 0o600
     topics = DeviceTopics("hq", "desk-5")
-    adm = mqtt_client(
-        fleet.settings.admin_port,
-        fleet.dir.ca_cert,
-        fleet.dir.client_cert("admin"),
-        fleet.dir.client_key("admin"),
-        "t-admin",
-    )
-    assert connect(adm, fleet.settings.admin_port)
-    subscribe_sync(adm, topics.base + "/#", topics.cmd)
+    adm = watch_device(fleet, topics, "t-admin")
     birth = BirthInfo(__version__, None, runtime.agent.config.version or None, "default", ())
     pub = Publisher.open(settings.telemetry, birth, MonotonicClock(), time.time)
     runtime.attach(pub)
@@ -102,6 +95,8 @@ def test_unit_from_bundle_enrolls_and_follows_the_fleet(
             ],
         )
         _until(lambda: runtime.agent.config.version > 0, "config never applied")
+        # the MQTT thread applies the version, then queues the live part for poll()
+        _until(lambda: not runtime.live.empty(), "live settings never queued")
         assert runtime.agent.last_config is not None
         assert runtime.agent.last_config.live == ("budget.min_gap_s", "detectors.overtalk.enter")
         assert runtime.agent.report()["pending_restart"] == ["cues.brightness"]
@@ -112,6 +107,10 @@ def test_unit_from_bundle_enrolls_and_follows_the_fleet(
         assert pipeline.drifts["overtalk"].settings.enter == 0.9
         # ... and at the next start the whole config is in force.
         assert runtime.effective_settings(settings).cues.brightness == 0.2
+        # the retained status says which config version is in force now
+        assert adm.wait_for(
+            lambda m: any(t == topics.status and json.loads(p)["config_version"] == 1 for t, p in m)
+        )
         fleet.identify("desk-5", 5)
         fleet.send_cmd("desk-5", "recalibrate")
         resets: list[int] = []

@@ -7,17 +7,17 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from broker.fleet.bundle import write_bundle
 from broker.fleet.fleet import Fleet
 from edge.cli import main
-from edge.simulate.speech import have_espeak, silence, speech_block, stereo, write_wav
+from edge.simulate.speech import silence, speech_block, stereo, write_wav
 from edge.telemetry.topics import DeviceTopics
-from tests.fleet.conftest import connect, mqtt_client, subscribe_sync
+from tests.fleet.conftest import watch_device
+from tests.support.edge_call import needs_espeak
 from tests.support.mosquitto import Broker
 
-pytestmark = pytest.mark.skipif(not have_espeak(), reason="espeak-ng not installed")
+pytestmark = needs_espeak
 
 
 def test_edge_run_enrolls_and_publishes_over_mtls(
@@ -52,15 +52,7 @@ def test_edge_run_enrolls_and_publishes_over_mtls(
     ):
         args += ["--set", setting]
     topics = DeviceTopics("hq", "desk-8")
-    adm = mqtt_client(
-        fleet.settings.admin_port,
-        fleet.dir.ca_cert,
-        fleet.dir.client_cert("admin"),
-        fleet.dir.client_key("admin"),
-        "t-adm",
-    )
-    assert connect(adm, fleet.settings.admin_port)
-    subscribe_sync(adm, topics.base + "/#", topics.cmd)
+    adm = watch_device(fleet, topics, "t-adm")
     try:
         assert main(args) == 0
         assert fleet.device("desk-8").state == "enrolled"

@@ -11,7 +11,15 @@ from broker.fleet.fleet import Fleet
 from broker.fleet.mosquitto_conf import ADMIN_CN
 from broker.fleet.pushes import config_set
 from edge.telemetry.topics import DeviceTopics
-from tests.fleet.conftest import WAIT_S, Client, connect, enroll, mqtt_client, subscribe_sync
+from tests.fleet.conftest import (
+    WAIT_S,
+    admin_client,
+    connect,
+    enroll,
+    mqtt_client,
+    subscribe_sync,
+    watch_device,
+)
 from tests.support.mosquitto import Broker
 
 
@@ -21,26 +29,13 @@ def _device(fleet: Fleet, url: str, tmp: Path, dev: str, site: str = "s1") -> tu
     return ident.cert, ident.key
 
 
-def _admin(fleet: Fleet, client_id: str = "test-admin") -> Client:
-    s = fleet.settings
-    return mqtt_client(
-        s.admin_port,
-        fleet.dir.ca_cert,
-        fleet.dir.client_cert("admin"),
-        fleet.dir.client_key("admin"),
-        client_id,
-    )
-
-
 def test_enrolled_device_connects_and_publishes(
     fleet: Fleet, fleet_broker: Broker, enroll_server: str, tmp_path: Path
 ) -> None:
     cert, key = _device(fleet, enroll_server, tmp_path, "desk-1")
     assert (key.stat().st_mode & 0o777) == 0o600
-    adm = _admin(fleet)
-    assert connect(adm, fleet.settings.admin_port)
     topics = DeviceTopics("s1", "desk-1")
-    subscribe_sync(adm, topics.base + "/#", topics.cmd)
+    adm = watch_device(fleet, topics, "test-admin")
     dev = mqtt_client(fleet.settings.device_port, fleet.dir.ca_cert, cert, key, "whatever")
     assert connect(dev, fleet.settings.device_port)
     dev.c.publish(topics.health, b'{"ok":1}', qos=1).wait_for_publish(WAIT_S)
@@ -77,7 +72,7 @@ def test_device_cannot_touch_another_devices_topics(
     a_t, b_t = DeviceTopics("s1", "desk-a"), DeviceTopics("s1", "desk-b")
     config_set(fleet, device="desk-b", assignments=["budget.max_cues_per_10min=2"])
     config_set(fleet, device="desk-a", assignments=["budget.max_cues_per_10min=3"])
-    adm = _admin(fleet)
+    adm = admin_client(fleet)
     assert connect(adm, fleet.settings.admin_port)
     subscribe_sync(adm, "poise/v1/#", "poise/v1/s9/probe/cmd")
     a = mqtt_client(fleet.settings.device_port, fleet.dir.ca_cert, ca_cert, key_a, "desk-b")

@@ -19,6 +19,7 @@ from edge.errors import OutputError
 from edge.fileio import atomic_write, check_replaceable
 from tests.audio import wavgen
 from tests.install.conftest import error_line, tone_call
+from tests.support.agents import saved_agents
 
 REPO = Path(__file__).resolve().parents[2]
 NO_MODEL = ["--set", "model.enabled=false"]
@@ -196,7 +197,8 @@ def test_deeply_nested_state_file_recalibrates_instead_of_crashing(tmp_path, cap
 def test_events_to_a_closed_pipe_is_one_error_line_and_the_baseline_is_saved(tmp_path):
     wav = tone_call(tmp_path / "call.wav", seconds=30.0)
     state = tmp_path / "state.json"
-    cmd = [sys.executable, "-m", "edge", *edge_run(wav, state, "--events", "-")]
+    signed_in = ("--set", 'baseline.agent="ann"')
+    cmd = [sys.executable, "-m", "edge", *edge_run(wav, state, "--events", "-", *signed_in)]
     # The reader takes one line and closes the pipe, as `| head -1` does.
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
     assert proc.stdout is not None and proc.stderr is not None
@@ -207,7 +209,7 @@ def test_events_to_a_closed_pipe_is_one_error_line_and_the_baseline_is_saved(tmp
     assert json.loads(first)["kind"]
     assert rc == 2, err
     assert err.count("poise: error:") == 1 and "broken pipe" in err and "Traceback" not in err
-    assert json.loads(state.read_text())["version"] >= 1  # saved on the way out
+    assert list(saved_agents(state)) == ["ann"]  # saved on the way out
 
 
 def test_nan_float_samples_are_refused_naming_the_file(capsys, tmp_path):
@@ -285,13 +287,16 @@ def test_a_killed_runs_temporary_files_are_removed_at_start(tmp_path, call_wav):
     from edge.cli import main
 
     state = tmp_path / "state.json"
-    stale = tmp_path / ".state.json.k1ll3d.tmp"
-    stale.write_text('{"half": ')
-    other = tmp_path / ".other.json.abc.tmp"
-    other.write_text("not ours")
-    assert main(edge_run(call_wav, state)) == 0
-    assert not stale.exists() and other.exists()
-    assert json.loads(state.read_text())["version"] >= 1
+    (tmp_path / "agents").mkdir()
+    stale = [tmp_path / ".state.json.k1ll3d.tmp", tmp_path / "agents/.agent-ann.json.k1ll3d.tmp"]
+    for p in stale:
+        p.write_text('{"half": ')
+    other = [tmp_path / ".other.json.abc.tmp", tmp_path / "agents/.other.json.abc.tmp"]
+    for p in other:
+        p.write_text("not ours")
+    assert main(edge_run(call_wav, state, "--set", 'baseline.agent="ann"')) == 0
+    assert not any(p.exists() for p in stale) and all(p.exists() for p in other)
+    assert saved_agents(state)["ann"]["baseline"]
 
 
 def test_short_wav_header_chunk_is_an_error_not_a_traceback(capsys, tmp_path):

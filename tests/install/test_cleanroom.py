@@ -16,13 +16,41 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.simulate.speech import CUSTOMER_SENTENCES, have_espeak, silence, speech_block, stereo
+from edge.simulate.speech import CUSTOMER_SENTENCES, silence, speech_block, stereo
 from edge.simulate.speech import write_wav as write_call
+from tests.support.agents import saved_agents
+from tests.support.edge_call import needs_espeak
 
 REPO = Path(__file__).resolve().parents[2]
 WHEELHOUSE = REPO / ".cache" / "wheelhouse"
 INSTALL = REPO / "hw" / "install" / "install.sh"
 SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin:/bin")
+
+
+def _install(root: Path, wheel: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """install.sh of ``wheel`` into ``root`` from ``/``: a fresh venv, offline from the
+    wheelhouse, with the system python."""
+    return subprocess.run(
+        [
+            "bash",
+            str(INSTALL),
+            "--root",
+            str(root),
+            "--wheel",
+            str(wheel),
+            "--no-index",
+            "--find-links",
+            str(WHEELHOUSE),
+            "--isolated-venv",
+            "--python",
+            str(SYSTEM_PYTHON),
+        ],
+        cwd="/",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -40,27 +68,7 @@ def installed(tmp_path_factory):
     wheel = build(tmp / "dist")
     root = tmp / "root"
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp), "LANG": "C.UTF-8"}
-    proc = subprocess.run(
-        [
-            "bash",
-            str(INSTALL),
-            "--root",
-            str(root),
-            "--wheel",
-            str(wheel),
-            "--no-index",
-            "--find-links",
-            str(WHEELHOUSE),
-            "--isolated-venv",
-            "--python",
-            SYSTEM_PYTHON,
-        ],
-        cwd="/",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    proc = _install(root, wheel, env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return root, tmp, proc.stdout
 
@@ -109,33 +117,13 @@ def test_a_second_install_keeps_the_edited_config(installed):
     text = cfg.read_text()
     cfg.write_text(text + "\n# edited by IT\n")
     wheel = next((tmp / "dist").glob("poise-*.whl"))
-    proc = subprocess.run(
-        [
-            "bash",
-            str(INSTALL),
-            "--root",
-            str(root),
-            "--wheel",
-            str(wheel),
-            "--no-index",
-            "--find-links",
-            str(WHEELHOUSE),
-            "--isolated-venv",
-            "--python",
-            str(SYSTEM_PYTHON),
-        ],
-        cwd="/",
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp)},
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    proc = _install(root, wheel, {"PATH": "/usr/bin:/bin", "HOME": str(tmp)})
     assert proc.returncode == 0, proc.stderr
     assert "kept the existing" in proc.stdout and cfg.read_text().endswith("# edited by IT\n")
     cfg.write_text(text)
 
 
-@pytest.mark.skipif(not have_espeak(), reason="espeak-ng not installed")
+@needs_espeak
 def test_installed_edge_run_from_root_runs_stress_and_writes_the_baseline(installed, tmp_path):
     root, _, _ = installed
     agent = np.concatenate(
@@ -184,6 +172,6 @@ def test_installed_edge_run_from_root_runs_stress_and_writes_the_baseline(instal
     assert "stress" in running and "empathy" in running
     assert "stress and empathy are off" not in proc.stderr
     assert str(root / "opt/poise/venv") in proc.stderr  # the packaged model, not the checkout
-    doc = json.loads((state / "baseline.json").read_text())
+    doc = saved_agents(state / "baseline.json")["voice-1"]["baseline"]  # a new voice
     assert len(doc["arousal"]["logits"]) > 5  # the model scored the agent's speech windows
     assert [json.loads(x)["kind"] for x in events.read_text().splitlines()]

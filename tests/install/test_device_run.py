@@ -3,7 +3,6 @@ directory, a missing configured model, the state directory the OS expects."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import subprocess
@@ -13,6 +12,7 @@ from pathlib import Path
 from edge.cli import main
 from edge.settings.paths import baseline_state_file, state_dir
 from tests.install.conftest import error_line, tone_call
+from tests.support.agents import saved_agents
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -36,6 +36,8 @@ def test_mono_wav_is_the_agent_and_far_end_detectors_are_off(tmp_path, caplog):
                 f'baseline.state_file="{state}"',
                 "--set",
                 "model.enabled=false",
+                "--set",
+                'baseline.agent="ann"',
             ]
         )
     assert rc == 0
@@ -43,7 +45,7 @@ def test_mono_wav_is_the_agent_and_far_end_detectors_are_off(tmp_path, caplog):
     running = next(r.getMessage() for r in caplog.records if "detectors running" in r.message)
     assert "pace" in running and "overtalk" not in running and "empathy" not in running
     assert "processed 3.0 s of audio" in caplog.text
-    assert state.exists()
+    assert list(saved_agents(state)) == ["ann"]
 
 
 def test_packaged_model_is_found_from_any_working_directory(tmp_path):
@@ -62,6 +64,8 @@ def test_packaged_model_is_found_from_any_working_directory(tmp_path):
             f"wav:{wav}",
             "--cue",
             "none",
+            "--set",
+            'baseline.agent="ann"',
         ],
         cwd="/",
         env=env,
@@ -73,7 +77,7 @@ def test_packaged_model_is_found_from_any_working_directory(tmp_path):
     running = next(x for x in proc.stderr.splitlines() if "detectors running" in x)
     assert "stress" in running and "empathy" in running
     assert "stress and empathy are off" not in proc.stderr
-    assert json.loads((tmp_path / "xdg" / "poise" / "baseline.json").read_text())["version"] >= 1
+    assert list(saved_agents(tmp_path / "xdg" / "poise" / "baseline.json")) == ["ann"]
 
 
 def test_missing_configured_model_is_a_startup_error_unless_policy_needs_none(capsys, tmp_path):

@@ -8,6 +8,7 @@ events: list = []
 wdt_feeds: list = []
 clock = None
 neopixel_fails = False
+pin_levels: dict = {}  # input pin id -> level the script set (unset: the pull decides)
 
 
 def now():

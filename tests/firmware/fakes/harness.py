@@ -6,7 +6,7 @@ and plays the script, a fake polled stdin and a stdout recorder. machine/neopixe
 fakes beside this file. The session ends by raising SessionEnd (a BaseException, which the
 firmware loop deliberately does not catch) once the script is played and stdin drained.
 
-Script steps: {"send": "text"}, {"send_hex": "ff00"}, {"wait": ms}.
+Script steps: {"send": "text"}, {"send_hex": "ff00"}, {"wait": ms}, {"pin": id, "level": 0|1}.
 """
 
 import json
@@ -102,6 +102,9 @@ class Session:
                 data = unhexlify(step["send_hex"])
                 fakerec.record("rx", hex=step["send_hex"])
                 self.stdin.queue.extend(data)
+            elif "pin" in step:  # the outside world drives an input pin (a button)
+                fakerec.pin_levels[step["pin"]] = step["level"]
+                fakerec.record("pin_level", pin=step["pin"], level=step["level"])
             elif "wait" in step:
                 self.resume_at = self.now + step["wait"]
         done = self.index >= len(self.steps) and self.now >= self.resume_at

@@ -15,11 +15,14 @@ class Pin:
     def __init__(self, id, mode=-1, pull=-1, value=None):
         self.id = id
         self.mode = mode
+        self.pull = pull
         self._value = 0 if value is None else value
-        fakerec.record("pin", pin=id, mode=mode)
+        fakerec.record("pin", pin=id, mode=mode, pull=pull)
 
     def value(self, v=None):
         if v is None:
+            if self.mode == Pin.IN:  # the level the script put on the pin, else the pull's
+                return fakerec.pin_levels.get(self.id, 1 if self.pull == Pin.PULL_UP else 0)
             return self._value
         self._value = 1 if v else 0
         return None

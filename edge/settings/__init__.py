@@ -88,13 +88,9 @@ class AudioSettings:
 
     learned_syllables: bool = True
     """Count syllables (speech and articulation rate, so the ``pace`` cue and the agent's rate
-    baseline) with the learned counter instead of intensity peaks. On since 2026-12-02 (issue
-    #11, counter v3: EmoDB + RAVDESS + espeak-ng): on ``bench.scenarios`` ``pace`` is noticed
-    8.0 s after a 260 wpm onset with either counter, with 0 false cues in 57 min of calm speech
-    against 1 (1.06 per hour) with peaks, and on held-out natural speech it counts far better
-    (RAVDESS per-file MAE 9.1 % vs 23.5 %, EmoDB r 0.92 vs 0.76). The scenario calls are
-    espeak-ng, which the counter trained on (other voices and texts): check it on real agents'
-    speech. False counts intensity peaks (no 100 ms look-ahead)."""
+    baseline) with the learned counter (``models/syllables-v1``) instead of intensity peaks.
+    False counts intensity peaks (no 100 ms look-ahead). Why it is on: docs/voices.md,
+    "Syllables and pace"; check it on real agents' speech."""
 
     reopen_give_up_s: float = 20.0
     """Live capture only: after a capture error or an unplugged device the device is reopened

@@ -86,15 +86,11 @@ class AudioSettings:
     before a hop is final (far below the detectors' minimum durations; figures in
     docs/features.md)."""
 
-    learned_syllables: bool = False
+    learned_syllables: bool = True
     """Count syllables (speech and articulation rate, so the ``pace`` cue and the agent's rate
-    baseline) with the learned counter instead of intensity peaks. Off on the device for now:
-    the learned counter is far better on held-out EmoDB speakers (count r 0.93 vs 0.76), but on
-    the scripted espeak-ng calls of ``bench.scenarios`` it compresses rate changes, so ``pace``
-    either cued 4.5 times per hour of calm speech (safety cap 6.5 syl/s) or took over 20 s to
-    notice 260 wpm (cap 7-8 syl/s), against 0.9 per hour and 8 s with peaks (2026-11-24). Turn
-    it on once it has been checked on real agents' speech (retune ``baseline.pace_fast_sps``).
-    ``poise analyze`` always uses the learned counter."""
+    baseline) with the learned counter (``models/syllables-v1``) instead of intensity peaks.
+    False counts intensity peaks (no 100 ms look-ahead). Why it is on: docs/voices.md,
+    "Syllables and pace"; check it on real agents' speech."""
 
     reopen_give_up_s: float = 20.0
     """Live capture only: after a capture error or an unplugged device the device is reopened

@@ -288,11 +288,11 @@ def test_metrics_windows_aggregate_every_tick():
     assert windows[0].customer_side is not None
 
 
-def test_device_counts_peaks_unless_the_learned_counter_is_switched_on() -> None:
+def test_device_counts_with_the_learned_counter_unless_switched_off() -> None:
     from edge.features.syllables import default_net
 
     extra = default_net().lookahead
-    plain = Pipeline(load_settings(None, []))
-    learned = Pipeline(load_settings(None, ["audio.learned_syllables=true"]))
+    plain = Pipeline(load_settings(None, ["audio.learned_syllables=false"]))
+    learned = Pipeline(load_settings(None, []))
     lat = [[ch.fe.latency_hops for ch in p._channels] for p in (plain, learned)]  # type: ignore[attr-defined]
     assert lat[1] == [n + extra for n in lat[0]]

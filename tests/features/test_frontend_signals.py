@@ -162,8 +162,13 @@ def test_am_syllable_train_gives_its_rate(rate: float) -> None:
     out = analyze(x)
     n = int(out.nucleus.sum())
     assert abs(n - rate * seconds) <= 2, n
-    # The last 5 s window lies wholly inside the train.
-    assert out.speech_rate_sps[-1] == pytest.approx(rate, abs=0.5)
+    # The last 5 s window lies wholly inside the train. Counting the peaks, the rate is exact;
+    # the learned counter (trained on speech, not on tones) is held to the issue's +-15 %
+    # (v3 counts this tone train 9-14 % low).
+    fe = FrontEnd(CFG, learned_syllables=False)
+    peaks = FrameBatch.concat([fe.process(x), fe.flush()])
+    assert peaks.speech_rate_sps[-1] == pytest.approx(rate, abs=0.5)
+    assert out.speech_rate_sps[-1] == pytest.approx(rate, rel=0.15)
     assert out.articulation_rate_sps[-1] >= out.speech_rate_sps[-1] - 1e-6
     assert np.isfinite(out.pitch_sd_st[-1]) and out.pitch_sd_st[-1] < 0.5  # monotone
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,3 +18,10 @@ def config_errors(kinds: tuple[type[Exception], ...] = (ValueError,)) -> Iterato
         yield
     except kinds as exc:
         raise ConfigError(str(exc)) from None
+
+
+def add_setting_overrides(p: argparse.ArgumentParser, help: str) -> None:
+    """The repeatable ``--set KEY=VALUE`` device-setting override (into ``args.overrides``)."""
+    p.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=help
+    )

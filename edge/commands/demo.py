@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from edge.commands._common import add_setting_overrides
 from edge.errors import ConfigError
 
 
@@ -30,14 +31,7 @@ def register(sub: Any) -> None:
     p.add_argument("--headless", action="store_true", help="no live table (tests, CI)")
     p.add_argument("--report", metavar="FILE.json", help="write what reached the database/floor")
     p.add_argument("--keep-db", metavar="FILE", help="copy the collector database here at the end")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a device setting for every desk (repeatable)",
-    )
+    add_setting_overrides(p, "a device setting for every desk (repeatable)")
     p.set_defaults(func=_run)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.commands import edge_agents, edge_controls
+from edge.commands._common import add_setting_overrides
 from edge.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -65,13 +66,8 @@ def _common(p: argparse.ArgumentParser) -> None:
         metavar="device.toml",
         help="settings file (default: built-in defaults, see docs/device.example.toml)",
     )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override one setting, e.g. --set detectors.pace.enter=1.3 (repeatable)",
+    add_setting_overrides(
+        p, "override one setting, e.g. --set detectors.pace.enter=1.3 (repeatable)"
     )
 
 

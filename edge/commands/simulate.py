@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from edge.commands._common import config_errors
+from edge.commands._common import add_setting_overrides, config_errors
 from edge.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -70,14 +70,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--window-s", type=float, default=10.0, help="metrics-only: seconds per metrics window"
     )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="full mode: a device setting for every desk (repeatable)",
-    )
+    add_setting_overrides(p, "full mode: a device setting for every desk (repeatable)")
     p.set_defaults(func=_run)
 
 

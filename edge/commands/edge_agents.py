@@ -53,14 +53,10 @@ def _store(args: argparse.Namespace) -> Any:
 
 def _forget(args: argparse.Namespace) -> int:
     from edge.device.agent_store import check_agent_id
-    from edge.errors import InputError
 
     agent = check_agent_id(args.agent)
     store = _store(args)
-    try:
-        removed = store.forget(agent)
-    except OSError as exc:
-        raise InputError(f"cannot remove {store.path_for(agent)}: {exc.strerror}") from None
+    removed = store.forget(agent)
     if not removed:
         print(f"no baseline for agent {agent} in {store.directory}")
         return 1

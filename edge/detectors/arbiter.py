@@ -98,8 +98,7 @@ class Arbiter:
             out += self._show(t, tr.name, "drift")
         if self.showing is None and self._pending and self._budget_reason(t) is None:
             name = max(self._pending, key=lambda n: self.detectors.get(n).priority)
-            del self._pending[name]
-            out += self._show(t, name, "deferred")
+            out += self._show(t, name, "deferred")  # _show takes it off the pending list
         return out
 
     def _show(self, t: float, name: str, reason: str) -> list[Event]:

@@ -165,11 +165,13 @@ class AgentStore:
         return f"{VOICE_PREFIX}{n}"
 
     def forget(self, agent_id: str) -> bool:
-        """Delete the agent's record; False if there was none."""
+        """Delete the agent's record; False if there was none (InputError if it cannot be)."""
         path = self.path_for(agent_id)
         try:
             path.unlink()
         except FileNotFoundError:
             return False
+        except OSError as exc:
+            raise InputError(f"cannot remove {path}: {exc.strerror}") from None
         log.info("forgot agent %s (%s)", agent_id, path)
         return True

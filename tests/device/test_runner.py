@@ -121,6 +121,12 @@ def test_recalibrate_removes_one_agents_baseline(tmp_path, capsys):
     assert main(["edge", "recalibrate", *at, "--set", 'baseline.agent="ann"']) == 0
     assert not any(agents.iterdir())
     assert main(["edge", "recalibrate", "../x", *at]) == 2
+    capsys.readouterr()
+    (agents / "agent-cy.json").mkdir()  # not a file: cannot be removed
+    for cmd in (["edge", "recalibrate", "cy", *at], ["edge", "forget", "cy", *at]):
+        assert main(cmd) == 2
+        err = capsys.readouterr().err
+        assert err.count("poise: error: cannot remove") == 1 and "Traceback" not in err
 
 
 class ListSource:

@@ -12,7 +12,11 @@
 * ``stress``: the median of the last ``AROUSAL_SMOOTH_WINDOWS`` agent arousal logits scored
   against the agent's :class:`~edge.model.baseline.ArousalBaseline` exactly as the model was
   evaluated: ``(logit - midhinge) / spread`` (``ArousalBaseline.relative``), so the thresholds are
-  in the agent's own spread units, independent of the model's logit scale (needs calibration).
+  in the agent's own spread units, independent of the model's logit scale (needs calibration);
+  plus the rise of the agent's median pitch (voiced hops of the trailing window, semitones) over
+  their baseline median pitch, divided by ``stress.pitch_st_per_unit``. A raised voice is the
+  arousal cue that held across every speaker of both corpora, where the model's own separation
+  varies from voice to voice (docs/voices.md).
 
 While the agent is not speaking the signals are NaN (no change).
 """
@@ -54,6 +58,8 @@ class PitchSpread:
         self._f0: npt.NDArray[np.float32] = np.zeros(0, np.float32)
         self._vad: npt.NDArray[np.bool_] = np.zeros(0, np.bool_)
         self.value = NAN
+        self.level = NAN
+        """Median voiced F0 (semitones) of the trailing window, NaN like :attr:`value`."""
 
     def update(self, tick: Tick) -> float:
         """Add the tick's hops; the spread is recomputed only while the agent speaks (the only
@@ -62,13 +68,14 @@ class PitchSpread:
         self._f0 = np.concatenate([self._f0, f0])[-self.window_hops :]
         self._vad = np.concatenate([self._vad, tick.agent.vad])[-self.window_hops :]
         if not tick.agent_speaking:
-            self.value = NAN
+            self.value = self.level = NAN
             return self.value
         voiced = self._f0[np.isfinite(self._f0)]
         if voiced.size < MIN_VOICED_HOPS:
-            self.value = NAN
+            self.value = self.level = NAN
         else:
             med = np.median(voiced)
+            self.level = float(med)
             self.value = float(1.4826 * np.median(np.abs(voiced - med)))
         return self.value
 
@@ -131,4 +138,16 @@ class ProsodySignals:
         if not tick.agent_speaking or math.isnan(self.last_arousal):
             return NAN
         rel = self.baseline.arousal_relative(self.last_arousal)
-        return NAN if rel is None else rel
+        if rel is None:
+            return NAN
+        per_unit = self.detectors.stress.pitch_st_per_unit
+        return rel + (self.pitch_rise() / per_unit if per_unit > 0 else 0.0)
+
+    def pitch_rise(self) -> float:
+        """Semitones of the trailing window's median pitch above the agent's baseline median
+        pitch; 0 while either is unknown (the stress score is then the model's alone)."""
+        ref = self.baseline.reference("pitch_level_st")
+        level = self.spread.level
+        if ref is None or math.isnan(level) or self.detectors.stress.pitch_st_per_unit <= 0:
+            return 0.0
+        return level - ref.median

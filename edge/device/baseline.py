@@ -1,15 +1,16 @@
 """The agent's own baseline: robust per-metric references that calibrate, then follow slowly.
 
-Agent-side metrics (articulation rate, robust pitch spread, model arousal) are fed per tick of agent
-speech. Every ``summary_speech_s`` seconds of speech the articulation rate and the pitch spread are
-each reduced to their median over that stretch (one *summary*); the baseline of such a metric is
-the median of its summaries over the last ``follow_speech_s`` seconds of speech, with a robust
-spread (1.4826 x MAD). Model arousal is kept exactly as the model was evaluated: every agent
-speech window's logit goes into an :class:`edge.model.baseline.ArousalBaseline` (the speaker's
-last 600 windows; midhinge centre, IQR/1.349 spread floored at ``min_spread``), and ``stress``
-is that baseline's :meth:`~edge.model.baseline.ArousalBaseline.relative` score. The baseline is
-*ready* once ``calibration_speech_s`` seconds of speech were summarised. While ``frozen`` (a drift
-is active) nothing is collected, so a drift never becomes the agent's new normal.
+Agent-side metrics (articulation rate, robust pitch spread, median pitch, model arousal) are fed per
+tick of agent speech. Every ``summary_speech_s`` seconds of speech the articulation rate, the pitch
+spread and the median pitch (semitones) are each reduced to their median over that stretch (one
+*summary*); the baseline of such a metric is the median of its summaries over the last
+``follow_speech_s`` seconds of speech, with a robust spread (1.4826 x MAD). Model arousal is kept
+exactly as the model was evaluated: every agent speech window's logit goes into an
+:class:`edge.model.baseline.ArousalBaseline` (the speaker's last 600 windows; midhinge centre,
+IQR/1.349 spread floored at ``min_spread``), and ``stress`` is that baseline's
+:meth:`~edge.model.baseline.ArousalBaseline.relative` score. The baseline is *ready* once
+``calibration_speech_s`` seconds of speech were summarised. While ``frozen`` (a drift is active)
+nothing is collected, so a drift never becomes the agent's new normal.
 
 :class:`BaselineStore` keeps the state across restarts: written atomically (temp file, fsync,
 rename, fsync of the directory); a missing file starts calibration, a corrupt one is logged as a
@@ -43,7 +44,10 @@ from edge.settings.paths import baseline_state_file
 log = logging.getLogger(__name__)
 
 #: Metrics reduced to per-stretch summaries.
-SUMMARY_METRICS = ("articulation_rate_sps", "pitch_spread_st")
+SUMMARY_METRICS = ("articulation_rate_sps", "pitch_spread_st", "pitch_level_st")
+#: Summary metrics added after state version 2 was written: a state file without them is still
+#: read, and they calibrate from the agent's next speech.
+_LATER_METRICS = frozenset({"pitch_level_st"})
 #: Metrics the baseline keeps (``arousal`` in an :class:`ArousalBaseline`, the others summarised).
 METRICS = (*SUMMARY_METRICS, "arousal")
 STATE_VERSION = 2
@@ -189,7 +193,9 @@ class AgentBaseline:
         if not isinstance(speech, int | float) or not math.isfinite(speech) or speech < 0:
             raise ValueError("speech_s missing or invalid")
         expected = set(METRICS) if version == 1 else set(SUMMARY_METRICS)
-        if not isinstance(summaries, dict) or set(summaries) != expected:
+        if not isinstance(summaries, dict) or set(summaries) | _LATER_METRICS != (
+            expected | _LATER_METRICS
+        ):
             raise ValueError("summaries missing or with unexpected metrics")
         out = cls(settings)
         try:
@@ -206,7 +212,7 @@ class AgentBaseline:
             )
             out.arousal = ArousalBaseline()
         for m in SUMMARY_METRICS:
-            vals = summaries[m]
+            vals = summaries.get(m, [])
             if not isinstance(vals, list) or not all(
                 isinstance(x, int | float) and math.isfinite(x) for x in vals
             ):

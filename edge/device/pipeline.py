@@ -353,6 +353,7 @@ class Pipeline:
             {
                 "articulation_rate_sps": tick.agent.articulation_rate_sps[vad],
                 "pitch_spread_st": [self._prosody.spread.value],
+                "pitch_level_st": [self._prosody.spread.level],
                 "arousal": tick.agent_arousal,
             },
         ):

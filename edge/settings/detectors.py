@@ -7,6 +7,7 @@ only that detector needs.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -77,7 +78,8 @@ class PaceSettings(DetectorSettings):
 class StressSettings(DetectorSettings):
     """``stress``: the agent's model arousal relative to their own arousal baseline, exactly as
     the model was evaluated: the median of the last 4 window logits scored by the agent's
-    :class:`edge.model.baseline.ArousalBaseline` (``(logit - midhinge) / spread``). Thresholds
+    :class:`edge.model.baseline.ArousalBaseline` (``(logit - midhinge) / spread``), plus the
+    agent's pitch rise over their baseline in units of ``pitch_st_per_unit``. Thresholds
     are in the agent's spread units (z-like, IQR / 1.349 floored at 0.5 logit), not logits, so
     they survive a change of the model's logit scale."""
 
@@ -89,8 +91,16 @@ class StressSettings(DetectorSettings):
     range."""
     min_duration_s: float = 5.0
     """Seconds of raised arousal before the cue."""
+    pitch_st_per_unit: float = 3.0
+    """Semitones of the agent's median pitch above their baseline median pitch worth one unit
+    of the stress score, added to the model's relative arousal (0: the model alone)."""
     priority: int = 55
     """Priority among cues."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not (self.pitch_st_per_unit >= 0 and math.isfinite(self.pitch_st_per_unit)):
+            raise ValueError("stress.pitch_st_per_unit must be a finite number >= 0")
 
 
 @dataclass(frozen=True)
@@ -178,10 +188,10 @@ class EmpathySettings(DetectorSettings):
     """``empathy``: customer distress = far-end arousal above its running median (logit) plus
     far-end loudness above its running median divided by ``level_db_per_unit``."""
 
-    enter: float = 8.0
+    enter: float = 5.5
     """Distress score that starts the drift (in the shipped model's logit units: retune when the
-    model changes; evidence in docs/device.md)."""
-    exit: float = 4.0
+    model changes; evidence in docs/voices.md)."""
+    exit: float = 3.0
     """Distress score below which the drift ends."""
     min_duration_s: float = 3.0
     """Seconds of distress before the cue."""

@@ -213,3 +213,23 @@ def test_old_state_without_arousal_baseline_recalibrates_only_arousal(tmp_path, 
     path.write_text(json.dumps(bad))
     b2 = BaselineStore(path, S).load()
     assert b2.ready and len(b2.arousal) == 0
+
+
+def test_state_without_pitch_level_keeps_rate_and_spread_and_calibrates_pitch_level(tmp_path):
+    b = AgentBaseline(S)
+    state = b.to_dict()
+    state["speech_s"] = 600.0
+    state["summaries"] = {"articulation_rate_sps": [5.0] * 20, "pitch_spread_st": [2.0] * 20}
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps(state))  # written before the median-pitch metric existed
+    loaded = BaselineStore(path, S).load()
+    assert loaded.ready and med(loaded) == 5.0 and med(loaded, "pitch_spread_st") == 2.0
+    assert loaded.reference("pitch_level_st") is None  # the stress pitch term waits
+    for _ in range(3):
+        loaded.observe(S.summary_speech_s, {"pitch_level_st": [61.0]})
+    ref = loaded.reference("pitch_level_st")
+    assert ref is not None and ref.median == 61.0
+    # an unknown metric is still refused
+    state["summaries"]["loudness"] = [1.0]
+    path.write_text(json.dumps(state))
+    assert BaselineStore(path, S).load().speech_s == 0.0  # corrupt: calibration restarts

@@ -181,10 +181,45 @@ def test_stress_is_relative_to_the_agents_arousal_baseline_clears_and_freezes():
     assert pipe.baseline.reference("arousal") is not None
 
 
+def _pitch_stress_pipe(rise_st: float, policy: list[str]) -> Pipeline:
+    """Flat model arousal; from 90 s the agent's voice is ``rise_st`` semitones higher."""
+    calm_a, cust = conversation(150)
+    spread = 2.0 * np.random.default_rng(7).standard_normal(15000)  # the usual pitch spread
+    high_a, _ = conversation(150, {"f0_st": 60.0 + rise_st + spread})
+    agent = _splice(calm_a, high_a, 9000)
+    arousals = [_noisy, lambda t: 0.0]
+    return Pipeline(
+        load_settings(None, FAST + policy),
+        model_factory=lambda: ScriptedModel(arousals.pop(0)),
+        frontend_factory=scripted_factory(agent, cust),
+    )
+
+
+def test_stress_adds_the_agents_pitch_rise_over_their_baseline():
+    # 9 st above the baseline median = 3 units at 3 st/unit: a stress cue with calm model arousal
+    events = run(_pitch_stress_pipe(9.0, []), 150)
+    on = cue_ons(events)
+    assert [c for _, c in on] == ["stress"] and 90.0 + 5.0 <= on[0][0] <= 90.0 + 9.0
+    # the same rise with the pitch term off, or a smaller rise (1.5 st = 0.5 unit): no cue
+    off = run(_pitch_stress_pipe(9.0, ["detectors.stress.pitch_st_per_unit=0"]), 150)
+    assert cue_ons(off) == []
+    assert cue_ons(run(_pitch_stress_pipe(1.5, []), 150)) == []
+    pipe = _pitch_stress_pipe(9.0, [])
+    run(pipe, 60)
+    ref = pipe.baseline.reference("pitch_level_st")
+    assert ref is not None and ref.median == pytest.approx(60.0, abs=0.3)
+
+
 def test_device_stress_score_is_arousal_baseline_relative():
     """The "exactly as the device" property: the stress signal is ``ArousalBaseline.relative``
     of the median of the last few windows, with the baseline fed every agent speech window."""
-    pipe = _stress_pipe(["detectors.stress.enter=1000", "detectors.stress.exit=999"])
+    pipe = _stress_pipe(
+        [
+            "detectors.stress.enter=1000",
+            "detectors.stress.exit=999",
+            "detectors.stress.pitch_st_per_unit=0",  # the model's part alone
+        ]
+    )
     seen: list[tuple[Tick, float]] = []
     compute = pipe._signals["stress"]
 

@@ -24,6 +24,20 @@ log = logging.getLogger(__name__)
 
 #: Two EmoDB speakers (03 male, 16 female) and two RAVDESS actors (r03 male, r08 female).
 HELDOUT = ("03", "16", "r03", "r08")
+#: A second, disjoint held-out set (08 female, 11 male, r05 male, r10 female) with its own fold
+#: model: the detectors' thresholds were last chosen on :data:`HELDOUT`'s signals, so this set is
+#: the one no setting has seen.
+VALIDATION = ("08", "11", "r05", "r10")
+
+
+def held_set(speaker: str) -> tuple[str, ...]:
+    """The held-out set ``speaker`` belongs to (its fold model is trained without all of it)."""
+    for group in (HELDOUT, VALIDATION):
+        if speaker in group:
+            return group
+    raise ValueError(f"speaker {speaker} is in no held-out set")
+
+
 #: Calm and stressed emotions per corpus (EmoDB letters, RAVDESS codes).
 CALM = {"emodb": ("N", "L"), "ravdess": ("01", "02")}
 STRESSED = {"emodb": ("W", "A"), "ravdess": ("05", "06")}

@@ -14,6 +14,8 @@ speakers and two RAVDESS actors) run a *fold model* trained without those speake
 held-out speaker's calm speech (neutral + boredom / neutral + calm) in turns, then 2 minutes of
 their stressed speech (anger + fear / angry + fearful). For ``empathy@SPK`` the held-out speaker is
 the far end, telephone-band (8 kHz, 300-3400 Hz, mu-law), and the agent is espeak-ng.
+``--validation`` runs the same calls on a second, disjoint held-out set with its own fold model
+(:data:`bench.heldout.VALIDATION`), which no threshold was chosen on.
 
 Usage: ``.venv/bin/python -m bench.scenarios [--only NAME ...] [--calm-minutes 20] [--set k=v]``.
 Writes bench/results/scenarios.json. No audio is kept.
@@ -207,6 +209,12 @@ SCENARIOS = (
     *(f"stress@{s}" for s in heldout.HELDOUT),
     *(f"empathy@{s}" for s in heldout.HELDOUT),
 )
+#: The same held-out calls on the second set (:data:`bench.heldout.VALIDATION`), run only with
+#: ``--validation``.
+VALIDATION_SCENARIOS = (
+    *(f"stress@{s}" for s in heldout.VALIDATION),
+    *(f"empathy@{s}" for s in heldout.VALIDATION),
+)
 
 
 def run_pipeline(
@@ -236,13 +244,15 @@ def run_pipeline(
     return out, time.perf_counter() - t0, calm
 
 
-def fold_model_factory() -> Callable[[], ArousalModel]:
-    """Per-channel factory of the fold model without the held-out speakers (int8, device path)."""
+def fold_model_factory(
+    held: tuple[str, ...] = heldout.HELDOUT,
+) -> Callable[[], ArousalModel]:
+    """Per-channel factory of the fold model without the ``held`` speakers (int8, device path)."""
     from edge.device.arousal import LiteRTArousal
     from edge.model.inputs import WindowBuilder
     from edge.model.runtime import ArousalModel as Runtime
 
-    blob, spec = heldout.fold_model()
+    blob, spec = heldout.fold_model(held)
     runtime = Runtime.from_bytes(blob, spec)
     return lambda: LiteRTArousal(runtime, WindowBuilder(spec))
 
@@ -250,7 +260,8 @@ def fold_model_factory() -> Callable[[], ArousalModel]:
 def evaluate(name: str, calm_minutes: float, overrides: list[str]) -> dict[str, Any]:
     settings = load_settings(None, overrides)
     if "@" in name:
-        model: Callable[[], ArousalModel] | None = fold_model_factory()
+        spk = name.partition("@")[2]
+        model: Callable[[], ArousalModel] | None = fold_model_factory(heldout.held_set(spk))
     else:
         model = load_arousal_model(settings.model, settings.features)
     t_build = time.perf_counter()
@@ -309,16 +320,25 @@ def evaluate(name: str, calm_minutes: float, overrides: list[str]) -> dict[str, 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--only", nargs="*", choices=SCENARIOS, default=list(SCENARIOS))
+    ap.add_argument(
+        "--only", nargs="*", choices=SCENARIOS + VALIDATION_SCENARIOS, default=list(SCENARIOS)
+    )
     ap.add_argument("--heldout", action="store_true", help="only the held-out stress/empathy calls")
+    ap.add_argument(
+        "--validation",
+        action="store_true",
+        help="only the held-out calls of the second speaker set (its own fold model)",
+    )
     ap.add_argument("--calm-minutes", type=float, default=20.0)
     ap.add_argument("--set", dest="overrides", action="append", default=[])
     ap.add_argument("--timeline", action="store_true", help="print every scenario's cue timeline")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args(argv)
     names = [n for n in args.only if "@" in n] if args.heldout else list(args.only)
-    if any("@" in n for n in names):
-        heldout.fold_model()  # trained (or read from cache) once, before the workers start
+    if args.validation:
+        names = list(VALIDATION_SCENARIOS)
+    for group in {heldout.held_set(n.partition("@")[2]) for n in names if "@" in n}:
+        heldout.fold_model(group)  # trained (or read from cache) once, before the workers start
     # spawn, not fork: training the fold model above initialises TensorFlow, whose threads do
     # not survive a fork (the workers segfaulted)
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=mp.get_context("spawn")) as ex:
@@ -391,7 +411,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     # the full default set, the held-out set, and partial/overridden runs never overwrite each other
     name = "scenarios_heldout" if args.heldout else "scenarios"
-    if set(args.only) != set(SCENARIOS) or args.overrides:
+    if args.validation:
+        name = "scenarios_validation"
+    if (not args.validation and set(args.only) != set(SCENARIOS)) or args.overrides:
         name += "_partial"
     write_results(name, out, indent=1)
     return 0

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 #: is refused by the device instead of silently fed different numbers (train/serve skew). The
 #: learned syllable count (``syllables`` and the rates built on it) is versioned by its own network
 #: file instead: it reads these features, and its card records this digest.
-FEATURE_CODE_VERSION = 1
+FEATURE_CODE_VERSION = 2
 
 
 @dataclass(frozen=True)

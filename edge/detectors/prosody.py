@@ -148,6 +148,6 @@ class ProsodySignals:
         pitch; 0 while either is unknown (the stress score is then the model's alone)."""
         ref = self.baseline.reference("pitch_level_st")
         level = self.spread.level
-        if ref is None or math.isnan(level) or self.detectors.stress.pitch_st_per_unit <= 0:
+        if ref is None or math.isnan(level):
             return 0.0
         return level - ref.median

@@ -1,7 +1,10 @@
 """``empathy``: the customer sounds distressed, relative to how the customer usually sounds.
 
 Score = (median of the last few far-end arousal logits - its running median) + (median far-end
-level over the customer's last 2 s of speech - its running median) / ``level_db_per_unit``. Running
+level over the customer's last 2 s of speech - its running median) / ``level_db_per_unit`` +
+(median far-end pitch over the customer's last 5 s of speech - its running median) /
+``pitch_st_per_unit`` (a raised voice survives the phone line's band limit; the term is 0 until
+1.5 s of voiced customer speech is in the window, or with ``pitch_st_per_unit`` 0). Running
 medians are tracked with the sign-step quantile rule after a warm-up median of the first ``warmup``
 observations, so they follow the customer slowly and are robust to shouting bursts. NaN while the
 customer is silent or before the model produced a score. The medians stand still while an empathy
@@ -25,6 +28,10 @@ NAN = float("nan")
 NEW_CALL_SILENCE_S = 120.0
 #: The loudness term uses the median level of the customer's last this many speech hops (2 s).
 LEVEL_WINDOW_HOPS = 200
+#: The pitch term uses the median F0 of the customer's last this many speech hops (5 s) ...
+PITCH_WINDOW_HOPS = 500
+#: ... once at least this many of them are voiced (1.5 s).
+MIN_VOICED_HOPS = 150
 
 
 class RunningMedian:
@@ -61,10 +68,12 @@ class EmpathySignal:
         # medians move at most ~0.6 logit and ~3 dB per minute of customer speech.
         self.arousal = RunningMedian(step=0.005, warmup=20)
         self.level = RunningMedian(step=0.005, warmup=100)
+        self.pitch = RunningMedian(step=0.005, warmup=100)  # ~3 semitones per minute at most
         self.frozen = False
         """While True (an empathy drift is active) the running medians do not move."""
         self._last_speech = -math.inf
         self._levels: npt.NDArray[np.float32] = np.zeros(0, np.float32)
+        self._f0: npt.NDArray[np.float32] = np.zeros(0, np.float32)
         self._recent: deque[float] = deque(maxlen=AROUSAL_SMOOTH_WINDOWS)
         self._last_arousal = NAN
 
@@ -80,21 +89,37 @@ class EmpathySignal:
         lv = tick.customer.level_dbfs[tick.customer.vad]
         self._levels = np.concatenate([self._levels, lv])[-LEVEL_WINDOW_HOPS:]
         level = float(np.median(self._levels)) if self._levels.size else NAN
+        pitch = self._pitch(tick)
         score = NAN
         if self.arousal.ready and self.level.ready and not math.isnan(self._last_arousal):
             score = (self._last_arousal - self.arousal.value) + (
                 level - self.level.value
             ) / self.settings.level_db_per_unit
+            per_st = self.settings.pitch_st_per_unit
+            if per_st > 0 and self.pitch.ready and not math.isnan(pitch):
+                score += (pitch - self.pitch.value) / per_st
         if not self.frozen:
             if tick.customer_arousal.size:
                 self.arousal.update(self._last_arousal)
             self.level.update(level)
+            self.pitch.update(pitch)
         return score
+
+    def _pitch(self, tick: Tick) -> float:
+        """Median F0 (semitones) of the customer's last speech hops, NaN with too few voiced."""
+        c = tick.customer
+        self._f0 = np.concatenate([self._f0, c.f0_st[c.vad].astype(np.float32)])[
+            -PITCH_WINDOW_HOPS:
+        ]
+        voiced = self._f0[np.isfinite(self._f0)]
+        return float(np.median(voiced)) if voiced.size >= MIN_VOICED_HOPS else NAN
 
     def reset(self) -> None:
         """Forget the customer (new call)."""
         self.arousal = RunningMedian(self.arousal.step, self.arousal.warmup)
         self.level = RunningMedian(self.level.step, self.level.warmup)
+        self.pitch = RunningMedian(self.pitch.step, self.pitch.warmup)
+        self._f0 = np.zeros(0, np.float32)
         self._recent.clear()
         self._last_arousal = NAN
         self._levels = np.zeros(0, np.float32)

@@ -13,7 +13,9 @@
   against the agent's :class:`~edge.model.baseline.ArousalBaseline` exactly as the model was
   evaluated: ``(logit - midhinge) / spread`` (``ArousalBaseline.relative``), so the thresholds are
   in the agent's own spread units, independent of the model's logit scale (needs calibration);
-  plus the rise of the agent's median pitch (voiced hops of the trailing window, semitones) over
+  plus the rise of the agent's median pitch (voiced hops of their last ``PITCH_WINDOW_HOPS`` hops
+  of *speech*, pauses skipped, so a talker of short phrases has one as often as a talker of long
+  turns; semitones) over
   their baseline median pitch, divided by ``stress.pitch_st_per_unit``. A raised voice is the
   arousal cue that held across every speaker of both corpora, where the model's own separation
   varies from voice to voice (docs/voices.md).
@@ -34,7 +36,8 @@ from edge.device.baseline import AgentBaseline
 from edge.settings import BaselineSettings, DetectorsSettings
 
 NAN = float("nan")
-#: Trailing window of the pitch spread (5 s).
+#: Trailing window of the pitch spread and median pitch: 5 s of agent speech (and of time, for
+#: the speech share that gates ``pace``).
 PITCH_WINDOW_HOPS = 500
 #: Arousal is the median of this many most recent model windows (0.5 s apart: ~2 s).
 AROUSAL_SMOOTH_WINDOWS = 4
@@ -51,32 +54,46 @@ def _last_finite(x: np.ndarray) -> float:
 
 
 class PitchSpread:
-    """Robust pitch variability (semitones) of one channel's speech over a trailing window."""
+    """Robust pitch variability (semitones) of one channel's trailing ``window_hops`` hops, and
+    median pitch of its last ``window_hops`` hops of speech.
+
+    The two windows differ on purpose. The spread keeps a window of time: after a pause it
+    waits for fresh speech (1.5 s voiced) instead of carrying the last turn's tail into the
+    next one, which would let ``flat`` count the pause towards its minimum duration. The median
+    pitch skips pauses: a talker of short phrases (under 1.5 s voiced in any 5 s) would
+    otherwise never get one, and their pitch baseline would never calibrate.
+    """
 
     def __init__(self, window_hops: int = PITCH_WINDOW_HOPS) -> None:
         self.window_hops = window_hops
         self._f0: npt.NDArray[np.float32] = np.zeros(0, np.float32)
+        """F0 of the last ``window_hops`` hops of time (NaN where unvoiced or not speech)."""
+        self._speech_f0: npt.NDArray[np.float32] = np.zeros(0, np.float32)
+        """F0 of the last ``window_hops`` speech hops (NaN where unvoiced); pauses not in it."""
         self._vad: npt.NDArray[np.bool_] = np.zeros(0, np.bool_)
         self.value = NAN
         self.level = NAN
-        """Median voiced F0 (semitones) of the trailing window, NaN like :attr:`value`."""
+        """Median voiced F0 (semitones) of the trailing speech, NaN while the agent is silent or
+        with fewer than ``MIN_VOICED_HOPS`` voiced hops in it."""
 
     def update(self, tick: Tick) -> float:
-        """Add the tick's hops; the spread is recomputed only while the agent speaks (the only
-        time it is used), otherwise NaN."""
-        f0 = np.where(tick.agent.vad, tick.agent.f0_st, np.float32(np.nan)).astype(np.float32)
+        """Add the tick's hops; spread and level are recomputed only while the agent speaks
+        (the only time they are used), otherwise NaN."""
+        vad = tick.agent.vad
+        f0 = np.where(vad, tick.agent.f0_st, np.float32(np.nan)).astype(np.float32)
         self._f0 = np.concatenate([self._f0, f0])[-self.window_hops :]
-        self._vad = np.concatenate([self._vad, tick.agent.vad])[-self.window_hops :]
+        self._speech_f0 = np.concatenate([self._speech_f0, f0[vad]])[-self.window_hops :]
+        self._vad = np.concatenate([self._vad, vad])[-self.window_hops :]
+        self.value = self.level = NAN
         if not tick.agent_speaking:
-            self.value = self.level = NAN
             return self.value
         voiced = self._f0[np.isfinite(self._f0)]
-        if voiced.size < MIN_VOICED_HOPS:
-            self.value = self.level = NAN
-        else:
+        if voiced.size >= MIN_VOICED_HOPS:
             med = np.median(voiced)
-            self.level = float(med)
             self.value = float(1.4826 * np.median(np.abs(voiced - med)))
+        speech_voiced = self._speech_f0[np.isfinite(self._speech_f0)]
+        if speech_voiced.size >= MIN_VOICED_HOPS:
+            self.level = float(np.median(speech_voiced))
         return self.value
 
     @property

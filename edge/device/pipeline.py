@@ -30,7 +30,7 @@ from edge.detectors.arbiter import Arbiter
 from edge.detectors.conversation import DeadAirSignal, MonologueSignal, OvertalkSignal
 from edge.detectors.empathy import EmpathySignal
 from edge.detectors.hysteresis import Drift, Transition
-from edge.detectors.prosody import ProsodySignals
+from edge.detectors.prosody import PitchSpread, ProsodySignals
 from edge.detectors.tick import Lane, Tick
 from edge.device.agents import AgentChange, AgentSession
 from edge.device.arousal import ArousalModel, SpeakerAdaptive
@@ -213,6 +213,7 @@ class Pipeline:
         rec = self.agents.current
         self.baseline = rec.baseline
         self._prosody.baseline = rec.baseline
+        self._prosody.spread = PitchSpread()  # the last agent's pitch is not this one's
         self._model_state(0, rec.input_norm)
         log.info("agent baseline: %s", change.detail())
         state = "agent" if change.resumed else "reset"

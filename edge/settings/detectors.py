@@ -201,6 +201,14 @@ class EmpathySettings(DetectorSettings):
     """Priority among cues."""
     level_db_per_unit: float = 6.0
     """Decibels of extra loudness worth one unit of distress."""
+    pitch_st_per_unit: float = 3.0
+    """Semitones of the customer's median pitch above its running median worth one unit of
+    distress (0: no pitch term)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not (self.pitch_st_per_unit >= 0 and math.isfinite(self.pitch_st_per_unit)):
+            raise ValueError("empathy.pitch_st_per_unit must be a finite number >= 0")
 
 
 @dataclass(frozen=True)

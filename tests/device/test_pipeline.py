@@ -210,6 +210,31 @@ def test_stress_adds_the_agents_pitch_rise_over_their_baseline():
     assert ref is not None and ref.median == pytest.approx(60.0, abs=0.3)
 
 
+def test_a_talker_of_short_phrases_still_gets_a_pitch_baseline_and_stress():
+    """0.7 s phrases every 4 s: never 1.5 s voiced within 5 s of time, but the median pitch
+    skips pauses, so the pitch baseline calibrates and a raised voice still cues ``stress``."""
+    n = 36000
+    phase = np.arange(n) % 400
+    agent_on, cust_on = phase < 70, (phase > 150) & (phase < 350)
+    spread = 2.0 * np.random.default_rng(7).standard_normal(n)
+    f0 = 60.0 + spread + np.where(np.arange(n) >= 27000, 9.0, 0.0)
+    agent = hops(n, vad=agent_on, f0_st=f0, seed=3)
+    cust = hops(n, vad=cust_on, seed=4)
+    arousals = [_noisy, lambda t: 0.0]
+    pipe = Pipeline(
+        load_settings(None, FAST),
+        model_factory=lambda: ScriptedModel(arousals.pop(0)),
+        frontend_factory=scripted_factory(agent, cust),
+    )
+    events = run(pipe, 360)
+    ref = pipe.baseline.reference("pitch_level_st")
+    assert ref is not None and ref.median == pytest.approx(60.0, abs=0.3)
+    assert pipe.baseline.reference("pitch_spread_st") is None  # flat needs 1.5 s voiced in 5 s
+    on = cue_ons(events)
+    # 5 s of speech take ~30 s of time at this talk share: the median turns within that
+    assert [c for _, c in on] == ["stress"] and 270.0 < on[0][0] <= 270.0 + 40.0
+
+
 def test_device_stress_score_is_arousal_baseline_relative():
     """The "exactly as the device" property: the stress signal is ``ArousalBaseline.relative``
     of the median of the last few windows, with the baseline fed every agent speech window."""
@@ -284,6 +309,33 @@ def test_empathy_from_customer_arousal_and_loudness():
     on = [e for e in run(pipe, 150) if e.kind == "cue" and e.state == "on"]
     # arousal +7.5 and +12 dB / 6 = +2 -> 9.5 > 8 after 3 s of customer speech
     assert [e.cue for e in on] == ["empathy"] and 90 < on[0].t < 115
+
+
+def _pitch_empathy_pipe(rise_st: float, policy: list[str]) -> Pipeline:
+    """From 90 s the customer's arousal is 4 logits up (under the 5.5 threshold alone) and their
+    voice ``rise_st`` semitones higher; loudness unchanged."""
+    agent, calm_c = conversation(150)
+    n = len(calm_c)
+    f0 = 60.0 + 2.0 * np.random.default_rng(5).standard_normal(n) + rise_st
+    high_c = hops(n, vad=calm_c.vad, f0_st=f0, seed=1)
+    cust = _splice(calm_c, high_c, 9000)
+    arousals = [lambda t: 0.0, lambda t: 4.0 if t > 90 else 0.0]
+    return Pipeline(
+        load_settings(None, FAST + policy),
+        model_factory=lambda: ScriptedModel(arousals.pop(0)),
+        frontend_factory=scripted_factory(agent, cust),
+    )
+
+
+def test_empathy_adds_the_customers_raised_pitch():
+    # arousal +4 and 6 st above the running median at 3 st/unit: 4 + 2 = 6 > 5.5
+    # (the median pitch is over 5 s of customer speech, which takes ~28 s at 1.8 s a turn)
+    on = cue_ons(run(_pitch_empathy_pipe(6.0, []), 150))
+    assert [c for _, c in on] == ["empathy"] and 90.0 < on[0][0] < 125.0
+    # the pitch term off, or a 3 st rise (4 + 1 = 5): no cue
+    off = ["detectors.empathy.pitch_st_per_unit=0"]
+    assert cue_ons(run(_pitch_empathy_pipe(6.0, off), 150)) == []
+    assert cue_ons(run(_pitch_empathy_pipe(3.0, []), 150)) == []
 
 
 def test_policy_detectors_list_limits_what_runs():

@@ -15,7 +15,8 @@ held-out speaker's calm speech (neutral + boredom / neutral + calm) in turns, th
 their stressed speech (anger + fear / angry + fearful). For ``empathy@SPK`` the held-out speaker is
 the far end, telephone-band (8 kHz, 300-3400 Hz, mu-law), and the agent is espeak-ng.
 ``--validation`` runs the same calls on a second, disjoint held-out set with its own fold model
-(:data:`bench.heldout.VALIDATION`), which no threshold was chosen on.
+(:data:`bench.heldout.VALIDATION`), which no threshold was chosen on; ``--third`` on a third one
+(:data:`bench.heldout.THIRD`), kept untouched until the changes found with the second were made.
 
 Usage: ``.venv/bin/python -m bench.scenarios [--only NAME ...] [--calm-minutes 20] [--set k=v]``.
 Writes bench/results/scenarios.json. No audio is kept.
@@ -215,6 +216,11 @@ VALIDATION_SCENARIOS = (
     *(f"stress@{s}" for s in heldout.VALIDATION),
     *(f"empathy@{s}" for s in heldout.VALIDATION),
 )
+#: ... and on the third set (:data:`bench.heldout.THIRD`), run only with ``--third``.
+THIRD_SCENARIOS = (
+    *(f"stress@{s}" for s in heldout.THIRD),
+    *(f"empathy@{s}" for s in heldout.THIRD),
+)
 
 
 def run_pipeline(
@@ -321,13 +327,21 @@ def evaluate(name: str, calm_minutes: float, overrides: list[str]) -> dict[str, 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument(
-        "--only", nargs="*", choices=SCENARIOS + VALIDATION_SCENARIOS, default=list(SCENARIOS)
+        "--only",
+        nargs="*",
+        choices=SCENARIOS + VALIDATION_SCENARIOS + THIRD_SCENARIOS,
+        default=list(SCENARIOS),
     )
     ap.add_argument("--heldout", action="store_true", help="only the held-out stress/empathy calls")
     ap.add_argument(
         "--validation",
         action="store_true",
         help="only the held-out calls of the second speaker set (its own fold model)",
+    )
+    ap.add_argument(
+        "--third",
+        action="store_true",
+        help="only the held-out calls of the third speaker set (its own fold model)",
     )
     ap.add_argument("--calm-minutes", type=float, default=20.0)
     ap.add_argument("--set", dest="overrides", action="append", default=[])
@@ -337,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     names = [n for n in args.only if "@" in n] if args.heldout else list(args.only)
     if args.validation:
         names = list(VALIDATION_SCENARIOS)
+    if args.third:
+        names = list(THIRD_SCENARIOS)
     for group in {heldout.held_set(n.partition("@")[2]) for n in names if "@" in n}:
         heldout.fold_model(group)  # trained (or read from cache) once, before the workers start
     # spawn, not fork: training the fold model above initialises TensorFlow, whose threads do
@@ -411,9 +427,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     # the full default set, the held-out set, and partial/overridden runs never overwrite each other
     name = "scenarios_heldout" if args.heldout else "scenarios"
-    if args.validation:
-        name = "scenarios_validation"
-    if (not args.validation and set(args.only) != set(SCENARIOS)) or args.overrides:
+    if args.validation or args.third:
+        name = "scenarios_validation" if args.validation else "scenarios_third"
+    whole_set = args.validation or args.third or set(args.only) == set(SCENARIOS)
+    if not whole_set or args.overrides:
         name += "_partial"
     write_results(name, out, indent=1)
     return 0

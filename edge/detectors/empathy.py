@@ -4,7 +4,10 @@ Score = (median of the last few far-end arousal logits - its running median) + (
 level over the customer's last 2 s of speech - its running median) / ``level_db_per_unit`` +
 (median far-end pitch over the customer's last 5 s of speech - its running median) /
 ``pitch_st_per_unit`` (a raised voice survives the phone line's band limit; the term is 0 until
-1.5 s of voiced customer speech is in the window, or with ``pitch_st_per_unit`` 0). Running
+1.5 s of voiced customer speech is in the window, or with ``pitch_st_per_unit`` 0). Unless the
+voice is also raised (pitch ``raised_pitch_st`` or level ``raised_level_db`` above its running
+median), the score is held just under ``enter``: the model's excursions alone, which some calm
+voices have (docs/voices.md), never start a drift, though they may keep one going. Running
 medians are tracked with the sign-step quantile rule after a warm-up median of the first ``warmup``
 observations, so they follow the customer slowly and are robust to shouting bursts. NaN while the
 customer is silent or before the model produced a score. The medians stand still while an empathy
@@ -92,12 +95,18 @@ class EmpathySignal:
         pitch = self._pitch(tick)
         score = NAN
         if self.arousal.ready and self.level.ready and not math.isnan(self._last_arousal):
-            score = (self._last_arousal - self.arousal.value) + (
-                level - self.level.value
-            ) / self.settings.level_db_per_unit
-            per_st = self.settings.pitch_st_per_unit
-            if per_st > 0 and self.pitch.ready and not math.isnan(pitch):
-                score += (pitch - self.pitch.value) / per_st
+            st = self.settings
+            level_rise = level - self.level.value
+            pitch_rise = pitch - self.pitch.value if self.pitch.ready else NAN  # NaN: unknown
+            score = (self._last_arousal - self.arousal.value) + level_rise / st.level_db_per_unit
+            if st.pitch_st_per_unit > 0 and not math.isnan(pitch_rise):
+                score += pitch_rise / st.pitch_st_per_unit
+            raised = (st.raised_pitch_st <= 0 and st.raised_level_db <= 0) or (
+                (st.raised_pitch_st > 0 and pitch_rise >= st.raised_pitch_st)
+                or (st.raised_level_db > 0 and level_rise >= st.raised_level_db)
+            )
+            if not raised:  # the model alone: may hold a drift, never start one
+                score = min(score, float(np.nextafter(st.enter, -math.inf)))
         if not self.frozen:
             if tick.customer_arousal.size:
                 self.arousal.update(self._last_arousal)

@@ -204,11 +204,20 @@ class EmpathySettings(DetectorSettings):
     pitch_st_per_unit: float = 3.0
     """Semitones of the customer's median pitch above its running median worth one unit of
     distress (0: no pitch term)."""
+    raised_pitch_st: float = 1.5
+    """A drift starts only with a raised voice: the customer's median pitch at least this many
+    semitones above its running median, or (next) their level ``raised_level_db`` above its own;
+    otherwise the score is held just under ``enter`` (0 here and there: no such condition)."""
+    raised_level_db: float = 4.0
+    """Decibels of the customer's level above its running median that also count as a raised
+    voice (0: only the pitch counts)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not (self.pitch_st_per_unit >= 0 and math.isfinite(self.pitch_st_per_unit)):
-            raise ValueError("empathy.pitch_st_per_unit must be a finite number >= 0")
+        for name in ("pitch_st_per_unit", "raised_pitch_st", "raised_level_db"):
+            v = getattr(self, name)
+            if not (v >= 0 and math.isfinite(v)):
+                raise ValueError(f"empathy.{name} must be a finite number >= 0")
 
 
 @dataclass(frozen=True)

@@ -338,6 +338,23 @@ def test_empathy_adds_the_customers_raised_pitch():
     assert cue_ons(run(_pitch_empathy_pipe(3.0, []), 150)) == []
 
 
+def test_empathy_needs_a_raised_voice_besides_the_model():
+    # arousal +7.5 logits from 90 s (over 5.5 alone) with the customer's pitch and level as usual
+    def pipe(policy: list[str]) -> Pipeline:
+        agent, cust = conversation(150)
+        arousals = [lambda t: 0.0, lambda t: 7.5 if t > 90 else 0.0]
+        return Pipeline(
+            load_settings(None, FAST + policy),
+            model_factory=lambda: ScriptedModel(arousals.pop(0)),
+            frontend_factory=scripted_factory(agent, cust),
+        )
+
+    assert cue_ons(run(pipe([]), 150)) == []  # the model's excursion alone: held under enter
+    ungated = ["detectors.empathy.raised_pitch_st=0", "detectors.empathy.raised_level_db=0"]
+    on = cue_ons(run(pipe(ungated), 150))
+    assert [c for _, c in on] == ["empathy"] and 90.0 < on[0][0] < 115.0
+
+
 def test_policy_detectors_list_limits_what_runs():
     pipe = Pipeline(
         load_settings(None, ['policy.detectors=["overtalk"]']),

@@ -3,6 +3,8 @@ the database holds every (device, boot, seq) exactly once and ``poise collector 
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -34,6 +36,14 @@ def gaps_cli(db_url: str) -> str:
         check=True,
     )
     return out.stdout
+
+
+def max_seq(db: Path, device: str) -> int | None:
+    """The newest stored seq of ``device`` (its own read-only connection to the SQLite store)."""
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+        q = "SELECT MAX(seq) FROM telemetry WHERE device = ?"
+        (seq,) = conn.execute(q, (device,)).fetchone()
+    return None if seq is None else int(seq)
 
 
 def assert_complete(db_url: str, expected: int) -> None:
@@ -75,26 +85,39 @@ def test_collector_sigkilled_mid_batch_and_restarted(mosquitto: Broker, tmp_path
 def test_broker_sigkilled_and_restarted_mid_stream(
     broker_factory: BrokerFactory, tmp_path: Path
 ) -> None:
-    # Mosquitto persists on a timer by default; saving on every change makes what it has
-    # acknowledged survive SIGKILL (see docs/collector.md on the broker's durability window).
+    # Mosquitto PUBACKs a message before its next save, so a SIGKILLed broker can lose a few
+    # messages it had acknowledged, even saving on every change (measured: 1 of 2,000 in about
+    # 3 runs of 8, docs/collector.md). What the system guarantees instead: nothing is stored
+    # twice, nothing outside that window is lost, and ``poise collector gaps`` names every loss.
     # One collector with a plain subscription: Mosquitto 2.0.11 does not restore *shared*
     # subscriptions after a restart (docs/collector.md).
+    window = 20
     broker = broker_factory(extra=["autosave_on_changes true"]).start()
-    url = f"sqlite://{tmp_path / 'c.db'}"
+    db = tmp_path / "c.db"
+    url = f"sqlite://{db}"
     sim = DeviceSim("site-a", "desk-b")
     with running(settings_for(broker.port, url, client_id="collector-b", shared=False)) as c:
         pub = TestPublisher(broker.port, sim)
         msgs = sim.mixed(2000)
-        t = threading.Thread(target=pub.publish_all, args=(msgs,), kwargs={"window": 20})
+        t = threading.Thread(target=pub.publish_all, args=(msgs,), kwargs={"window": window})
         t.start()
         wait_until(lambda: c.store.counts()["rows"] >= 500, 60, "rows before the kill")
         broker.kill()
+        acked_at_kill = pub.acked  # births included: an upper bound on the stream seqs acked
         broker.start()
         t.join(60)
+        pub.publish(*sim.stream("metrics"))  # seq 2000, sent after all the others
         pub.wait_acked(60)
-        wait_until(lambda: c.store.counts()["rows"] >= 2000, 60, "rows after the restart")
+        wait_until(lambda: max_seq(db, "desk-b") == 2000, 60, "the last message")
+        # QoS 1 from one publisher arrives in order: whatever is not stored by now is lost
         assert c.mqtt.generation >= 2  # it really reconnected
-    assert_complete(url, 2000)
+    counts = rows(url)
+    assert counts["rows"] == counts["keys"]  # exactly once
+    lost = [seq for g in gaps(url) for seq in range(g.first, g.last + 1)]
+    assert counts["rows"] + len(lost) == 2001
+    assert len(lost) <= window and all(seq < acked_at_kill for seq in lost), lost
+    report = gaps_cli(url)
+    assert report.startswith("no gaps") == (not lost), report
 
 
 def test_site_bridge_link_cut_and_restored(broker_factory: BrokerFactory, tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from collections import deque
 import numpy as np
 import numpy.typing as npt
 
-from edge.detectors.prosody import AROUSAL_SMOOTH_WINDOWS
+from edge.detectors.prosody import AROUSAL_SMOOTH_WINDOWS, SpeechPitch
 from edge.detectors.tick import Tick
 from edge.settings import EmpathySettings
 
@@ -31,10 +31,6 @@ NAN = float("nan")
 NEW_CALL_SILENCE_S = 120.0
 #: The loudness term uses the median level of the customer's last this many speech hops (2 s).
 LEVEL_WINDOW_HOPS = 200
-#: The pitch term uses the median F0 of the customer's last this many speech hops (5 s) ...
-PITCH_WINDOW_HOPS = 500
-#: ... once at least this many of them are voiced (1.5 s).
-MIN_VOICED_HOPS = 150
 
 
 class RunningMedian:
@@ -76,7 +72,7 @@ class EmpathySignal:
         """While True (an empathy drift is active) the running medians do not move."""
         self._last_speech = -math.inf
         self._levels: npt.NDArray[np.float32] = np.zeros(0, np.float32)
-        self._f0: npt.NDArray[np.float32] = np.zeros(0, np.float32)
+        self._speech_pitch = SpeechPitch()  # the customer's last 5 s of speech, 1.5 s voiced
         self._recent: deque[float] = deque(maxlen=AROUSAL_SMOOTH_WINDOWS)
         self._last_arousal = NAN
 
@@ -92,7 +88,8 @@ class EmpathySignal:
         lv = tick.customer.level_dbfs[tick.customer.vad]
         self._levels = np.concatenate([self._levels, lv])[-LEVEL_WINDOW_HOPS:]
         level = float(np.median(self._levels)) if self._levels.size else NAN
-        pitch = self._pitch(tick)
+        self._speech_pitch.push(tick.customer.f0_st, tick.customer.vad)
+        pitch = self._speech_pitch.median()
         score = NAN
         if self.arousal.ready and self.level.ready and not math.isnan(self._last_arousal):
             st = self.settings
@@ -114,21 +111,12 @@ class EmpathySignal:
             self.pitch.update(pitch)
         return score
 
-    def _pitch(self, tick: Tick) -> float:
-        """Median F0 (semitones) of the customer's last speech hops, NaN with too few voiced."""
-        c = tick.customer
-        self._f0 = np.concatenate([self._f0, c.f0_st[c.vad].astype(np.float32)])[
-            -PITCH_WINDOW_HOPS:
-        ]
-        voiced = self._f0[np.isfinite(self._f0)]
-        return float(np.median(voiced)) if voiced.size >= MIN_VOICED_HOPS else NAN
-
     def reset(self) -> None:
         """Forget the customer (new call)."""
         self.arousal = RunningMedian(self.arousal.step, self.arousal.warmup)
         self.level = RunningMedian(self.level.step, self.level.warmup)
         self.pitch = RunningMedian(self.pitch.step, self.pitch.warmup)
-        self._f0 = np.zeros(0, np.float32)
+        self._speech_pitch = SpeechPitch()
         self._recent.clear()
         self._last_arousal = NAN
         self._levels = np.zeros(0, np.float32)

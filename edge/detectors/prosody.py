@@ -53,9 +53,38 @@ def _last_finite(x: np.ndarray) -> float:
     return float(finite[-1]) if finite.size else NAN
 
 
+class SpeechPitch:
+    """Median voiced F0 (semitones) of one channel's last ``window_hops`` hops of *speech*:
+    pauses are skipped, so a talker of short phrases has one as often as a talker of long turns.
+    Used for the agent's pitch level (``stress``, the pitch baseline) and the customer's
+    (``empathy``)."""
+
+    def __init__(
+        self, window_hops: int = PITCH_WINDOW_HOPS, min_voiced: int = MIN_VOICED_HOPS
+    ) -> None:
+        self.window_hops = window_hops
+        self.min_voiced = min_voiced
+        self._f0: npt.NDArray[np.float32] = np.zeros(0, np.float32)
+        """F0 of the last ``window_hops`` speech hops (NaN where unvoiced)."""
+
+    def push(self, f0_st: npt.NDArray[np.floating], vad: npt.NDArray[np.bool_]) -> None:
+        """Add a block's hops; only those with ``vad`` set enter the window."""
+        self._f0 = np.concatenate([self._f0, f0_st[vad].astype(np.float32)])[-self.window_hops :]
+
+    def median(self) -> float:
+        """Median of the window's voiced hops; NaN with fewer than ``min_voiced`` of them."""
+        voiced = self._f0[np.isfinite(self._f0)]
+        return float(np.median(voiced)) if voiced.size >= self.min_voiced else NAN
+
+    @property
+    def hops(self) -> int:
+        """Speech hops in the window (voiced or not)."""
+        return int(self._f0.size)
+
+
 class PitchSpread:
     """Robust pitch variability (semitones) of one channel's trailing ``window_hops`` hops, and
-    median pitch of its last ``window_hops`` hops of speech.
+    median pitch of its last ``window_hops`` hops of speech (:class:`SpeechPitch`).
 
     The two windows differ on purpose. The spread keeps a window of time: after a pause it
     waits for fresh speech (1.5 s voiced) instead of carrying the last turn's tail into the
@@ -68,8 +97,8 @@ class PitchSpread:
         self.window_hops = window_hops
         self._f0: npt.NDArray[np.float32] = np.zeros(0, np.float32)
         """F0 of the last ``window_hops`` hops of time (NaN where unvoiced or not speech)."""
-        self._speech_f0: npt.NDArray[np.float32] = np.zeros(0, np.float32)
-        """F0 of the last ``window_hops`` speech hops (NaN where unvoiced); pauses not in it."""
+        self.speech = SpeechPitch(window_hops)
+        """The agent's last ``window_hops`` speech hops, for :attr:`level`."""
         self._vad: npt.NDArray[np.bool_] = np.zeros(0, np.bool_)
         self.value = NAN
         self.level = NAN
@@ -82,7 +111,7 @@ class PitchSpread:
         vad = tick.agent.vad
         f0 = np.where(vad, tick.agent.f0_st, np.float32(np.nan)).astype(np.float32)
         self._f0 = np.concatenate([self._f0, f0])[-self.window_hops :]
-        self._speech_f0 = np.concatenate([self._speech_f0, f0[vad]])[-self.window_hops :]
+        self.speech.push(tick.agent.f0_st, vad)
         self._vad = np.concatenate([self._vad, vad])[-self.window_hops :]
         self.value = self.level = NAN
         if not tick.agent_speaking:
@@ -91,9 +120,7 @@ class PitchSpread:
         if voiced.size >= MIN_VOICED_HOPS:
             med = np.median(voiced)
             self.value = float(1.4826 * np.median(np.abs(voiced - med)))
-        speech_voiced = self._speech_f0[np.isfinite(self._speech_f0)]
-        if speech_voiced.size >= MIN_VOICED_HOPS:
-            self.level = float(np.median(speech_voiced))
+        self.level = self.speech.median()
         return self.value
 
     @property

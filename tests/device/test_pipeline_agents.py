@@ -73,10 +73,10 @@ def test_sign_in_switches_baselines_mid_stream(tmp_path: Path) -> None:
         evs += pipe.step(b)
     ann_speech = pipe.baseline.speech_s
     assert ann_speech > 0 and pipe.agent == "ann"
-    assert pipe._prosody.spread._speech_f0.size > 0  # ann's last speech, for her median pitch
+    assert pipe._prosody.spread.speech.hops > 0  # ann's last speech, for her median pitch
     evs += pipe.set_agent("bob")
     assert pipe.baseline.speech_s == 0 and pipe.agent == "bob"
-    assert pipe._prosody.spread._speech_f0.size == 0  # bob's is not measured on ann's speech
+    assert pipe._prosody.spread.speech.hops == 0  # bob's is not measured on ann's speech
     for b in bl[len(bl) // 2 :]:
         evs += pipe.step(b)
     evs += pipe.flush()

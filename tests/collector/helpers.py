@@ -106,12 +106,17 @@ class CollectorProcess:
             f"127.0.0.1:{self.http_port}",
         ]
         self.log = workdir / f"{client_id}.log"
+        self.workdir = workdir
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> CollectorProcess:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
-        self.proc = subprocess.Popen(
-            self.argv, cwd=REPO, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT
+        self.proc = subprocess.Popen(  # in workdir: what it writes by default stays there
+            self.argv,
+            cwd=self.workdir,
+            env=env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
         )
         wait_listening(self.http_port, 30)
         wait_until(lambda: self.health().get("mqtt_connected") is True, 30, "collector connected")

@@ -15,8 +15,9 @@ held-out speaker's calm speech (neutral + boredom / neutral + calm) in turns, th
 their stressed speech (anger + fear / angry + fearful). For ``empathy@SPK`` the held-out speaker is
 the far end, telephone-band (8 kHz, 300-3400 Hz, mu-law), and the agent is espeak-ng.
 ``--validation`` runs the same calls on a second, disjoint held-out set with its own fold model
-(:data:`bench.heldout.VALIDATION`), which no threshold was chosen on; ``--third`` on a third one
-(:data:`bench.heldout.THIRD`), kept untouched until the changes found with the second were made.
+(:data:`bench.heldout.VALIDATION`, set B), ``--third`` on a third one (:data:`bench.heldout.THIRD`,
+set C), ``--voices D`` on a fourth (:data:`bench.heldout.FOURTH`), kept untouched until the
+changes found with the others were made (docs/voices.md says which set was used for what).
 
 Usage: ``.venv/bin/python -m bench.scenarios [--only NAME ...] [--calm-minutes 20] [--set k=v]``.
 Writes bench/results/scenarios.json. No audio is kept.
@@ -210,17 +211,16 @@ SCENARIOS = (
     *(f"stress@{s}" for s in heldout.HELDOUT),
     *(f"empathy@{s}" for s in heldout.HELDOUT),
 )
-#: The same held-out calls on the second set (:data:`bench.heldout.VALIDATION`), run only with
-#: ``--validation``.
-VALIDATION_SCENARIOS = (
-    *(f"stress@{s}" for s in heldout.VALIDATION),
-    *(f"empathy@{s}" for s in heldout.VALIDATION),
-)
-#: ... and on the third set (:data:`bench.heldout.THIRD`), run only with ``--third``.
-THIRD_SCENARIOS = (
-    *(f"stress@{s}" for s in heldout.THIRD),
-    *(f"empathy@{s}" for s in heldout.THIRD),
-)
+#: The same held-out calls on each other set (:data:`bench.heldout.SETS`: B ``--validation``, C
+#: ``--third``, D ``--voices D``), run only when asked for.
+SET_SCENARIOS: dict[str, tuple[str, ...]] = {
+    letter: (*(f"stress@{s}" for s in group), *(f"empathy@{s}" for s in group))
+    for letter, group in heldout.SETS.items()
+}
+#: Where each set's run is written (A's held-out calls are part of the default set).
+SET_RESULTS = {"B": "scenarios_validation", "C": "scenarios_third", "D": "scenarios_fourth"}
+VALIDATION_SCENARIOS = SET_SCENARIOS["B"]
+THIRD_SCENARIOS = SET_SCENARIOS["C"]
 
 
 def run_pipeline(
@@ -329,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--only",
         nargs="*",
-        choices=SCENARIOS + VALIDATION_SCENARIOS + THIRD_SCENARIOS,
+        choices=SCENARIOS + tuple(n for k in "BCD" for n in SET_SCENARIOS[k]),
         default=list(SCENARIOS),
     )
     ap.add_argument("--heldout", action="store_true", help="only the held-out stress/empathy calls")
@@ -343,16 +343,20 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only the held-out calls of the third speaker set (its own fold model)",
     )
+    ap.add_argument(
+        "--voices",
+        choices=sorted(SET_RESULTS),
+        help="only the held-out calls of this speaker set (B = --validation, C = --third, D)",
+    )
     ap.add_argument("--calm-minutes", type=float, default=20.0)
     ap.add_argument("--set", dest="overrides", action="append", default=[])
     ap.add_argument("--timeline", action="store_true", help="print every scenario's cue timeline")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args(argv)
     names = [n for n in args.only if "@" in n] if args.heldout else list(args.only)
-    if args.validation:
-        names = list(VALIDATION_SCENARIOS)
-    if args.third:
-        names = list(THIRD_SCENARIOS)
+    voices = args.voices or ("B" if args.validation else "C" if args.third else None)
+    if voices:
+        names = list(SET_SCENARIOS[voices])
     for group in {heldout.held_set(n.partition("@")[2]) for n in names if "@" in n}:
         heldout.fold_model(group)  # trained (or read from cache) once, before the workers start
     # spawn, not fork: training the fold model above initialises TensorFlow, whose threads do
@@ -427,9 +431,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     # the full default set, the held-out set, and partial/overridden runs never overwrite each other
     name = "scenarios_heldout" if args.heldout else "scenarios"
-    if args.validation or args.third:
-        name = "scenarios_validation" if args.validation else "scenarios_third"
-    whole_set = args.validation or args.third or set(args.only) == set(SCENARIOS)
+    if voices:
+        name = SET_RESULTS[voices]
+    whole_set = voices is not None or set(args.only) == set(SCENARIOS)
     if not whole_set or args.overrides:
         name += "_partial"
     write_results(name, out, indent=1)

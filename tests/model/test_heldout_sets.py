@@ -1,0 +1,43 @@
+"""The scenario bench's held-out speaker sets: disjoint, each speaker real, each set balanced."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from bench import heldout
+from bench.scenarios import SET_RESULTS, SET_SCENARIOS
+
+
+def test_sets_are_disjoint_and_balanced() -> None:
+    for (a, ga), (b, gb) in itertools.combinations(heldout.SETS.items(), 2):
+        assert not set(ga) & set(gb), f"sets {a} and {b} share a speaker"
+    for group in heldout.SETS.values():
+        corpora = [heldout.corpus_of(s) for s in group]
+        assert corpora.count("emodb") == 2 and corpora.count("ravdess") == 2
+
+
+def test_held_set_names_each_speakers_set() -> None:
+    for group in heldout.SETS.values():
+        for spk in group:
+            assert heldout.held_set(spk) == group
+    with pytest.raises(ValueError, match="no held-out set"):
+        heldout.held_set("14")
+
+
+def test_every_other_set_has_its_calls_and_results_file() -> None:
+    assert set(SET_RESULTS) == set(heldout.SETS) - {"A"}
+    for letter, group in heldout.SETS.items():
+        assert SET_SCENARIOS[letter] == (
+            *(f"stress@{s}" for s in group),
+            *(f"empathy@{s}" for s in group),
+        )
+
+
+def test_sets_speakers_exist_in_the_corpora() -> None:
+    from models import emodb, ravdess
+
+    speakers = {u.speaker for u in emodb.utterances()} | {u.speaker for u in ravdess.utterances()}
+    for group in heldout.SETS.values():
+        assert set(group) <= speakers

@@ -2,17 +2,24 @@
 
 A detector turns its signal into a number per decision tick (0.1 s); :class:`Drift` decides when
 that number means a drift has started or ended. A drift starts once the signal first passed
-``enter``, has not fallen back past ``exit`` for ``min_duration_s``, was past ``enter`` in at least
-half of those ticks and is past it now. It ends once the signal stayed back past ``exit`` for
-``exit_hold_s``. ``NaN`` means "cannot tell now" (e.g. the agent is
-not speaking): it changes nothing, neither starting nor ending a drift nor resetting the wait for
-the minimum duration.
+``enter``, has not fallen back past ``exit`` for the wait, was past ``enter`` in at least half of
+the wait's ticks (or of its last ``min_duration_s``: a brief early crossing followed by seconds
+just under ``enter`` does not hold a later, sustained one back) and is past it now. The wait is
+``min_duration_s``, shortened for a strong signal when ``strong_min_share`` < 1: a signal whose
+median over the last ``min_duration_s`` is ``k`` times ``enter`` (``1/k`` for detectors that fire
+below) waits ``min_duration_s / k``, never less than ``strong_min_share`` of it. It ends once the
+signal stayed back past ``exit`` for ``exit_hold_s``. ``NaN`` means "cannot tell now" (e.g. the
+agent is not speaking): it changes nothing, neither starting nor ending a drift nor resetting the
+wait for the minimum duration.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
+
+import numpy as np
 
 from edge.settings import DetectorSettings
 
@@ -48,6 +55,8 @@ class Drift:
         self._pending_since: float | None = None
         self._n_seen = 0
         self._n_past = 0
+        self._recent: deque[tuple[float, float]] = deque()
+        """(t, value) of the wait's ticks in the last ``min_duration_s``."""
         self._exit_since: float | None = None
         self._quiet_until = -math.inf
 
@@ -83,21 +92,42 @@ class Drift:
                 return None
             self._pending_since = t
             self._n_seen = self._n_past = 0
+            self._recent.clear()
         elif self._back_to_normal(value):  # fell back past exit: start over
             self._pending_since = None
             return None
         self._n_seen += 1
         self._n_past += past
-        if (
-            past
-            and t - self._pending_since >= self.settings.min_duration_s - 1e-9
-            and self._n_past >= PENDING_MAJORITY * self._n_seen
-        ):
+        d = self.settings.min_duration_s
+        self._recent.append((t, value))
+        while self._recent[0][0] < t - d - 1e-9:
+            self._recent.popleft()
+        if past and t - self._pending_since >= self._wait_s() - 1e-9 and self._majority():
             self.active = True
             self.on_since = t
             self._pending_since = None
             return Transition(self.name, t, "on", value)
         return None
+
+    def _majority(self) -> bool:
+        """Past ``enter`` in at least :data:`PENDING_MAJORITY` of the wait's ticks, or of its
+        last ``min_duration_s``."""
+        if self._n_past >= PENDING_MAJORITY * self._n_seen:
+            return True
+        n_past = sum(self._past_enter(v) for _, v in self._recent)
+        return n_past >= PENDING_MAJORITY * len(self._recent)
+
+    def _wait_s(self) -> float:
+        """``min_duration_s``, shortened by the strength of the recent signal (see the module)."""
+        st = self.settings
+        if st.strong_min_share >= 1.0:
+            return st.min_duration_s
+        med = float(np.median([v for _, v in self._recent]))
+        below_strength = st.enter / med if med > 0 else math.inf
+        strength = below_strength if self.below else med / st.enter
+        if not strength > 1.0:  # also NaN/inf-safe: weak or undefined -> the full wait
+            return st.min_duration_s
+        return st.min_duration_s * max(st.strong_min_share, 1.0 / strength)
 
     def reset(self) -> None:
         self.active = False
@@ -105,3 +135,4 @@ class Drift:
         self._pending_since = None
         self._exit_since = None
         self._quiet_until = -math.inf
+        self._recent.clear()

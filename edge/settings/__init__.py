@@ -160,8 +160,10 @@ class BaselineSettings:
             return Path(self.agents_dir)
         return baseline_state_file(self.state_file).parent / "agents"
 
-    pace_fast_sps: float = 6.5
-    """Safety cap: a speech rate above this (syllables/s) always counts as fast."""
+    pace_fast_sps: float = 7.5
+    """Safety cap: an articulation rate above this (syllables/s) always counts as fast, also
+    before calibration; set well above habitual rates, which reach 7 syllables/s in fast
+    talkers (docs/device.md)."""
 
     pace_min_sps: float = 4.0
     """Safety cap: never cue pace while the speech rate is below this (syllables/s)."""

@@ -30,6 +30,11 @@ class DetectorSettings:
     """The signal must stay elevated this long before the drift starts: never back past
     ``exit``, past ``enter`` in at least half of the ticks and at the end."""
 
+    strong_min_share: float = 1.0
+    """A strong signal may start a drift sooner: one whose median over the last
+    ``min_duration_s`` is ``k`` times past ``enter`` needs ``min_duration_s / k``, but never less
+    than this share of it (1: always the full ``min_duration_s``)."""
+
     exit_hold_s: float = 3.0
     """The signal must stay back past ``exit`` this long before the drift ends (a momentary dip
     at a turn start does not end it)."""
@@ -49,6 +54,8 @@ class DetectorSettings:
     def __post_init__(self) -> None:
         if min(self.min_duration_s, self.exit_hold_s, self.refractory_s) < 0 or self.max_on_s <= 0:
             raise ValueError("durations must not be negative (max_on_s positive)")
+        if not 0 < self.strong_min_share <= 1:
+            raise ValueError(f"strong_min_share must be in (0, 1], got {self.strong_min_share:g}")
         if self.enter <= 0 or self.exit < 0:
             raise ValueError(
                 f"thresholds must not be negative (enter {self.enter:g} > 0, exit "
@@ -89,8 +96,11 @@ class StressSettings(DetectorSettings):
     exit: float = 1.0
     """Relative arousal (spread units) below which the drift ends: back within the agent's usual
     range."""
-    min_duration_s: float = 5.0
-    """Seconds of raised arousal before the cue."""
+    min_duration_s: float = 4.0
+    """Seconds of raised arousal before the cue (for a score near ``enter``)."""
+    strong_min_share: float = 0.5
+    """A score well past ``enter`` waits less: twice ``enter`` or more, half of
+    ``min_duration_s``."""
     pitch_st_per_unit: float = 3.0
     """Semitones of the agent's median pitch above their baseline median pitch worth one unit
     of the stress score, added to the model's relative arousal (0: the model alone)."""

@@ -7,6 +7,7 @@ import itertools
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -224,10 +225,19 @@ def test_shown_cue_times_out_after_max_on():
     min_dur=st.floats(0.0, 2.0),
     hold=st.floats(0.0, 2.0),
     refractory=st.floats(0.0, 10.0),
+    share=st.floats(0.05, 1.0),
 )
 @settings(max_examples=150, deadline=None)
-def test_drift_invariants_on_random_signals(values, min_dur, hold, refractory):
-    d = Drift("pace", settings_(min_duration_s=min_dur, exit_hold_s=hold, refractory_s=refractory))
+def test_drift_invariants_on_random_signals(values, min_dur, hold, refractory, share):
+    d = Drift(
+        "pace",
+        settings_(
+            min_duration_s=min_dur,
+            exit_hold_s=hold,
+            refractory_s=refractory,
+            strong_min_share=share,
+        ),
+    )
     trs = run(d, np.asarray(values))
     states = [t.state for t in trs]
     assert all(a != b for a, b in itertools.pairwise(states))  # strictly alternating
@@ -254,3 +264,36 @@ def test_dips_into_the_band_are_tolerated_but_a_majority_is_needed():
     d3 = Drift("pace", settings_(min_duration_s=2.0))
     falls_back = np.tile(np.r_[np.full(15, 3.0), 0.5], 5)  # back past exit every 1.6 s
     assert run(d3, falls_back) == []
+
+
+def test_an_early_crossing_does_not_hold_a_sustained_one_back():
+    # 0.3 s past enter, 4 s just under it (never back past exit), then past it for good: the
+    # wait's own majority would need 3.7 s more; half of the last min_duration_s needs 1 s
+    sig = np.r_[np.full(3, 3.0), np.full(40, 1.5), np.full(60, 3.0)]
+    trs = run(Drift("pace", settings_(min_duration_s=2.0)), sig)
+    assert [tr.state for tr in trs] == ["on"]
+    assert math.isclose(trs[0].t, 4.3 + 1.0, abs_tol=1e-6)  # 11 of the last 21 ticks
+    # without the early crossing the wait starts with the sustained stretch: the full 2 s
+    late = run(Drift("pace", settings_(min_duration_s=2.0)), np.r_[np.full(43, 1.5), sig[43:]])
+    assert math.isclose(late[0].t, 4.3 + 2.0, abs_tol=1e-6)
+
+
+def test_a_strong_signal_waits_less_but_never_under_its_share():
+    def onset(value: float, share: float, below: bool = False) -> float:
+        kw = {"min_duration_s": 2.0, "strong_min_share": share}
+        st_ = FlatSettings(enter=0.6, exit=0.8, **kw) if below else settings_(**kw)
+        trs = run(Drift("x", st_, below=below), np.full(40, value))
+        return trs[0].t
+
+    assert math.isclose(onset(2.0, 0.5), 2.0, abs_tol=1e-6)  # at enter: the full wait
+    assert math.isclose(onset(3.0, 0.5), 1.4, abs_tol=1e-6)  # 1.5x enter: 2 / 1.5 = 1.33 s
+    assert math.isclose(onset(8.0, 0.5), 1.0, abs_tol=1e-6)  # 4x enter: floored at half
+    assert math.isclose(onset(8.0, 1.0), 2.0, abs_tol=1e-6)  # share 1: the full wait
+    assert math.isclose(onset(0.0, 0.25, below=True), 0.5, abs_tol=1e-6)  # flat at 0
+    assert math.isclose(onset(0.3, 1.0, below=True), 2.0, abs_tol=1e-6)
+
+
+def test_strong_min_share_must_be_a_share():
+    for bad in (0.0, -0.5, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="strong_min_share"):
+            settings_(strong_min_share=bad)

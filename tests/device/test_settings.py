@@ -55,7 +55,7 @@ def test_overrides_apply_and_keep_types(tmp_path):
         (['cues.styles.pace.colour="red"'], "six hex digits"),
         (['cues.styles.pace.buzz="long"'], "buzz"),
         (["audio.customer_channel=0"], "must differ"),
-        (["baseline.pace_min_sps=7.0"], "pace_min_sps"),
+        (["baseline.pace_min_sps=8.0"], "pace_min_sps"),
     ],
 )
 def test_bad_settings_are_one_line_config_errors(overrides, needle):

@@ -280,8 +280,11 @@ def test_an_early_crossing_does_not_hold_a_sustained_one_back():
 
 def test_a_strong_signal_waits_less_but_never_under_its_share():
     def onset(value: float, share: float, below: bool = False) -> float:
-        kw = {"min_duration_s": 2.0, "strong_min_share": share}
-        st_ = FlatSettings(enter=0.6, exit=0.8, **kw) if below else settings_(**kw)
+        st_: DetectorSettings = (
+            FlatSettings(enter=0.6, exit=0.8, min_duration_s=2.0, strong_min_share=share)
+            if below
+            else settings_(min_duration_s=2.0, strong_min_share=share)
+        )
         trs = run(Drift("x", st_, below=below), np.full(40, value))
         return trs[0].t
 

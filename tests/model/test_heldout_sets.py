@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from bench import heldout
-from bench.scenarios import SET_RESULTS, SET_SCENARIOS
+from bench.scenario_calls import SET_RESULTS, SET_SCENARIOS
 
 
 def test_sets_are_disjoint_and_balanced() -> None:

@@ -50,6 +50,9 @@ def held_set(speaker: str) -> tuple[str, ...]:
 
 #: Calm and stressed emotions per corpus (EmoDB letters, RAVDESS codes).
 CALM = {"emodb": ("N", "L"), "ravdess": ("01", "02")}
+#: ``--neutral-calm``: EmoDB's calm stretch without its bored readings, which are monotone by
+#: design (a check of whether ``flat`` cues in the calm stretch fall on them).
+NEUTRAL_CALM = {"emodb": ("N",), "ravdess": ("01", "02")}
 STRESSED = {"emodb": ("W", "A"), "ravdess": ("05", "06")}
 CACHE = Path(__file__).resolve().parent.parent / "build" / "scenario-models"
 

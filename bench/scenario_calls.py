@@ -53,7 +53,8 @@ def _interleave(
     return onset
 
 
-def build(name: str, calm_minutes: float) -> Scenario:
+def build(name: str, calm_minutes: float, neutral_calm: bool = False) -> Scenario:
+    """The call ``name``; ``neutral_calm``: held-out EmoDB calm speech without boredom."""
     call = Call(seed=sum(map(ord, name)))
     warm = 300.0  # calm stretch before episodes: calibrates the baseline (~3.5 min of speech)
     if name == "calm":
@@ -148,7 +149,8 @@ def build(name: str, calm_minutes: float) -> Scenario:
         corpus = heldout.corpus_of(spk)
         seed = sum(map(ord, name))
         rng = np.random.default_rng(seed)
-        calm = heldout.stretch(spk, heldout.CALM[corpus], HELDOUT_CALM_S, seed=seed + 1)
+        calm_set = heldout.NEUTRAL_CALM if neutral_calm else heldout.CALM
+        calm = heldout.stretch(spk, calm_set[corpus], HELDOUT_CALM_S, seed=seed + 1)
         hot = heldout.stretch(spk, heldout.STRESSED[corpus], HELDOUT_HOT_S, seed=seed + 2)
         who = f"{corpus} speaker {spk} (held out of the fold model)"
         if kind == "stress":

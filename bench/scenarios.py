@@ -89,7 +89,9 @@ def fold_model_factory(
     return lambda: LiteRTArousal(runtime, WindowBuilder(spec))
 
 
-def evaluate(name: str, calm_minutes: float, overrides: list[str]) -> dict[str, Any]:
+def evaluate(
+    name: str, calm_minutes: float, overrides: list[str], neutral_calm: bool = False
+) -> dict[str, Any]:
     settings = load_settings(None, overrides)
     if "@" in name:
         spk = name.partition("@")[2]
@@ -97,7 +99,7 @@ def evaluate(name: str, calm_minutes: float, overrides: list[str]) -> dict[str, 
     else:
         model = load_arousal_model(settings.model, settings.features)
     t_build = time.perf_counter()
-    sc = build(name, calm_minutes)
+    sc = build(name, calm_minutes, neutral_calm)
     build_s = time.perf_counter() - t_build
     dur = sc.audio.shape[0] / SR
     events, proc_s, calm_signals = run_pipeline(sc.audio, settings, model, sc.calm_spans)
@@ -174,6 +176,11 @@ def main(argv: list[str] | None = None) -> int:
         choices=sorted(SET_RESULTS),
         help="only the held-out calls of this speaker set (B = --validation, C = --third, D)",
     )
+    ap.add_argument(
+        "--neutral-calm",
+        action="store_true",
+        help="held-out EmoDB calm stretches without the bored readings (a check for flat)",
+    )
     ap.add_argument("--calm-minutes", type=float, default=20.0)
     ap.add_argument("--set", dest="overrides", action="append", default=[])
     ap.add_argument("--timeline", action="store_true", help="print every scenario's cue timeline")
@@ -189,7 +196,13 @@ def main(argv: list[str] | None = None) -> int:
     # not survive a fork (the workers segfaulted)
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=mp.get_context("spawn")) as ex:
         results = list(
-            ex.map(evaluate, names, [args.calm_minutes] * len(names), [args.overrides] * len(names))
+            ex.map(
+                evaluate,
+                names,
+                [args.calm_minutes] * len(names),
+                [args.overrides] * len(names),
+                [args.neutral_calm] * len(names),
+            )
         )
     calm_total = sum(r.get("calm_s", 0.0) for r in results)
     false_by: dict[str, int] = dict.fromkeys(DETECTOR_NAMES, 0)
@@ -260,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     if voices:
         name = SET_RESULTS[voices]
     whole_set = voices is not None or set(args.only) == set(SCENARIOS)
+    if args.neutral_calm:
+        name += "_neutral_calm"
     if not whole_set or args.overrides:
         name += "_partial"
     write_results(name, out, indent=1)

@@ -34,12 +34,20 @@ LEVEL_WINDOW_HOPS = 200
 
 
 class RunningMedian:
-    """Streaming median estimate: exact median of a warm-up, then ``m += step * sign(x - m)``."""
+    """Streaming median estimate: after ``warmup`` observations, the exact median of everything
+    seen so far, until ``exact`` observations; from then on ``m += step * sign(x - m)``.
 
-    def __init__(self, step: float, warmup: int) -> None:
+    The exact stretch matters for the far end's arousal: its model inputs are normalised per
+    speaker, and that normalisation settles over the customer's first minutes, so logits taken
+    in the first seconds sit lower than later calm ones (docs/voices.md, set D). A median seeded
+    on the first 10 s and then moving at most ``step`` per observation stayed 1-2 logits under
+    them for ten minutes."""
+
+    def __init__(self, step: float, warmup: int, exact: int = 0) -> None:
         self.step = step
         self.warmup = warmup
-        self._seed: list[float] = []
+        self.exact = max(exact, warmup)
+        self._seen: list[float] = []
         self.value = NAN
 
     @property
@@ -49,11 +57,10 @@ class RunningMedian:
     def update(self, x: float) -> None:
         if math.isnan(x):
             return
-        if not self.ready:
-            self._seed.append(x)
-            if len(self._seed) >= self.warmup:
-                self.value = float(np.median(self._seed))
-                self._seed.clear()
+        if len(self._seen) < self.exact:
+            self._seen.append(x)
+            if len(self._seen) >= self.warmup:
+                self.value = float(np.median(self._seen))
             return
         self.value += self.step * float(np.sign(x - self.value))
 
@@ -65,7 +72,8 @@ class EmpathySignal:
         self.settings = settings
         # Warm-ups: ~20 arousal windows (10 s of speech) and 100 speaking ticks (10 s); then the
         # medians move at most ~0.6 logit and ~3 dB per minute of customer speech.
-        self.arousal = RunningMedian(step=0.005, warmup=20)
+        # arousal: the exact median of the first 240 windows (~2 min of customer speech) first
+        self.arousal = RunningMedian(step=0.005, warmup=20, exact=240)
         self.level = RunningMedian(step=0.005, warmup=100)
         self.pitch = RunningMedian(step=0.005, warmup=100)  # ~3 semitones per minute at most
         self.frozen = False
@@ -113,7 +121,7 @@ class EmpathySignal:
 
     def reset(self) -> None:
         """Forget the customer (new call)."""
-        self.arousal = RunningMedian(self.arousal.step, self.arousal.warmup)
+        self.arousal = RunningMedian(self.arousal.step, self.arousal.warmup, self.arousal.exact)
         self.level = RunningMedian(self.level.step, self.level.warmup)
         self.pitch = RunningMedian(self.pitch.step, self.pitch.warmup)
         self._speech_pitch = SpeechPitch()

@@ -300,3 +300,18 @@ def test_strong_min_share_must_be_a_share():
     for bad in (0.0, -0.5, 1.5, float("nan")):
         with pytest.raises(ValueError, match="strong_min_share"):
             settings_(strong_min_share=bad)
+
+
+def test_running_median_is_exact_until_it_has_enough_then_steps():
+    from edge.detectors.empathy import RunningMedian
+
+    early_low = [-1.0] * 20 + [1.5] * 220  # the far end's first logits sit lower (set D's r07)
+    exact, seeded = RunningMedian(0.005, warmup=20, exact=240), RunningMedian(0.005, warmup=20)
+    for x in early_low:
+        exact.update(x)
+        seeded.update(x)
+    assert exact.value == 1.5
+    assert seeded.value == pytest.approx(-1.0 + 220 * 0.005)  # still 1.4 under the calm level
+    exact.update(3.0)
+    assert exact.value == pytest.approx(1.505)  # past `exact`: the slow sign step
+    assert RunningMedian(0.005, warmup=20, exact=240).ready is False

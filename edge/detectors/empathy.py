@@ -9,7 +9,9 @@ voice is also raised (pitch ``raised_pitch_st`` or level ``raised_level_db`` abo
 median), the score is held just under ``enter``: the model's excursions alone, which some calm
 voices have (docs/voices.md), never start a drift, though they may keep one going. Running
 medians are tracked with the sign-step quantile rule after a warm-up median of the first ``warmup``
-observations, so they follow the customer slowly and are robust to shouting bursts. NaN while the
+observations (for arousal, the exact median of everything seen until its first ``exact``
+observations, ~2 min of customer speech, while the far end's input normalisation settles), so
+they follow the customer slowly and are robust to shouting bursts. NaN while the
 customer is silent or before the model produced a score. The medians stand still while an empathy
 drift is active, and start afresh after two minutes without customer speech (a new call).
 """
@@ -70,9 +72,9 @@ class EmpathySignal:
 
     def __init__(self, settings: EmpathySettings) -> None:
         self.settings = settings
-        # Warm-ups: ~20 arousal windows (10 s of speech) and 100 speaking ticks (10 s); then the
-        # medians move at most ~0.6 logit and ~3 dB per minute of customer speech.
-        # arousal: the exact median of the first 240 windows (~2 min of customer speech) first
+        # Warm-ups: ~20 arousal windows (10 s of speech) and 100 speaking ticks (10 s); arousal
+        # is then the exact median of its first 240 windows (~2 min of customer speech); after
+        # that the medians move at most ~0.6 logit and ~3 dB per minute of customer speech.
         self.arousal = RunningMedian(step=0.005, warmup=20, exact=240)
         self.level = RunningMedian(step=0.005, warmup=100)
         self.pitch = RunningMedian(step=0.005, warmup=100)  # ~3 semitones per minute at most

@@ -49,10 +49,8 @@ class _Recorder:
 def record(name: str, overrides: list[str]) -> dict[str, Any]:
     """The detector's per-tick signal over call ``name`` (``kind@speaker``), with its onset."""
     from bench.scenario_calls import build
-    from bench.scenarios import fold_model_factory
+    from bench.scenarios import audio_blocks, fold_model_factory
     from edge.device.pipeline import Pipeline
-    from edge.protocols import AudioBlock
-    from edge.simulate.speech import SR
 
     kind, _, spk = name.partition("@")
     settings = load_settings(None, overrides)
@@ -60,16 +58,15 @@ def record(name: str, overrides: list[str]) -> dict[str, Any]:
     pipe = Pipeline(settings, model_factory=fold_model_factory(heldout.held_set(spk)))
     rec = _Recorder(pipe.drifts[kind])
     pipe.drifts[kind] = rec  # type: ignore[assignment]
-    pcm = np.clip(np.round(sc.audio * 32767.0), -32768, 32767).astype(np.int16)
-    step = round(settings.audio.block_s * SR)
-    for i in range(0, pcm.shape[0], step):
-        pipe.step(AudioBlock(i / SR, pcm[i : i + step], SR))
+    for block in audio_blocks(sc.audio, settings.audio.block_s):
+        pipe.step(block)
     return {"name": name, "onset": sc.onsets[0], "series": rec.series}
 
 
-def replay(call: dict[str, Any], st: DetectorSettings, below: bool) -> dict[str, Any]:
-    """First drift at or after the onset (delay s, None if none) and drifts before it."""
-    d = Drift("x", st, below=below)
+def replay(call: dict[str, Any], st: DetectorSettings) -> dict[str, Any]:
+    """First drift at or after the onset (delay s, None if none) and drifts before it (both
+    replayed detectors fire above ``enter``)."""
+    d = Drift("x", st)
     ons = [tr.t for t, v in call["series"] if (tr := d.update(t, v)) and tr.state == "on"]
     onset = call["onset"]
     late = [t - onset for t in ons if t >= onset]
@@ -77,7 +74,7 @@ def replay(call: dict[str, Any], st: DetectorSettings, below: bool) -> dict[str,
     return {
         "delay_s": round(late[0], 2) if late else None,
         "false_drifts": sum(t < onset for t in ons),
-        "calm_max": round(float(min(calm) if below else max(calm)), 3) if calm else None,
+        "calm_max": round(float(max(calm)), 3) if calm else None,
     }
 
 
@@ -103,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     for combo in itertools.product(*(vals for _, vals in axes)):
         change = dict(zip((f for f, _ in axes), combo, strict=True))
         st = replace(base, **change)  # type: ignore[arg-type]
-        got = {c["name"]: replay(c, st, below=False) for c in calls}
+        got = {c["name"]: replay(c, st) for c in calls}
         within = sum(1 for r in got.values() if r["delay_s"] is not None and r["delay_s"] <= 10)
         false = sum(r["false_drifts"] for r in got.values())
         rows.append(
@@ -115,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             for n, r in got.items()
         )
         print(f"{label:40s} within 10 s {within:2d}/{len(got)}  false {false}  {delays}")
-    print("calm maximum per call:", {c["name"]: replay(c, base, False)["calm_max"] for c in calls})
+    print("calm maximum per call:", {c["name"]: replay(c, base)["calm_max"] for c in calls})
     write_results("drift_replay", {"detector": args.detector, "voices": args.voices, "rows": rows})
     return 0
 

@@ -57,26 +57,14 @@ def build(name: str, calm_minutes: float, neutral_calm: bool = False) -> Scenari
     """The call ``name``; ``neutral_calm``: held-out EmoDB calm speech without boredom."""
     call = Call(seed=sum(map(ord, name)))
     warm = 300.0  # calm stretch before episodes: calibrates the baseline (~3.5 min of speech)
-    if name == "calm":
-        call.calm(calm_minutes * 60)
-        return Scenario(
-            name,
-            None,
-            call.audio(),
-            [],
-            [(0.0, call.now)],
-            note="tidy turn-taking, one voice and rate",
+    if name in ("calm", "calm_varied"):
+        (call.calm if name == "calm" else call.varied)(calm_minutes * 60)
+        note = (
+            "tidy turn-taking, one voice and rate"
+            if name == "calm"
+            else "rates 140-200 wpm, 3 voices, backchannels, 2-6 s pauses"
         )
-    if name == "calm_varied":
-        call.varied(calm_minutes * 60)
-        return Scenario(
-            name,
-            None,
-            call.audio(),
-            [],
-            [(0.0, call.now)],
-            note="rates 140-200 wpm, 3 voices, backchannels, 2-6 s pauses",
-        )
+        return Scenario(name, None, call.audio(), [], [(0.0, call.now)], note=note)
     if name in ("pace", "flat"):
         call.calm(warm)
         t0 = call.now

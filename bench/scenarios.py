@@ -28,7 +28,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -49,6 +49,14 @@ from edge.settings import DETECTOR_NAMES, DeviceSettings, load_settings
 from edge.simulate.speech import F32, SR
 
 
+def audio_blocks(audio: F32, block_s: float) -> Iterator[AudioBlock]:
+    """A built call (float, -1..1) as the int16 blocks of ``block_s`` the device reads."""
+    pcm = np.clip(np.round(audio * 32767.0), -32768, 32767).astype(np.int16)
+    step = round(block_s * SR)
+    for i in range(0, pcm.shape[0], step):
+        yield AudioBlock(i / SR, pcm[i : i + step], SR)
+
+
 def run_pipeline(
     audio: F32,
     settings: DeviceSettings,
@@ -57,15 +65,13 @@ def run_pipeline(
 ) -> tuple[list[dict], float, dict[str, list[float]]]:
     """Events (cue, drift, suppressed, baseline), processing seconds, and each detector's signal
     sampled once per block inside the calm spans (for threshold margins)."""
-    pcm = np.clip(np.round(audio * 32767.0), -32768, 32767).astype(np.int16)
     pipe = Pipeline(settings, model_factory=model_factory)
-    step = round(settings.audio.block_s * SR)
     events = []
     calm: dict[str, list[float]] = {n: [] for n in pipe.running}
     t0 = time.perf_counter()
-    for i in range(0, pcm.shape[0], step):
-        events += pipe.step(AudioBlock(i / SR, pcm[i : i + step], SR))
-        t = i / SR
+    for block in audio_blocks(audio, settings.audio.block_s):
+        events += pipe.step(block)
+        t = block.t0
         if any(a <= t < b for a, b in calm_spans) and pipe.baseline.ready:
             for n, v in pipe.last_values.items():
                 if np.isfinite(v):

@@ -57,6 +57,8 @@ class Drift:
         self._n_past = 0
         self._recent: deque[tuple[float, float]] = deque()
         """(t, value) of the wait's ticks in the last ``min_duration_s``."""
+        self._recent_past = 0
+        """How many of :attr:`_recent` are past ``enter``."""
         self._exit_since: float | None = None
         self._quiet_until = -math.inf
 
@@ -92,7 +94,7 @@ class Drift:
                 return None
             self._pending_since = t
             self._n_seen = self._n_past = 0
-            self._recent.clear()
+            self._clear_recent()
         elif self._back_to_normal(value):  # fell back past exit: start over
             self._pending_since = None
             return None
@@ -100,8 +102,9 @@ class Drift:
         self._n_past += past
         d = self.settings.min_duration_s
         self._recent.append((t, value))
+        self._recent_past += past
         while self._recent[0][0] < t - d - 1e-9:
-            self._recent.popleft()
+            self._recent_past -= self._past_enter(self._recent.popleft()[1])
         if past and t - self._pending_since >= self._wait_s() - 1e-9 and self._majority():
             self.active = True
             self.on_since = t
@@ -112,10 +115,14 @@ class Drift:
     def _majority(self) -> bool:
         """Past ``enter`` in at least :data:`PENDING_MAJORITY` of the wait's ticks, or of its
         last ``min_duration_s``."""
-        if self._n_past >= PENDING_MAJORITY * self._n_seen:
-            return True
-        n_past = sum(self._past_enter(v) for _, v in self._recent)
-        return n_past >= PENDING_MAJORITY * len(self._recent)
+        return (
+            self._n_past >= PENDING_MAJORITY * self._n_seen
+            or self._recent_past >= PENDING_MAJORITY * len(self._recent)
+        )
+
+    def _clear_recent(self) -> None:
+        self._recent.clear()
+        self._recent_past = 0
 
     def _wait_s(self) -> float:
         """``min_duration_s``, shortened by the strength of the recent signal (see the module)."""
@@ -135,4 +142,4 @@ class Drift:
         self._pending_since = None
         self._exit_since = None
         self._quiet_until = -math.inf
-        self._recent.clear()
+        self._clear_recent()

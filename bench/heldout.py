@@ -64,6 +64,7 @@ def corpus_of(speaker: str) -> str:
 def fold_model(held: tuple[str, ...] = HELDOUT) -> tuple[bytes, InputSpec]:
     """int8 model bytes and input spec of the recipe fitted without ``held`` (cached)."""
     from edge.features.config import FeatureConfig
+    from models import export as export_module
     from models.dataset import DEFAULT_CACHE, frontend_source_hash
     from models.train import TrainSettings
 
@@ -74,6 +75,7 @@ def fold_model(held: tuple[str, ...] = HELDOUT) -> tuple[bytes, InputSpec]:
             "settings": asdict(settings),
             "frontend": frontend_source_hash(),
             "features": FeatureConfig().digest(),
+            "export": hashlib.sha256(Path(export_module.__file__).read_bytes()).hexdigest(),
         },
         sort_keys=True,
         default=str,

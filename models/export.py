@@ -19,21 +19,66 @@ log = logging.getLogger(__name__)
 
 
 def to_int8_tflite(
-    model: Any, representative: npt.NDArray[np.float32], max_samples: int = 400, seed: int = 0
+    model: Any,
+    representative: npt.NDArray[np.float32],
+    max_samples: int = 400,
+    seed: int = 0,
+    correct_bias: bool = True,
+    check_samples: int = 2000,
 ) -> bytes:
-    """Convert ``model`` to a full-integer int8 flatbuffer calibrated on ``representative``."""
+    """Convert ``model`` to a full-integer int8 flatbuffer calibrated on ``representative``.
+
+    With ``correct_bias`` (bias correction of the output layer, as in Nagel et al. 2019,
+    "Data-free quantization through weight equalization and bias correction"): the int8 graph's
+    mean logit error against the float model over up to ``check_samples`` representative windows
+    is subtracted from the output layer's float bias and the model is converted again. Without
+    it the int8 logits sit ~0.04-0.06 below the float ones (the rounding of the int8 kernels),
+    which moves sign decisions of scores near 0. ``model`` is left as it was."""
+    rng = np.random.default_rng(seed)
+    n = representative.shape[0]
+    pick = rng.choice(n, size=min(max_samples, n), replace=False) if n else np.zeros(0, int)
+    blob = _export(model, representative[pick])
+    if not correct_bias or n == 0:
+        return blob
+    check = representative[rng.choice(n, size=min(check_samples, n), replace=False)]
+    err = float(np.mean(int8_logits(blob, check) - float_logits(model, check)))
+    out = model.layers[-1]
+    weights = out.get_weights()
+    try:
+        out.set_weights([*weights[:-1], weights[-1] - np.float32(err)])
+        blob = _export(model, representative[pick])
+    finally:
+        out.set_weights(weights)
+    left = float(np.mean(int8_logits(blob, check) - float_logits(model, check)))
+    log.info("int8 bias correction: mean logit error %+.4f -> %+.4f", err, left)
+    return blob
+
+
+def int8_logits(blob: bytes, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Logits of the int8 flatbuffer ``blob`` for windows ``x`` (the device's quantise/invoke/
+    dequantise steps)."""
+    from edge.model.card import dequantize, quantize
+    from edge.model.runtime import Int8Runner
+
+    runner = Int8Runner(blob)
+    shape = runner.input_info.shape
+    out = [
+        dequantize(runner.invoke(quantize(w.reshape(shape), runner.input_info)), runner.output_info)
+        for w in x
+    ]
+    return np.asarray(out, np.float32).reshape(-1)
+
+
+def _export(model: Any, rep_windows: npt.NDArray[np.float32]) -> bytes:
     import tempfile
 
     import tensorflow as tf
 
     shape = (1, *model.input_shape[1:])
-    rng = np.random.default_rng(seed)
-    n = representative.shape[0]
-    pick = rng.choice(n, size=min(max_samples, n), replace=False) if n else np.zeros(0, int)
 
     def rep() -> Iterator[list[npt.NDArray[np.float32]]]:
-        for i in pick:
-            yield [representative[i : i + 1].astype(np.float32)]
+        for i in range(rep_windows.shape[0]):
+            yield [rep_windows[i : i + 1].astype(np.float32)]
 
     with tempfile.TemporaryDirectory(prefix="poise-export-") as tmp:
         # A SavedModel with a fixed batch-1 signature freezes the Keras 3 variables cleanly.

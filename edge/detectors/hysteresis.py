@@ -2,9 +2,10 @@
 
 A detector turns its signal into a number per decision tick (0.1 s); :class:`Drift` decides when
 that number means a drift has started or ended. A drift starts once the signal first passed
-``enter``, has not fallen back past ``exit`` for the wait, was past ``enter`` in at least half of
-the wait's ticks (or of its last ``min_duration_s``: a brief early crossing followed by seconds
-just under ``enter`` does not hold a later, sustained one back) and is past it now. The wait is
+``enter``, has not fallen back past ``exit`` for the wait, was past ``enter`` in at least
+``enter_share`` (by default half) of the wait's ticks (or of its last ``min_duration_s``: a brief
+early crossing followed by seconds just under ``enter`` does not hold a later, sustained one
+back) and is past it now. The wait is
 ``min_duration_s``, shortened for a strong signal when ``strong_min_share`` < 1: a signal whose
 median over the last ``min_duration_s`` is ``k`` times ``enter`` (``1/k`` for detectors that fire
 below) waits ``min_duration_s / k``, never less than ``strong_min_share`` of it. It ends once the
@@ -22,10 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from edge.settings import DetectorSettings
-
-#: While waiting out ``min_duration_s``, at least this share of the (non-NaN) ticks must be past
-#: ``enter``; dips into the hysteresis band are tolerated, a fall back past ``exit`` restarts.
-PENDING_MAJORITY = 0.5
 
 
 @dataclass(frozen=True)
@@ -113,11 +110,12 @@ class Drift:
         return None
 
     def _majority(self) -> bool:
-        """Past ``enter`` in at least :data:`PENDING_MAJORITY` of the wait's ticks, or of its
-        last ``min_duration_s``."""
-        return (
-            self._n_past >= PENDING_MAJORITY * self._n_seen
-            or self._recent_past >= PENDING_MAJORITY * len(self._recent)
+        """Past ``enter`` in at least ``enter_share`` of the wait's (non-NaN) ticks, or of its
+        last ``min_duration_s``; dips into the hysteresis band count against it, a fall back
+        past ``exit`` restarts the wait."""
+        share = self.settings.enter_share
+        return self._n_past >= share * self._n_seen or self._recent_past >= share * len(
+            self._recent
         )
 
     def _clear_recent(self) -> None:

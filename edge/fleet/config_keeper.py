@@ -38,6 +38,7 @@ LIVE_DETECTOR_FIELDS = (
     "enter",
     "exit",
     "min_duration_s",
+    "enter_share",
     "strong_min_share",
     "exit_hold_s",
     "refractory_s",

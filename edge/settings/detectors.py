@@ -28,7 +28,12 @@ class DetectorSettings:
 
     min_duration_s: float = 2.0
     """The signal must stay elevated this long before the drift starts: never back past
-    ``exit``, past ``enter`` in at least half of the ticks and at the end."""
+    ``exit``, past ``enter`` in at least ``enter_share`` of the ticks and at the end."""
+
+    enter_share: float = 0.5
+    """While waiting out ``min_duration_s``, the share of ticks that must be past ``enter`` (of
+    the whole wait, or of its last ``min_duration_s``); the rest may sit between ``exit`` and
+    ``enter``."""
 
     strong_min_share: float = 1.0
     """A strong signal may start a drift sooner: one whose median over the last
@@ -54,6 +59,8 @@ class DetectorSettings:
     def __post_init__(self) -> None:
         if min(self.min_duration_s, self.exit_hold_s, self.refractory_s) < 0 or self.max_on_s <= 0:
             raise ValueError("durations must not be negative (max_on_s positive)")
+        if not 0 < self.enter_share <= 1:
+            raise ValueError(f"enter_share must be in (0, 1], got {self.enter_share:g}")
         if not 0 < self.strong_min_share <= 1:
             raise ValueError(f"strong_min_share must be in (0, 1], got {self.strong_min_share:g}")
         if self.enter <= 0 or self.exit < 0:

@@ -266,6 +266,16 @@ def test_dips_into_the_band_are_tolerated_but_a_majority_is_needed():
     assert run(d3, falls_back) == []
 
 
+def test_enter_share_sets_the_majority_the_wait_needs():
+    two_fifths = np.tile(np.r_[3.0, 3.0, 1.5, 1.5, 1.5], 12)  # 40 % past enter, rest in the band
+    assert run(Drift("pace", settings_(min_duration_s=2.0)), two_fifths) == []
+    trs = run(Drift("pace", settings_(min_duration_s=2.0, enter_share=0.4)), two_fifths)
+    assert [tr.state for tr in trs] == ["on"] and trs[0].t >= 2.0 - 1e-6
+    for bad in (0.0, 1.2, float("nan")):
+        with pytest.raises(ValueError, match="enter_share"):
+            settings_(enter_share=bad)
+
+
 def test_an_early_crossing_does_not_hold_a_sustained_one_back():
     # 0.3 s past enter, 4 s just under it (never back past exit), then past it for good: the
     # wait's own majority would need 3.7 s more; half of the last min_duration_s needs 1 s

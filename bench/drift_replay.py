@@ -10,7 +10,8 @@ feedback of a drift on the signal (a drift freezes the baseline), so confirm a c
 :mod:`bench.scenarios`.
 
 Usage: ``.venv/bin/python -m bench.drift_replay [--voices ABC] [--detector stress]
-[--grid min_duration_s=5,4,3 --grid strong_min_share=1,0.5] [--set k=v]``.
+[--grid min_duration_s=5,4,3 --grid strong_min_share=1,0.5] [--set k=v]
+[--save-series F | --load-series F]`` (record once, replay other grids from the file).
 Writes bench/results/drift_replay.json.
 """
 
@@ -18,9 +19,11 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -85,12 +88,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grid", action="append", default=[], help="FIELD=v1,v2,... (repeatable)")
     ap.add_argument("--set", dest="overrides", action="append", default=[])
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--save-series", type=Path, help="write the recorded series here (JSON)")
+    ap.add_argument("--load-series", type=Path, help="replay series saved by --save-series")
     args = ap.parse_args(argv)
-    names = [f"{args.detector}@{s}" for k in args.voices for s in heldout.SETS[k]]
-    for k in args.voices:
-        heldout.fold_model(heldout.SETS[k])  # trained (or read from cache) before the workers
-    with ProcessPoolExecutor(args.jobs, mp_context=mp.get_context("spawn")) as ex:
-        calls = list(ex.map(record, names, [args.overrides] * len(names)))
+    if args.load_series:
+        calls = json.loads(args.load_series.read_text())
+    else:
+        names = [f"{args.detector}@{s}" for k in args.voices for s in heldout.SETS[k]]
+        for k in args.voices:
+            heldout.fold_model(heldout.SETS[k])  # trained (or read from cache) before the workers
+        with ProcessPoolExecutor(args.jobs, mp_context=mp.get_context("spawn")) as ex:
+            calls = list(ex.map(record, names, [args.overrides] * len(names)))
+    if args.save_series:
+        args.save_series.write_text(json.dumps(calls))
     base = load_settings(None, args.overrides).detectors.get(args.detector)
     axes = [
         (f, [float(v) for v in vals.split(",")])

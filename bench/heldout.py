@@ -66,7 +66,7 @@ def fold_model(held: tuple[str, ...] = HELDOUT) -> tuple[bytes, InputSpec]:
     from edge.features.config import FeatureConfig
     from models import export as export_module
     from models.dataset import DEFAULT_CACHE, frontend_source_hash
-    from models.train import TrainSettings
+    from models.fitting import TrainSettings
 
     settings = TrainSettings()
     key = json.dumps(
@@ -85,7 +85,7 @@ def fold_model(held: tuple[str, ...] = HELDOUT) -> tuple[bytes, InputSpec]:
     if blob_path.exists() and spec_path.exists():
         return blob_path.read_bytes(), InputSpec.from_dict(json.loads(spec_path.read_text()))
     from models import export
-    from models.train import fit_fold, load_corpus
+    from models.fitting import fit_fold, load_corpus
 
     log.info("training the scenario fold model without %s", ", ".join(held))
     corpus = load_corpus(settings, None, DEFAULT_CACHE, 1, FeatureConfig())

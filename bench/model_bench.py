@@ -92,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     from models.anchor import egemaps, run_anchor
     from models.dataset import DEFAULT_CACHE
+    from models.fitting import TrainSettings, read_corpora
     from models.folds import PROTOCOLS
-    from models.train import TrainSettings, read_corpora
 
     utts = read_corpora(("emodb", "ravdess"), args.emodb, args.ravdess)
     egemaps(utts, DEFAULT_CACHE / "egemaps-v02.npz")  # before TensorFlow (see models.train)
@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     card = model.card.raw
     if args.retrain:
         from edge.features.config import FeatureConfig
-        from models.train import load_corpus, run_protocol
+        from models.fitting import load_corpus
+        from models.protocol_eval import run_protocol
 
         settings = TrainSettings()
         if args.protocols:

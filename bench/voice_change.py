@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     from models.dataset import DEFAULT_CACHE, build_cache, load_batches
-    from models.train import read_corpora
+    from models.fitting import read_corpora
 
     settings = VoiceSettings(probe_speech_s=args.probe_s)
     utts = read_corpora(("emodb", "ravdess"))

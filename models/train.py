@@ -19,263 +19,30 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from tqdm import tqdm
 
 from edge.features.config import FeatureConfig
 from edge.fileio import write_bytes_atomic, write_text_atomic
-from edge.model.baseline import score_relative
 from edge.model.inputs import InputSpec, stack, windows_from_batch
 from edge.model.runtime import ArousalModel
-from edge.model.speaker_norm import SpeakerNormSettings
 from edge.settings.loader import to_mapping
-from models import emodb, export, ravdess
+from models import export
 from models.augment import VARIANTS
-from models.dataset import (
-    DEFAULT_CACHE,
-    DEFAULT_FRONTEND,
-    WindowSet,
-    build_cache,
-    fit_spec,
-    frontend_source_hash,
-    labelled,
-    load_batches,
-    make_windows,
-)
-from models.emodb import REPO_ROOT, Utterance
-from models.folds import CORPORA, PROTOCOLS, folds, pooled_uars, uar
-from models.network import NetworkSettings, build_network
+from models.dataset import DEFAULT_CACHE, frontend_source_hash
+from models.emodb import REPO_ROOT
+from models.fitting import Corpus, TrainSettings, fit_fold, load_corpus
+from models.folds import CORPORA, PROTOCOLS
+from models.protocol_eval import run_protocol
+
+__all__ = ["TrainSettings", "main", "run"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """One training run."""
-
-    epochs: int = 8
-    """Passes over the training windows (8 over both corpora: ~2x the windows of EmoDB alone,
-    so about the steps of v1's 16 EmoDB epochs)."""
-    batch_size: int = 64
-    """Windows per gradient step."""
-    learning_rate: float = 2e-3
-    """Peak Adam learning rate (cosine decay to 5 % over the run)."""
-    seed: int = 0
-    """Seed of weights, shuffling and augmentation."""
-    variants: tuple[str, ...] = VARIANTS
-    """Augmentation recipes trained on (``clean`` included)."""
-    train_stride_hops: int = 25
-    """Window stride for training windows (the device uses ``spec.stride_hops``)."""
-    spec: InputSpec = field(default_factory=lambda: InputSpec(speaker_norm=SpeakerNormSettings()))
-    """Input windows (normalisation fitted per run; per-speaker input normalisation on)."""
-    network: NetworkSettings = field(default_factory=NetworkSettings)
-    """Network size."""
-    corpora: tuple[str, ...] = CORPORA
-    """Corpora to use (``emodb``, ``ravdess``)."""
-    speakers: tuple[str, ...] = ()
-    """Speakers to use (empty = all)."""
-    protocols: tuple[str, ...] = PROTOCOLS
-    """Evaluation protocols to run (:mod:`models.folds`; empty = none)."""
-    max_folds: int | None = None
-    """Run only the first N folds of each protocol (None = all; 0 = skip evaluation)."""
-
-
-@dataclass
-class FoldResult:
-    speaker: str
-    n_files: int
-    uar: dict[str, float] = field(default_factory=dict)
-
-
-def train_network(ws: WindowSet, spec: InputSpec, settings: TrainSettings, seed: int) -> Any:
-    """Fit a fresh network on ``ws``."""
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    model = build_network(spec.shape, settings.network)
-    steps = max(1, int(np.ceil(len(ws) / settings.batch_size))) * settings.epochs
-    lr = keras.optimizers.schedules.CosineDecay(settings.learning_rate, steps, alpha=0.05)
-    model.compile(
-        optimizer=keras.optimizers.Adam(lr),
-        loss=keras.losses.BinaryCrossentropy(from_logits=True),
-    )
-    pos = float(ws.y.mean())
-    weights = {0: 0.5 / max(1.0 - pos, 1e-3), 1: 0.5 / max(pos, 1e-3)}
-    model.fit(
-        ws.x,
-        ws.y,
-        batch_size=settings.batch_size,
-        epochs=settings.epochs,
-        class_weight=weights,
-        shuffle=True,
-        verbose=0,
-    )
-    return model
-
-
-def file_logits(logits: npt.NDArray[np.float32], ws: WindowSet, n_files: int) -> list[list[float]]:
-    """Window logits grouped by file index."""
-    out: list[list[float]] = [[] for _ in range(n_files)]
-    for v, f in zip(logits.tolist(), ws.file.tolist(), strict=True):
-        out[f].append(v)
-    return out
-
-
-def score_files(
-    per_file: list[list[float]], speakers: Sequence[str]
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """(raw, baseline-relative) file scores; raw = mean window logit, NaN without windows."""
-    raw = np.asarray([np.mean(v) if v else np.nan for v in per_file], np.float64)
-    rel = np.full(len(per_file), np.nan)
-    for s in sorted(set(speakers)):
-        idx = [i for i, sp in enumerate(speakers) if sp == s]
-        rel[idx] = score_relative([per_file[i] for i in idx])
-    return raw, rel
-
-
-def _uars(
-    y: npt.NDArray[np.int64], raw: npt.NDArray[np.float64], rel: npt.NDArray[np.float64]
-) -> tuple[float, float]:
-    # A file without any speech window counts as "low" (the device would not cue).
-    return uar(y, np.nan_to_num(raw, nan=-1.0) > 0), uar(y, np.nan_to_num(rel, nan=-1.0) > 0)
-
-
-def read_corpora(
-    corpora: Sequence[str], emodb_dir: str | None = None, ravdess_dir: str | None = None
-) -> list[Utterance]:
-    """Labelled utterances of the named corpora, EmoDB first."""
-    out: list[Utterance] = []
-    if "emodb" in corpora:
-        out += labelled(emodb.utterances(emodb_dir))
-    if "ravdess" in corpora:
-        out += labelled(ravdess.utterances(ravdess_dir))
-    return out
-
-
-@dataclass
-class Corpus:
-    """Cached front-end output of every labelled utterance and variant."""
-
-    utts: list[Utterance]
-    batches: dict[str, list[Any]]
-
-
-def load_corpus(
-    settings: TrainSettings,
-    emodb_dir: str | None,
-    cache: Path,
-    workers: int,
-    config: FeatureConfig,
-    ravdess_dir: str | None = None,
-) -> Corpus:
-    utts = read_corpora(settings.corpora, emodb_dir, ravdess_dir)
-    if settings.speakers:
-        utts = [u for u in utts if u.speaker in settings.speakers]
-    base = build_cache(
-        utts, settings.variants, config, DEFAULT_FRONTEND, cache, workers, settings.seed
-    )
-    return Corpus(utts, {v: load_batches(base, utts, v) for v in settings.variants})
-
-
-def fit_fold(
-    corpus: Corpus, train_idx: list[int], settings: TrainSettings, seed: int
-) -> tuple[Any, InputSpec, WindowSet]:
-    """Normalisation + network trained on the utterances ``train_idx`` (all variants)."""
-    spec = fit_spec([corpus.batches["clean"][i] for i in train_idx], settings.spec)
-    train_spec = replace(spec, stride_hops=settings.train_stride_hops)
-    utts = [corpus.utts[i] for i in train_idx]
-    # Every copy is normalised per speaker with that copy's own statistics (make_windows), as
-    # the device's norm follows the agent's headset and line.
-    parts = [
-        make_windows([corpus.batches[v][i] for i in train_idx], utts, train_spec)
-        for v in settings.variants
-    ]
-    ws = WindowSet(
-        x=np.concatenate([p.x for p in parts]),
-        y=np.concatenate([p.y for p in parts]),
-        speaker=np.concatenate([p.speaker for p in parts]),
-        file=np.concatenate([p.file for p in parts]),
-    )
-    return train_network(ws, spec, settings, seed), spec, ws
-
-
-def run_protocol(
-    corpus: Corpus,
-    settings: TrainSettings,
-    protocol: str,
-    checkpoint: Callable[[dict[str, Any]], None] | None = None,
-) -> dict[str, Any]:
-    """One protocol of :mod:`models.folds`: per-fold and pooled UARs (float/int8 x
-    raw/baseline) on the clean test files; test speakers normalised by their own statistics.
-    ``checkpoint`` receives the result over the folds done so far after each fold."""
-    fl = folds(corpus.utts, protocol)
-    if settings.max_folds is not None:
-        fl = fl[: settings.max_folds]
-    y = np.asarray([u.arousal == "high" for u in corpus.utts], np.int64)
-    spk = [u.speaker for u in corpus.utts]
-    pooled = {
-        f"{t}_{k}": np.full(len(corpus.utts), np.nan)
-        for t in ("float", "int8")
-        for k in ("raw", "baseline")
-    }
-    done = np.zeros(len(corpus.utts), bool)
-    results: list[FoldResult] = []
-    for k, f in enumerate(tqdm(fl, desc=protocol, unit="fold")):
-        train_idx, test_idx = list(f.train), list(f.test)
-        model, spec, ws_train = fit_fold(corpus, train_idx, settings, settings.seed + k)
-        test_utts = [corpus.utts[i] for i in test_idx]
-        ws = make_windows([corpus.batches["clean"][i] for i in test_idx], test_utts, spec)
-        blob = export.to_int8_tflite(model, ws_train.x, seed=settings.seed)
-        q = ArousalModel.from_bytes(blob, spec)
-        fold = FoldResult(f.name, len(test_idx))
-        test_spk = [spk[i] for i in test_idx]
-        for tag, logits in (("float", export.float_logits(model, ws.x)), ("int8", q.logits(ws.x))):
-            raw, rel = score_files(file_logits(logits, ws, len(test_idx)), test_spk)
-            pooled[f"{tag}_raw"][test_idx] = raw
-            pooled[f"{tag}_baseline"][test_idx] = rel
-            fold.uar[f"{tag}_raw"], fold.uar[f"{tag}_baseline"] = _uars(y[test_idx], raw, rel)
-        done[test_idx] = True
-        log.info("%s fold %s: %s", protocol, f.name, fold.uar)
-        tqdm.write(f"{protocol} {f.name}: " + " ".join(f"{a}={b:.3f}" for a, b in fold.uar.items()))
-        results.append(fold)
-        if checkpoint is not None and len(results) < len(fl):
-            checkpoint(_summary(protocol, corpus, y, pooled, done, results, len(fl)))
-    return _summary(protocol, corpus, y, pooled, done, results, len(fl))
-
-
-def _summary(
-    protocol: str,
-    corpus: Corpus,
-    y: npt.NDArray[np.int64],
-    pooled: dict[str, npt.NDArray[np.float64]],
-    done: npt.NDArray[np.bool_],
-    results: list[FoldResult],
-    n_folds: int,
-) -> dict[str, Any]:
-    res: dict[str, Any] = {"protocol": protocol, "metric": "UAR (file level)"}
-    res["folds_done"], res["folds_total"] = len(results), n_folds
-    cor = [u.corpus for u in corpus.utts]
-    for key, v in pooled_uars(y, pooled, cor, done).items():
-        res[f"uar_{key}"] = v
-    for key in pooled:
-        vals = [f.uar[key] for f in results]
-        res[f"uar_{key}_fold_mean"] = round(float(np.mean(vals)), 4) if vals else None
-    res["folds"] = [{"fold": f.speaker, "n_files": f.n_files, **f.uar} for f in results]
-    res["n_files"] = int(done.sum())
-    return res
-
-
-def run_evaluation(corpus: Corpus, settings: TrainSettings) -> dict[str, Any]:
-    """Every protocol of ``settings`` (skipped when ``max_folds == 0``)."""
-    if settings.max_folds == 0:
-        return {}
-    return {p: run_protocol(corpus, settings, p) for p in settings.protocols}
 
 
 def make_fixtures(model: Any, q: ArousalModel, corpus: Corpus, spec: InputSpec) -> dict[str, Any]:

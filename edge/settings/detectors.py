@@ -105,6 +105,9 @@ class StressSettings(DetectorSettings):
     range."""
     min_duration_s: float = 4.0
     """Seconds of raised arousal before the cue (for a score near ``enter``)."""
+    enter_share: float = 0.4
+    """Share of the wait's scores that must be past ``enter`` (the rest stays above ``exit``):
+    a stressed stretch whose score wavers between ``exit`` and ``enter`` still counts."""
     strong_min_share: float = 0.5
     """A score well past ``enter`` waits less: twice ``enter`` or more, half of
     ``min_duration_s``."""

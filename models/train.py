@@ -105,8 +105,11 @@ def run(
         egemaps(corpus.utts, cache / "egemaps-v02.npz")
     import tensorflow as tf
 
-    tf.config.threading.set_inter_op_parallelism_threads(2)
-    tf.config.threading.set_intra_op_parallelism_threads(2)
+    try:
+        tf.config.threading.set_inter_op_parallelism_threads(2)
+        tf.config.threading.set_intra_op_parallelism_threads(2)
+    except RuntimeError:  # TensorFlow already ran in this process: keep its thread pools
+        log.info("TensorFlow already initialised; its thread settings are kept")
     # The shipped model first, then the evaluation protocols; the card is rewritten after each
     # protocol, so an interrupted run still leaves a model whose card holds the figures of the
     # protocols that finished (and says which did, under evaluation).

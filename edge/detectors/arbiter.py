@@ -3,7 +3,10 @@
 * Only one cue is shown at a time. A drift that starts while another cue is shown is suppressed
   (``busy``) unless it has a higher priority, in which case it replaces the shown one.
 * A shared budget allows at most ``max_cues_per_10min`` cue starts in any 600 s, and at least
-  ``min_gap_s`` between the end of one cue and the start of the next.
+  ``min_gap_s`` between the end of one cue and the start of the next of the same or a lower
+  priority. A higher-priority drift may follow at once, as it could have replaced that cue
+  while it was shown (a ``stress`` cue does not wait 20 s behind a ``flat`` one that just
+  ended).
 * A suppressed drift is not forgotten: while it is still on, it is shown (reason ``deferred``)
   as soon as nothing is shown and the budget allows, the highest priority first. A drift whose
   cue was shown once is never shown again before it ends (a timed-out cue does not come back).
@@ -38,6 +41,8 @@ class Arbiter:
         """The cue currently shown, if any."""
         self._shown_since = 0.0
         self._last_end = -1e12
+        self._last_priority = 0
+        """Priority of the cue that ended at ``_last_end``."""
         self._starts: deque[float] = deque()
         self._pending: dict[str, float] = {}
         """Drifts still on whose cue was suppressed: name -> when the drift started."""
@@ -45,18 +50,23 @@ class Arbiter:
     def _cue(self, t: float, name: str, state: str, reason: str) -> CueEvent:
         return CueEvent(t, name, "on" if state == "on" else "off", reason)
 
-    def _budget_reason(self, t: float) -> str | None:
+    def _budget_reason(self, t: float, name: str) -> str | None:
         while self._starts and self._starts[0] <= t - BUDGET_WINDOW_S:
             self._starts.popleft()
         if len(self._starts) >= self.budget.max_cues_per_10min:
             return "budget"
-        if self.showing is None and t - self._last_end < self.budget.min_gap_s:
+        if (
+            self.showing is None
+            and t - self._last_end < self.budget.min_gap_s
+            and self.detectors.get(name).priority <= self._last_priority
+        ):
             return "gap"
         return None
 
     def _end(self, t: float, reason: str) -> CueEvent:
         assert self.showing is not None
         ev = self._cue(t, self.showing, "off", reason)
+        self._last_priority = self.detectors.get(self.showing).priority
         self.showing = None
         self._last_end = t
         return ev
@@ -90,15 +100,16 @@ class Arbiter:
                 out.append(SuppressedEvent(t, tr.name, "busy"))
                 self._pending[tr.name] = tr.t
                 continue
-            reason = self._budget_reason(t)
+            reason = self._budget_reason(t, tr.name)
             if reason is not None:
                 out.append(SuppressedEvent(t, tr.name, reason))
                 self._pending[tr.name] = tr.t
                 continue
             out += self._show(t, tr.name, "drift")
-        if self.showing is None and self._pending and self._budget_reason(t) is None:
+        if self.showing is None and self._pending:
             name = max(self._pending, key=lambda n: self.detectors.get(n).priority)
-            out += self._show(t, name, "deferred")  # _show takes it off the pending list
+            if self._budget_reason(t, name) is None:
+                out += self._show(t, name, "deferred")  # _show takes it off the pending list
         return out
 
     def _show(self, t: float, name: str, reason: str) -> list[Event]:

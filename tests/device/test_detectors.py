@@ -145,13 +145,33 @@ def test_min_gap_between_cues():
 
 def test_a_suppressed_drift_still_on_is_shown_once_the_gap_allows():
     a = _arbiter(max_cues=10, gap=20.0)
-    a.step(0.0, [tr("flat", 0.0, "on")])
-    a.step(5.0, [tr("flat", 5.0, "off")])
-    ev = a.step(10.0, [tr("stress", 10.0, "on")])
+    a.step(0.0, [tr("pace", 0.0, "on")])  # priority 60
+    a.step(5.0, [tr("pace", 5.0, "off")])
+    ev = a.step(10.0, [tr("stress", 10.0, "on")])  # 55: waits out the gap
     assert [e.reason for e in ev if isinstance(e, SuppressedEvent)] == ["gap"]
     assert cues(a.step(24.9, [])) == []
     assert cues(a.step(25.0, [])) == [("stress", "on", "deferred")]
     assert cues(a.step(26.0, [tr("stress", 26.0, "off")])) == [("stress", "off", "ended")]
+
+
+def test_a_higher_priority_drift_does_not_wait_out_the_gap():
+    # as it could have replaced the lower cue while shown, it need not wait after it ended
+    a = _arbiter(max_cues=10, gap=20.0)
+    a.step(0.0, [tr("flat", 0.0, "on")])  # priority 20
+    a.step(5.0, [tr("flat", 5.0, "off")])
+    assert cues(a.step(10.0, [tr("stress", 10.0, "on")])) == [("stress", "on", "drift")]
+    a.step(12.0, [tr("stress", 12.0, "off")])
+    # after stress (55) ends, pace (60) passes the gap at once; flat (20) waits it out
+    ev = a.step(14.0, [tr("flat", 14.0, "on"), tr("pace", 14.0, "on")])
+    assert cues(ev) == [("pace", "on", "drift")]
+    assert cues(a.step(15.0, [tr("pace", 15.0, "off")])) == [("pace", "off", "ended")]
+    assert cues(a.step(34.9, [])) == []
+    assert cues(a.step(35.0, [])) == [("flat", "on", "deferred")]
+    budget = _arbiter(max_cues=1, gap=20.0)  # the 10-minute budget still counts it
+    budget.step(0.0, [tr("flat", 0.0, "on")])
+    budget.step(5.0, [tr("flat", 5.0, "off")])
+    ev = budget.step(6.0, [tr("stress", 6.0, "on")])
+    assert [e.reason for e in ev if isinstance(e, SuppressedEvent)] == ["budget"]
 
 
 def test_a_suppressed_drift_that_ended_is_never_shown():

@@ -13,8 +13,11 @@ Keepalive: while connected, :meth:`PuckCue.tick` sends ``PING`` whenever nothing
 Button (firmware >= 1.2.0): the ``PING`` reply carries the count of long presses since the
 puck booted (``OK PONG <n>``). When it grows, :attr:`PuckCue.on_long_press` is called (once,
 however many presses since the last ``PING``) on the thread that ticks the cue; the device loop
-passes it on to the audio thread: a new agent at the desk. The first count after a (re)connect
-only sets the reference, so a press in the first keepalive interval after connecting is lost.
+passes it on to the audio thread: a new agent at the desk. The first count after the host
+starts only sets the reference (presses from before it started are not news). Across a
+reconnect the reference is kept, so a press while the link was down is seen by the first
+``PING`` after it: a count at or above the reference counts the difference; a count below it
+means the puck rebooted (it counts from 0 again), and every press since its boot is new.
 """
 
 from __future__ import annotations
@@ -97,7 +100,6 @@ class PuckCue:
             except (OSError, ValueError) as exc:
                 raise PuckError(f"cannot open {self.port}: {exc}") from exc
             self._conn.reset_input_buffer()
-            self._presses = None  # a new connection (maybe a rebooted puck): a new reference
             reply = self._exchange("VERSION")
             self.version = reply[3:] if reply.startswith("OK") else None
             log.info("cue puck on %s: %s", self.port, reply)
@@ -132,7 +134,12 @@ class PuckCue:
         if len(words) != 3 or words[:2] != ["OK", "PONG"] or not words[2].isdigit():
             return  # firmware without a button, or an ERR (already counted)
         count = int(words[2])
-        new = 0 if self._presses is None else max(0, count - self._presses)
+        if self._presses is None:
+            new = 0  # the first count since the host started: the reference
+        elif count >= self._presses:
+            new = count - self._presses
+        else:  # below the reference: the puck rebooted and counts from 0 again
+            new = count
         self._presses = count
         if new:  # several presses between two PINGs still mean one thing: a new agent
             self.long_presses += new

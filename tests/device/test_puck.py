@@ -149,10 +149,38 @@ def test_a_long_press_on_the_button_reaches_the_callback_once():
     replies["PING"] = "OK PONG 0"
     opened.clear()
     idle(4.0)
-    assert opened and presses == [1, 1]  # a new reference, no press
+    assert opened and presses == [1, 1]  # no press since its boot
     replies["PING"] = "OK PONG 1"
     idle(2.0)
     assert presses == [1, 1, 1]
+
+
+def test_a_press_while_the_link_is_down_is_seen_after_reconnecting():
+    replies = {"PING": "OK PONG 2"}
+    cue, _sent, opened, clock = make(replies=replies)
+    presses: list[int] = []
+    cue.on_long_press = lambda: presses.append(1)
+
+    def idle(seconds: float) -> None:
+        for _ in range(int(seconds / 0.5)):
+            clock.advance(0.5)
+            cue.tick(clock.now())
+
+    cue.show("pace", STYLE)
+    idle(2.0)
+    assert presses == []  # the reference
+    opened[0].dead = True  # the cable is pulled; the agent presses meanwhile
+    idle(2.0)
+    replies["PING"] = "OK PONG 3"  # the same puck, not rebooted: one press while down
+    opened.clear()
+    idle(4.0)
+    assert opened and presses == [1]
+    opened[0].dead = True  # now it reboots and is pressed once before the host reconnects
+    idle(2.0)
+    replies["PING"] = "OK PONG 1"  # below the reference of 3: a rebooted puck
+    opened.clear()
+    idle(4.0)
+    assert opened and presses == [1, 1] and cue.long_presses == 2
 
 
 def test_firmware_without_a_button_never_calls_back():

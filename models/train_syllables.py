@@ -338,9 +338,10 @@ def main(argv: list[str] | None = None) -> int:
         "--corpora", default="emodb,ravdess,espeak", help="any of emodb, ravdess, espeak"
     )
     ap.add_argument("--groups", type=int, default=10, help="held-out speaker groups (both corpora)")
+    ap.add_argument("--count-weight", type=float, default=TrainSettings.count_weight)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    s = TrainSettings(epochs=args.epochs)
+    s = TrainSettings(epochs=args.epochs, count_weight=args.count_weight)
     t0 = time.perf_counter()
     corpora = [c for c in args.corpora.split(",") if c]
     utts: list[Utterance] = utterances() if "emodb" in corpora else []

@@ -64,7 +64,7 @@ def corpus_of(speaker: str) -> str:
 def fold_model(held: tuple[str, ...] = HELDOUT) -> tuple[bytes, InputSpec]:
     """int8 model bytes and input spec of the recipe fitted without ``held`` (cached)."""
     from edge.features.config import FeatureConfig
-    from models import export as export_module
+    from models import export
     from models.dataset import DEFAULT_CACHE, frontend_source_hash
     from models.fitting import TrainSettings
 
@@ -75,7 +75,7 @@ def fold_model(held: tuple[str, ...] = HELDOUT) -> tuple[bytes, InputSpec]:
             "settings": asdict(settings),
             "frontend": frontend_source_hash(),
             "features": FeatureConfig().digest(),
-            "export": hashlib.sha256(Path(export_module.__file__).read_bytes()).hexdigest(),
+            "export": hashlib.sha256(Path(export.__file__).read_bytes()).hexdigest(),
         },
         sort_keys=True,
         default=str,
@@ -84,7 +84,6 @@ def fold_model(held: tuple[str, ...] = HELDOUT) -> tuple[bytes, InputSpec]:
     blob_path, spec_path = CACHE / f"{digest}.tflite", CACHE / f"{digest}.json"
     if blob_path.exists() and spec_path.exists():
         return blob_path.read_bytes(), InputSpec.from_dict(json.loads(spec_path.read_text()))
-    from models import export
     from models.fitting import fit_fold, load_corpus
 
     log.info("training the scenario fold model without %s", ", ".join(held))

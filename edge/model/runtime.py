@@ -92,6 +92,18 @@ class Int8Runner:
         self._interp.invoke()
         return np.array(self._interp.get_tensor(self._out), np.int8)
 
+    def real(
+        self,
+        x: npt.NDArray[np.float32],
+        input_info: TensorInfo | None = None,
+        output_info: TensorInfo | None = None,
+    ) -> npt.NDArray[np.float32]:
+        """Real values in, real values out: quantise ``x`` to the input tensor, invoke,
+        dequantise the output (with the given tensor encodings, by default the model's own)."""
+        ins = input_info if input_info is not None else self.input_info
+        outs = output_info if output_info is not None else self.output_info
+        return dequantize(self.invoke(quantize(x.reshape(ins.shape), ins)), outs)
+
 
 class ArousalModel:
     """Normalised windows in, arousal logits out (int8 inside)."""
@@ -152,8 +164,7 @@ class ArousalModel:
         """Arousal logit for one normalised window of shape ``spec.shape``."""
         if tuple(x.shape) != self.spec.shape:
             raise ValueError(f"window shape {x.shape} != {self.spec.shape}")
-        q = quantize(x.reshape(self.input_info.shape), self.input_info)
-        return float(dequantize(self.runner.invoke(q), self.output_info).reshape(-1)[0])
+        return float(self.runner.real(x, self.input_info, self.output_info).reshape(-1)[0])
 
     def logits(self, xs: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """Logits for a stack of windows (n, hops, channels)."""

@@ -122,8 +122,9 @@ def test_keepalive_ping_every_interval_while_idle_and_reconnect_when_it_fails():
     assert sent[-2:] == ["VERSION", "CUE pace FF2000 steady short"] and len(opened) == 2
 
 
-def test_a_long_press_on_the_button_reaches_the_callback_once():
-    replies = {"PING": "OK PONG 4"}  # four presses before this host connected
+def button_puck(replies: dict[str, str]):
+    """A puck answering ``replies``, showing a cue; the presses it reported and an ``idle(s)``
+    that ticks it every 0.5 s for ``s`` seconds."""
     cue, sent, opened, clock = make(replies=replies)
     presses: list[int] = []
     cue.on_long_press = lambda: presses.append(1)
@@ -134,6 +135,12 @@ def test_a_long_press_on_the_button_reaches_the_callback_once():
             cue.tick(clock.now())
 
     cue.show("pace", STYLE)
+    return cue, sent, opened, presses, idle
+
+
+def test_a_long_press_on_the_button_reaches_the_callback_once():
+    replies = {"PING": "OK PONG 4"}  # four presses before this host connected
+    cue, sent, opened, presses, idle = button_puck(replies)
     idle(2.0)
     assert sent[-1] == "PING" and presses == []  # the first count is only the reference
     replies["PING"] = "OK PONG 5"
@@ -157,16 +164,7 @@ def test_a_long_press_on_the_button_reaches_the_callback_once():
 
 def test_a_press_while_the_link_is_down_is_seen_after_reconnecting():
     replies = {"PING": "OK PONG 2"}
-    cue, _sent, opened, clock = make(replies=replies)
-    presses: list[int] = []
-    cue.on_long_press = lambda: presses.append(1)
-
-    def idle(seconds: float) -> None:
-        for _ in range(int(seconds / 0.5)):
-            clock.advance(0.5)
-            cue.tick(clock.now())
-
-    cue.show("pace", STYLE)
+    cue, _sent, opened, presses, idle = button_puck(replies)
     idle(2.0)
     assert presses == []  # the reference
     opened[0].dead = True  # the cable is pulled; the agent presses meanwhile

@@ -88,9 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grid", action="append", default=[], help="FIELD=v1,v2,... (repeatable)")
     ap.add_argument("--set", dest="overrides", action="append", default=[])
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument(
+        "--fold-seed", type=int, help="train the fold models with this seed (default: the recipe's)"
+    )
     ap.add_argument("--save-series", type=Path, help="write the recorded series here (JSON)")
     ap.add_argument("--load-series", type=Path, help="replay series saved by --save-series")
     args = ap.parse_args(argv)
+    heldout.set_fold_seed(args.fold_seed)
     if args.load_series:
         calls = json.loads(args.load_series.read_text())
     else:
@@ -123,7 +127,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"{label:40s} within 10 s {within:2d}/{len(got)}  false {false}  {delays}")
     print("calm maximum per call:", {c["name"]: replay(c, base)["calm_max"] for c in calls})
-    write_results("drift_replay", {"detector": args.detector, "voices": args.voices, "rows": rows})
+    write_results(
+        "drift_replay",
+        {
+            "detector": args.detector,
+            "voices": args.voices,
+            "fold_seed": args.fold_seed,
+            "rows": rows,
+        },
+    )
     return 0
 
 

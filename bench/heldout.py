@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import asdict
+import os
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,28 @@ THIRD = ("09", "10", "r01", "r02")
 FOURTH = ("12", "13", "r04", "r07")
 #: Every held-out set by the letter the docs give it.
 SETS: dict[str, tuple[str, ...]] = {"A": HELDOUT, "B": VALIDATION, "C": THIRD, "D": FOURTH}
+#: Environment variable with the fold models' training seed (default: the recipe's own). The
+#: benches' ``--fold-seed`` sets it, so their spawned workers train and read the same models.
+FOLD_SEED_ENV = "POISE_FOLD_SEED"
+
+
+def fold_seed() -> int | None:
+    """The fold models' seed from :data:`FOLD_SEED_ENV` (None: the recipe's)."""
+    raw = os.environ.get(FOLD_SEED_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{FOLD_SEED_ENV} must be an integer, got {raw!r}") from None
+
+
+def set_fold_seed(seed: int | None) -> None:
+    """Use ``seed`` for the fold models of this process and the workers it starts."""
+    if seed is None:
+        os.environ.pop(FOLD_SEED_ENV, None)
+    else:
+        os.environ[FOLD_SEED_ENV] = str(seed)
 
 
 def held_set(speaker: str) -> tuple[str, ...]:
@@ -62,13 +85,17 @@ def corpus_of(speaker: str) -> str:
 
 
 def fold_model(held: tuple[str, ...] = HELDOUT) -> tuple[bytes, InputSpec]:
-    """int8 model bytes and input spec of the recipe fitted without ``held`` (cached)."""
+    """int8 model bytes and input spec of the recipe fitted without ``held`` (cached), with the
+    recipe's seed or that of :func:`fold_seed` (the spread of the delays across seeds)."""
     from edge.features.config import FeatureConfig
     from models import export
     from models.dataset import DEFAULT_CACHE, frontend_source_hash
     from models.fitting import TrainSettings
 
     settings = TrainSettings()
+    seed = fold_seed()
+    if seed is not None:
+        settings = replace(settings, seed=seed)
     key = json.dumps(
         {
             "held": sorted(held),

@@ -191,7 +191,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", dest="overrides", action="append", default=[])
     ap.add_argument("--timeline", action="store_true", help="print every scenario's cue timeline")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument(
+        "--fold-seed", type=int, help="train the fold models with this seed (default: the recipe's)"
+    )
     args = ap.parse_args(argv)
+    heldout.set_fold_seed(args.fold_seed)
     names = [n for n in args.only if "@" in n] if args.heldout else list(args.only)
     voices = args.voices or ("B" if args.validation else "C" if args.third else None)
     if voices:
@@ -273,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "false_cues_per_hour_all": total_false / hours if hours else None,
         "overrides": args.overrides,
+        "fold_seed": args.fold_seed,
     }
     # the full default set, the held-out set, and partial/overridden runs never overwrite each other
     name = "scenarios_heldout" if args.heldout else "scenarios"
@@ -283,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
         name += "_neutral_calm"
     if not whole_set or args.overrides:
         name += "_partial"
+    if args.fold_seed is not None:
+        name += f"_seed{args.fold_seed}"
     write_results(name, out, indent=1)
     return 0
 

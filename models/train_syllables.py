@@ -339,9 +339,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--groups", type=int, default=10, help="held-out speaker groups (both corpora)")
     ap.add_argument("--count-weight", type=float, default=TrainSettings.count_weight)
+    ap.add_argument("--lookahead", type=int, default=TrainSettings.lookahead)
+    ap.add_argument("--dropout", type=float, default=TrainSettings.dropout)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    s = TrainSettings(epochs=args.epochs, count_weight=args.count_weight)
+    s = TrainSettings(
+        epochs=args.epochs,
+        count_weight=args.count_weight,
+        lookahead=args.lookahead,
+        dropout=args.dropout,
+    )
     t0 = time.perf_counter()
     corpora = [c for c in args.corpora.split(",") if c]
     utts: list[Utterance] = utterances() if "emodb" in corpora else []

@@ -41,3 +41,15 @@ def test_sets_speakers_exist_in_the_corpora() -> None:
     speakers = {u.speaker for u in emodb.utterances()} | {u.speaker for u in ravdess.utterances()}
     for group in heldout.SETS.values():
         assert set(group) <= speakers
+
+
+def test_fold_seed_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(heldout.FOLD_SEED_ENV, raising=False)
+    assert heldout.fold_seed() is None
+    heldout.set_fold_seed(7)
+    assert heldout.fold_seed() == 7
+    heldout.set_fold_seed(None)
+    assert heldout.fold_seed() is None
+    monkeypatch.setenv(heldout.FOLD_SEED_ENV, "seven")
+    with pytest.raises(ValueError, match="must be an integer"):
+        heldout.fold_seed()

@@ -341,6 +341,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--count-weight", type=float, default=TrainSettings.count_weight)
     ap.add_argument("--lookahead", type=int, default=TrainSettings.lookahead)
     ap.add_argument("--dropout", type=float, default=TrainSettings.dropout)
+    ap.add_argument("--seed", type=int, default=TrainSettings.seed, help="Keras seed of every fit")
+    ap.add_argument(
+        "--counts-out", type=Path, help="with --loso: write the held-out per-file counts (JSON)"
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     s = TrainSettings(
@@ -348,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         count_weight=args.count_weight,
         lookahead=args.lookahead,
         dropout=args.dropout,
+        seed=args.seed,
     )
     t0 = time.perf_counter()
     corpora = [c for c in args.corpora.split(",") if c]
@@ -386,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
         meta["loso_all_files"] = report["by_variant"]
         meta["loso_by_corpus"] = report["by_corpus"]
         meta["loso_folds"] = report["folds"]
+        if args.counts_out:
+            write_text_atomic(args.counts_out, json.dumps(report, indent=1, sort_keys=True) + "\n")
         for corpus, rows in report["by_corpus"].items():
             for v, sc in rows.items():
                 print(

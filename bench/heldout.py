@@ -37,8 +37,18 @@ THIRD = ("09", "10", "r01", "r02")
 #: unused speaker of each sex per corpus), added once :data:`THIRD` had been used for changes:
 #: the set no setting has seen.
 FOURTH = ("12", "13", "r04", "r07")
+#: A fifth disjoint set (14 female, 15 male, r06 female, r09 male: the lowest-numbered unused
+#: speaker of each sex per corpus), added on 2026-12-03 after :data:`FOURTH` had been used for a
+#: change and run once with the settings as they were: no setting was chosen on it.
+FIFTH = ("14", "15", "r06", "r09")
 #: Every held-out set by the letter the docs give it.
-SETS: dict[str, tuple[str, ...]] = {"A": HELDOUT, "B": VALIDATION, "C": THIRD, "D": FOURTH}
+SETS: dict[str, tuple[str, ...]] = {
+    "A": HELDOUT,
+    "B": VALIDATION,
+    "C": THIRD,
+    "D": FOURTH,
+    "E": FIFTH,
+}
 #: Environment variable with the fold models' training seed (default: the recipe's own). The
 #: benches' ``--fold-seed`` sets it, so their spawned workers train and read the same models.
 FOLD_SEED_ENV = "POISE_FOLD_SEED"

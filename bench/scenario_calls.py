@@ -178,6 +178,11 @@ SET_SCENARIOS: dict[str, tuple[str, ...]] = {
     for letter, group in heldout.SETS.items()
 }
 #: Where each set's run is written (A's held-out calls are part of the default set).
-SET_RESULTS = {"B": "scenarios_validation", "C": "scenarios_third", "D": "scenarios_fourth"}
+SET_RESULTS = {
+    "B": "scenarios_validation",
+    "C": "scenarios_third",
+    "D": "scenarios_fourth",
+    "E": "scenarios_fifth",
+}
 VALIDATION_SCENARIOS = SET_SCENARIOS["B"]
 THIRD_SCENARIOS = SET_SCENARIOS["C"]

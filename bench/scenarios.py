@@ -17,7 +17,8 @@ the far end, telephone-band (8 kHz, 300-3400 Hz, mu-law), and the agent is espea
 ``--validation`` runs the same calls on a second, disjoint held-out set with its own fold model
 (:data:`bench.heldout.VALIDATION`, set B), ``--third`` on a third one (:data:`bench.heldout.THIRD`,
 set C), ``--voices D`` on a fourth (:data:`bench.heldout.FOURTH`), kept untouched until the
-changes found with the others were made (docs/voices.md says which set was used for what).
+changes found with the others were made, ``--voices E`` on a fifth (:data:`bench.heldout.FIFTH`),
+run once with the settings as they were (docs/voices.md says which set was used for what).
 
 Usage: ``.venv/bin/python -m bench.scenarios [--only NAME ...] [--calm-minutes 20] [--set k=v]``.
 Writes bench/results/scenarios.json. No audio is kept.
@@ -163,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--only",
         nargs="*",
-        choices=SCENARIOS + tuple(n for k in "BCD" for n in SET_SCENARIOS[k]),
+        choices=SCENARIOS + tuple(n for k in sorted(SET_RESULTS) for n in SET_SCENARIOS[k]),
         default=list(SCENARIOS),
     )
     ap.add_argument("--heldout", action="store_true", help="only the held-out stress/empathy calls")
@@ -180,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--voices",
         choices=sorted(SET_RESULTS),
-        help="only the held-out calls of this speaker set (B = --validation, C = --third, D)",
+        help="only the held-out calls of this speaker set (B = --validation, C = --third, D, E)",
     )
     ap.add_argument(
         "--neutral-calm",

@@ -346,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
         "--counts-out", type=Path, help="with --loso: write the held-out per-file counts (JSON)"
     )
     args = ap.parse_args(argv)
+    if args.counts_out and not args.loso:
+        ap.error("--counts-out needs --loso (the counts are the held-out fits')")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     s = TrainSettings(
         epochs=args.epochs,

@@ -19,6 +19,7 @@ from models.train_syllables import (
     fit,
     keras_from_net,
     loso,
+    main,
     save,
 )
 
@@ -74,6 +75,17 @@ def test_smoke_loso_scores_each_held_out_speaker(examples: list) -> None:
     clean = report["by_variant"]["clean"]
     assert clean["files"] == sum(e.variant == "clean" for e in examples)
     assert np.isfinite(clean["mae_pct"])
+
+
+def test_counts_out_without_loso_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "counts.json"
+    with pytest.raises(SystemExit) as exc:
+        main(["--counts-out", str(out), "--out", str(tmp_path / "net")])
+    assert exc.value.code == 2
+    assert "--counts-out needs --loso" in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "net.npz").exists()
 
 
 @pytest.mark.slow

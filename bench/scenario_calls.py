@@ -183,6 +183,7 @@ SET_RESULTS = {
     "C": "scenarios_third",
     "D": "scenarios_fourth",
     "E": "scenarios_fifth",
+    "F": "scenarios_sixth",
 }
 VALIDATION_SCENARIOS = SET_SCENARIOS["B"]
 THIRD_SCENARIOS = SET_SCENARIOS["C"]

@@ -18,7 +18,9 @@ the far end, telephone-band (8 kHz, 300-3400 Hz, mu-law), and the agent is espea
 (:data:`bench.heldout.VALIDATION`, set B), ``--third`` on a third one (:data:`bench.heldout.THIRD`,
 set C), ``--voices D`` on a fourth (:data:`bench.heldout.FOURTH`), kept untouched until the
 changes found with the others were made, ``--voices E`` on a fifth (:data:`bench.heldout.FIFTH`),
-run once with the settings as they were (docs/voices.md says which set was used for what).
+run once with the settings as they were, ``--voices F`` on the last two RAVDESS actors
+(:data:`bench.heldout.SIXTH`), kept to check a change chosen on A-E (docs/voices.md says which
+set was used for what).
 
 Usage: ``.venv/bin/python -m bench.scenarios [--only NAME ...] [--calm-minutes 20] [--set k=v]``.
 Writes bench/results/scenarios.json. No audio is kept.
@@ -181,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--voices",
         choices=sorted(SET_RESULTS),
-        help="only the held-out calls of this speaker set (B = --validation, C = --third, D, E)",
+        help="only the held-out calls of this speaker set (B = --validation, C = --third, D, E, F)",
     )
     ap.add_argument(
         "--neutral-calm",

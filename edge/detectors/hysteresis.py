@@ -8,10 +8,11 @@ early crossing followed by seconds just under ``enter`` does not hold a later, s
 back) and is past it now. The wait is
 ``min_duration_s``, shortened for a strong signal when ``strong_min_share`` < 1: a signal whose
 median over the last ``min_duration_s`` is ``k`` times ``enter`` (``1/k`` for detectors that fire
-below) waits ``min_duration_s / k``, never less than ``strong_min_share`` of it. It ends once the
-signal stayed back past ``exit`` for ``exit_hold_s``. ``NaN`` means "cannot tell now" (e.g. the
-agent is not speaking): it changes nothing, neither starting nor ending a drift nor resetting the
-wait for the minimum duration.
+below) waits ``min_duration_s / k``, never less than ``strong_min_share`` of it; at least
+``scored_share`` of the wait must be scored ticks (by default none: a pause inside the wait counts
+as waiting). It ends once the signal stayed back past ``exit`` for ``exit_hold_s``. ``NaN`` means
+"cannot tell now" (e.g. the agent is not speaking): it changes nothing, neither starting nor
+ending a drift nor resetting the wait for the minimum duration.
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ class Drift:
         """How many of :attr:`_recent` are past ``enter``."""
         self._exit_since: float | None = None
         self._quiet_until = -math.inf
+        self._scored_s = 0.0
+        """Seconds of the wait between two consecutive scored (non-NaN) ticks."""
+        self._prev: tuple[float, bool] | None = None
+        """(t, scored) of the previous tick, NaN or not."""
 
     def _past_enter(self, v: float) -> bool:
         return v <= self.settings.enter if self.below else v >= self.settings.enter
@@ -67,6 +72,7 @@ class Drift:
 
     def update(self, t: float, value: float) -> Transition | None:
         """Feed the signal at time ``t``; returns a transition when the state changes."""
+        prev, self._prev = self._prev, (t, not math.isnan(value))
         if math.isnan(value):
             return None
         if self.active:
@@ -91,10 +97,13 @@ class Drift:
                 return None
             self._pending_since = t
             self._n_seen = self._n_past = 0
+            self._scored_s = 0.0
             self._clear_recent()
         elif self._back_to_normal(value):  # fell back past exit: start over
             self._pending_since = None
             return None
+        elif prev is not None and prev[1]:
+            self._scored_s += t - prev[0]
         self._n_seen += 1
         self._n_past += past
         d = self.settings.min_duration_s
@@ -102,7 +111,13 @@ class Drift:
         self._recent_past += past
         while self._recent[0][0] < t - d - 1e-9:
             self._recent_past -= self._past_enter(self._recent.popleft()[1])
-        if past and t - self._pending_since >= self._wait_s() - 1e-9 and self._majority():
+        wait = self._wait_s()
+        if (
+            past
+            and t - self._pending_since >= wait - 1e-9
+            and self._scored_s >= self.settings.scored_share * wait - 1e-9
+            and self._majority()
+        ):
             self.active = True
             self.on_since = t
             self._pending_since = None
@@ -140,4 +155,5 @@ class Drift:
         self._pending_since = None
         self._exit_since = None
         self._quiet_until = -math.inf
+        self._prev = None
         self._clear_recent()

@@ -40,6 +40,7 @@ LIVE_DETECTOR_FIELDS = (
     "min_duration_s",
     "enter_share",
     "strong_min_share",
+    "scored_share",
     "exit_hold_s",
     "refractory_s",
     "priority",

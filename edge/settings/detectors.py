@@ -40,6 +40,10 @@ class DetectorSettings:
     ``min_duration_s`` is ``k`` times past ``enter`` needs ``min_duration_s / k``, but never less
     than this share of it (1: always the full ``min_duration_s``)."""
 
+    scored_share: float = 0.0
+    """Share of the wait that must be scored (ticks with a value, not NaN): 0 lets a pause
+    inside the wait count as waiting; 1 counts the wait in scored speech only."""
+
     exit_hold_s: float = 3.0
     """The signal must stay back past ``exit`` this long before the drift ends (a momentary dip
     at a turn start does not end it)."""
@@ -63,6 +67,8 @@ class DetectorSettings:
             raise ValueError(f"enter_share must be in (0, 1], got {self.enter_share:g}")
         if not 0 < self.strong_min_share <= 1:
             raise ValueError(f"strong_min_share must be in (0, 1], got {self.strong_min_share:g}")
+        if not 0 <= self.scored_share <= 1:
+            raise ValueError(f"scored_share must be in [0, 1], got {self.scored_share:g}")
         if self.enter <= 0 or self.exit < 0:
             raise ValueError(
                 f"thresholds must not be negative (enter {self.enter:g} > 0, exit "

@@ -246,9 +246,10 @@ def test_shown_cue_times_out_after_max_on():
     hold=st.floats(0.0, 2.0),
     refractory=st.floats(0.0, 10.0),
     share=st.floats(0.05, 1.0),
+    scored=st.floats(0.0, 1.0),
 )
 @settings(max_examples=150, deadline=None)
-def test_drift_invariants_on_random_signals(values, min_dur, hold, refractory, share):
+def test_drift_invariants_on_random_signals(values, min_dur, hold, refractory, share, scored):
     d = Drift(
         "pace",
         settings_(
@@ -256,6 +257,7 @@ def test_drift_invariants_on_random_signals(values, min_dur, hold, refractory, s
             exit_hold_s=hold,
             refractory_s=refractory,
             strong_min_share=share,
+            scored_share=scored,
         ),
     )
     trs = run(d, np.asarray(values))
@@ -330,6 +332,30 @@ def test_strong_min_share_must_be_a_share():
     for bad in (0.0, -0.5, 1.5, float("nan")):
         with pytest.raises(ValueError, match="strong_min_share"):
             settings_(strong_min_share=bad)
+
+
+def test_scored_share_counts_the_wait_in_scored_speech():
+    # 0.5 s past enter, a 3 s pause (NaN), then past enter again for good
+    sig = np.r_[np.full(5, 3.0), np.full(30, np.nan), np.full(40, 3.0)]
+    by_time = run(Drift("x", settings_(min_duration_s=2.0)), sig)
+    assert math.isclose(by_time[0].t, 3.5, abs_tol=1e-6)  # the pause counted as waiting
+    by_speech = run(Drift("x", settings_(min_duration_s=2.0, scored_share=1.0)), sig)
+    # 0.4 s scored before the pause (5 ticks), 1.6 s more after it: 3.5 + 1.6
+    assert math.isclose(by_speech[0].t, 5.1, abs_tol=1e-6)
+    half = run(Drift("x", settings_(min_duration_s=2.0, scored_share=0.5)), sig)
+    assert math.isclose(half[0].t, 3.5 + 0.6, abs_tol=1e-6)  # 1 s scored
+    # the same signal without the pause: the share changes nothing
+    plain = np.r_[np.full(5, 3.0), np.full(40, 3.0)]
+    for share in (0.0, 0.5, 1.0):
+        trs = run(Drift("x", settings_(min_duration_s=2.0, scored_share=share)), plain)
+        assert math.isclose(trs[0].t, 2.0, abs_tol=1e-6)
+    # a pause followed by a fall back past exit starts the wait over, scored time too
+    restart = np.r_[np.full(5, 3.0), np.full(30, np.nan), 0.0, np.full(40, 3.0)]
+    trs = run(Drift("x", settings_(min_duration_s=2.0, scored_share=1.0)), restart)
+    assert math.isclose(trs[0].t, 3.6 + 2.0, abs_tol=1e-6)
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="scored_share"):
+            settings_(scored_share=bad)
 
 
 def test_running_median_is_exact_until_it_has_enough_then_steps():

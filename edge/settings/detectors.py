@@ -224,6 +224,9 @@ class EmpathySettings(DetectorSettings):
     """Distress score below which the drift ends."""
     min_duration_s: float = 3.0
     """Seconds of distress before the cue."""
+    scored_share: float = 0.4
+    """Share of the wait that must be scored far-end speech: a short excursion followed by the
+    customer's pause does not start a drift on its own."""
     refractory_s: float = 180.0
     """Quiet time after an empathy drift ends."""
     priority: int = 70

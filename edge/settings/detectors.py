@@ -117,9 +117,10 @@ class StressSettings(DetectorSettings):
     strong_min_share: float = 0.5
     """A score well past ``enter`` waits less: twice ``enter`` or more, half of
     ``min_duration_s``."""
-    scored_share: float = 0.6
+    scored_share: float = 0.4
     """Share of the wait that must be scored speech: a second of high score followed by a pause
-    does not start a drift on its own, while the pauses of continuous speech still count."""
+    does not start a drift as soon as the speaker resumes, while the pauses of continuous speech
+    still count (kept below the share of scored ticks in held-out stressed speech)."""
     pitch_st_per_unit: float = 3.0
     """Semitones of the agent's median pitch above their baseline median pitch worth one unit
     of the stress score, added to the model's relative arousal (0: the model alone)."""

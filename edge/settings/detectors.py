@@ -120,7 +120,7 @@ class StressSettings(DetectorSettings):
     scored_share: float = 0.4
     """Share of the wait that must be scored speech: a second of high score followed by a pause
     does not start a drift as soon as the speaker resumes, while the pauses of continuous speech
-    still count (kept below the share of scored ticks in held-out stressed speech)."""
+    still count (a share above a speaker's own share of speech delays their cue)."""
     pitch_st_per_unit: float = 3.0
     """Semitones of the agent's median pitch above their baseline median pitch worth one unit
     of the stress score, added to the model's relative arousal (0: the model alone)."""

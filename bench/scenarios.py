@@ -99,8 +99,14 @@ def fold_model_factory(
 
 
 def evaluate(
-    name: str, calm_minutes: float, overrides: list[str], neutral_calm: bool = False
+    name: str,
+    calm_minutes: float,
+    overrides: list[str],
+    neutral_calm: bool = False,
+    mic: str = "clean",
 ) -> dict[str, Any]:
+    """Run call ``name`` through the pipeline; ``mic``: the agent's mic condition
+    (:data:`bench.mic_conditions.CONDITIONS`, held-out calls only)."""
     settings = load_settings(None, overrides)
     if "@" in name:
         spk = name.partition("@")[2]
@@ -109,6 +115,16 @@ def evaluate(
         model = load_arousal_model(settings.model, settings.features)
     t_build = time.perf_counter()
     sc = build(name, calm_minutes, neutral_calm)
+    if mic != "clean":
+        from bench import mic_conditions
+
+        if "@" not in name:
+            raise ValueError(f"mic condition {mic!r} is for the held-out calls, not {name!r}")
+        calm_end = max(b for _, b in sc.calm_spans)
+        sc.audio = mic_conditions.apply(
+            sc.audio, mic, name.partition("@")[2], calm_end, sum(map(ord, name + mic))
+        )
+        sc.note += f"; agent mic: {mic}"
     build_s = time.perf_counter() - t_build
     dur = sc.audio.shape[0] / SR
     events, proc_s, calm_signals = run_pipeline(sc.audio, settings, model, sc.calm_spans)

@@ -30,10 +30,6 @@ class Lane:
     """Level in dBFS."""
     syllables: npt.NDArray[np.float32]
     """Syllables per hop (the front-end's count)."""
-    talk: npt.NDArray[np.bool_]
-    """Who is talking, for turn-taking (turns, overlap, dead air, calls): ``vad`` kept to the
-    side's own voice by :class:`edge.device.own_voice.OwnVoiceGate` (``vad`` itself until
-    gated)."""
 
     @classmethod
     def of(cls, batch: FrameBatch) -> Lane:
@@ -44,7 +40,6 @@ class Lane:
             batch.articulation_rate_sps,
             batch.level_dbfs,
             batch.syllables,
-            batch.vad,
         )
 
     def slice(self, start: int, stop: int) -> Lane:
@@ -55,7 +50,6 @@ class Lane:
             self.articulation_rate_sps[start:stop],
             self.level_dbfs[start:stop],
             self.syllables[start:stop],
-            self.talk[start:stop],
         )
 
     def __len__(self) -> int:

@@ -99,16 +99,18 @@ def apply(audio: F32, condition: str, speaker: str, calm_end_s: float, seed: int
         raise ValueError(f"unknown mic condition {condition!r} (one of {', '.join(CONDITIONS)})")
     out = np.array(audio, np.float32, copy=True)
     agent = out[:, 0]
-    calm = active_rms(agent[: round(calm_end_s * SR)])
     if condition == "office":
         room = babble(speaker, agent.size, seed)
         level = active_rms(room)
         if level > 0:
+            calm = active_rms(agent[: round(calm_end_s * SR)])
             agent += room * np.float32(calm / level * 10 ** (-OFFICE_SNR_DB / 20))
-    elif condition == "quiet" and calm > 0:
-        agent *= np.float32(10 ** (QUIET_DBFS / 20) / calm)
-        floor = np.random.default_rng(seed).standard_normal(agent.size) * 10 ** (FLOOR_DBFS / 20)
-        agent += floor.astype(np.float32)
+    elif condition == "quiet":
+        calm = active_rms(agent[: round(calm_end_s * SR)])
+        if calm > 0:
+            agent *= np.float32(10 ** (QUIET_DBFS / 20) / calm)
+            floor = np.random.default_rng(seed).standard_normal(agent.size)
+            agent += (floor * 10 ** (FLOOR_DBFS / 20)).astype(np.float32)
     elif condition == "gain_step":
         at = round(STEP_AT * calm_end_s * SR)
         agent[at:] *= np.float32(10 ** (STEP_DB / 20))

@@ -4,7 +4,8 @@ The calls of :mod:`bench.scenarios` (``stress@SPK``: a new agent, 10 minutes of 
 speaker's calm speech, then 2 minutes of their stressed speech; fold models trained without them),
 each run once per condition of :data:`bench.mic_conditions.CONDITIONS` in the same run: ``clean``
 (as recorded), ``office`` (neighbouring agents' speech 15 dB under the agent), ``quiet`` (the
-agent's calm speech at -50 dBFS) and ``gain_step`` (6 dB louder from 60 % of the calm stretch on).
+agent's calm speech at -50 dBFS), ``gain_step`` (6 dB louder from 60 % of the calm stretch on) and
+``gain_drop`` (10 dB quieter from there).
 Reported per condition: hits within 10 s of the stressed stretch's onset, the delays, the agent's
 own false stress cues, and every detector's false cues per hour of calm speech (a room that reads
 as the agent speaking shows up as ``overtalk`` or ``monologue``).

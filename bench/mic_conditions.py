@@ -29,6 +29,10 @@ CONDITIONS: dict[str, str] = {
         "the agent's channel 6 dB louder from 60 % of the calm stretch on (the boom moved "
         "closer): louder by gain alone is not stress"
     ),
+    "gain_drop": (
+        "the agent's channel 10 dB quieter from 60 % of the calm stretch on (the boom pushed "
+        "away): the agent must still be heard talking, not read as dead air"
+    ),
 }
 OFFICE_SNR_DB = 15.0
 """The agent's calm speech level over the neighbours' summed speech level (active-speech RMS,
@@ -37,8 +41,10 @@ OFFICE_NEIGHBOURS = 4
 QUIET_DBFS = -50.0
 """Active level of the agent's calm speech in ``quiet``."""
 STEP_DB = 6.0
+DROP_DB = -10.0
 STEP_AT = 0.6
-"""Where the gain step falls, as a share of the calm stretch (after the baseline calibrated)."""
+"""Where the gain step (or drop) falls, as a share of the calm stretch (after the baseline
+calibrated)."""
 FLOOR_DBFS = -70.0
 
 
@@ -111,8 +117,9 @@ def apply(audio: F32, condition: str, speaker: str, calm_end_s: float, seed: int
             agent *= np.float32(10 ** (QUIET_DBFS / 20) / calm)
             floor = np.random.default_rng(seed).standard_normal(agent.size)
             agent += (floor * 10 ** (FLOOR_DBFS / 20)).astype(np.float32)
-    elif condition == "gain_step":
+    elif condition in ("gain_step", "gain_drop"):
         at = round(STEP_AT * calm_end_s * SR)
-        agent[at:] *= np.float32(10 ** (STEP_DB / 20))
+        step = STEP_DB if condition == "gain_step" else DROP_DB
+        agent[at:] *= np.float32(10 ** (step / 20))
     np.clip(out, -1.0, 1.0, out=out)
     return out

@@ -41,7 +41,10 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--config",
         metavar="TOML",
-        help="settings file; its [features] and [dynamics] tables are used (others ignored)",
+        help=(
+            "settings file; its [features] and [dynamics] tables and the own-voice keys of "
+            "[audio] are used (others ignored)"
+        ),
     )
     p.add_argument("-q", "--quiet", action="store_true", help="do not print the summary")
     p.set_defaults(func=_run)
@@ -54,17 +57,27 @@ def _split(text: str, what: str) -> list[str]:
     return items
 
 
-def _load_configs(path: str | None) -> tuple[Any, Any]:
+def _load_configs(path: str | None) -> tuple[Any, Any, tuple[float, float]]:
     from edge.conversation.dynamics import DynamicsConfig
     from edge.features.config import FeatureConfig
+    from edge.settings import AudioSettings
     from edge.settings.loader import from_mapping, load_toml
 
+    audio = AudioSettings()
     if path is None:
-        return FeatureConfig(), DynamicsConfig()
+        return (
+            FeatureConfig(),
+            DynamicsConfig(),
+            (audio.own_voice_range_db, audio.own_voice_window_s),
+        )
     data = load_toml(path)
     feats = from_mapping(FeatureConfig, data.get("features", {}), "features")
     dyn = from_mapping(DynamicsConfig, data.get("dynamics", {}), "dynamics")
-    return feats, dyn
+    keys = ("own_voice_range_db", "own_voice_window_s")
+    table = data.get("audio", {})
+    own = {k: table[k] for k in keys if isinstance(table, dict) and k in table}
+    audio = from_mapping(AudioSettings, own, "audio")
+    return feats, dyn, (audio.own_voice_range_db, audio.own_voice_window_s)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -82,7 +95,7 @@ def _run(args: argparse.Namespace) -> int:
         refuse_same_file(path, [args.file, args.config])
     if to_stdout:
         args.quiet = True  # stdout carries the output; the summary would corrupt it
-    feature_cfg, dynamics_cfg = _load_configs(args.config)
+    feature_cfg, dynamics_cfg, own_voice = _load_configs(args.config)
 
     channel_map = None
     if args.channel_map:
@@ -115,7 +128,7 @@ def _run(args: argparse.Namespace) -> int:
         info.path, info.encoding, info.sample_rate, info.channels, info.duration_s,
     )  # fmt: skip
 
-    call = analyze_source(source, names, feature_cfg, dynamics_cfg)
+    call = analyze_source(source, names, feature_cfg, dynamics_cfg, own_voice=own_voice)
     doc = report(call)
     title = (
         f"{Path(args.file).name}: {call.duration_s:.1f} s, {info.encoding} "

@@ -1,4 +1,5 @@
-"""Turn-taking signals from the two VAD streams: overtalk, monologue, dead_air.
+"""Turn-taking signals from the two VAD streams (kept to each side's own voice,
+:attr:`edge.detectors.tick.Lane.talk`): overtalk, monologue, dead_air.
 
 * ``overtalk``: share of the last ``window_s`` (1 s) of hops in which both sides had speech.
 * ``monologue``: length of the agent's current turn in seconds, with the one turn definition
@@ -26,7 +27,7 @@ class OvertalkSignal:
         self.window_hops = window_hops
 
     def update(self, tick: Tick) -> float:
-        both = tick.agent.vad & tick.customer.vad
+        both = tick.agent.talk & tick.customer.talk
         self._both = np.concatenate([self._both, both])[-self.window_hops :]
         if self._both.size < self.window_hops:
             return float(self._both.sum() / self.window_hops)
@@ -53,7 +54,7 @@ class DeadAirSignal:
         self._last_speech = -np.inf
 
     def update(self, tick: Tick) -> float:
-        if tick.agent.vad.any() or tick.customer.vad.any():
+        if tick.agent.talk.any() or tick.customer.talk.any():
             self._last_speech = tick.t
         if not self.calls.in_call:
             return 0.0

@@ -10,7 +10,8 @@ import numpy.typing as npt
 
 from edge.features.frames import FrameBatch
 
-#: A channel counts as speaking in a tick when at least this share of its hops has VAD speech.
+#: A channel counts as speaking in a tick when at least this share of its hops has VAD speech
+#: (and one of them is its own voice, :attr:`Lane.talk`).
 SPEAKING_FRACTION = 0.5
 
 
@@ -30,6 +31,11 @@ class Lane:
     """Level in dBFS."""
     syllables: npt.NDArray[np.float32]
     """Syllables per hop (the front-end's count)."""
+    talk: npt.NDArray[np.bool_]
+    """Who is talking: ``vad`` kept to the side's own voice by
+    :class:`edge.device.own_voice.OwnVoiceGate` (``vad`` itself until gated). Turn-taking
+    (turns, overlap, dead air, calls) reads it hop by hop; a tick without any is not the side
+    speaking (:attr:`Tick.agent_speaking`)."""
 
     @classmethod
     def of(cls, batch: FrameBatch) -> Lane:
@@ -40,6 +46,7 @@ class Lane:
             batch.articulation_rate_sps,
             batch.level_dbfs,
             batch.syllables,
+            batch.vad,
         )
 
     def slice(self, start: int, stop: int) -> Lane:
@@ -50,6 +57,7 @@ class Lane:
             self.articulation_rate_sps[start:stop],
             self.level_dbfs[start:stop],
             self.syllables[start:stop],
+            self.talk[start:stop],
         )
 
     def __len__(self) -> int:
@@ -75,8 +83,10 @@ class Tick:
 
     @cached_property
     def agent_speaking(self) -> bool:
-        return bool(len(self.agent) and self.agent.vad.mean() >= SPEAKING_FRACTION)
+        a = self.agent
+        return bool(len(a) and a.vad.mean() >= SPEAKING_FRACTION and a.talk.any())
 
     @cached_property
     def customer_speaking(self) -> bool:
-        return bool(len(self.customer) and self.customer.vad.mean() >= SPEAKING_FRACTION)
+        c = self.customer
+        return bool(len(c) and c.vad.mean() >= SPEAKING_FRACTION and c.talk.any())

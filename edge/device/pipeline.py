@@ -37,6 +37,7 @@ from edge.device.arousal import ArousalModel, SpeakerAdaptive
 from edge.device.baseline import METRICS, AgentBaseline
 from edge.device.channel import Channel, FrontEndLike, default_frontend
 from edge.device.events import BaselineEvent, CallEvent, CueEvent, Event, MetricsWindow
+from edge.device.own_voice import OwnVoiceGate
 from edge.device.window import WindowAggregator
 from edge.errors import InputError
 from edge.features.config import FeatureConfig
@@ -107,6 +108,10 @@ class Pipeline:
                 fc.n_mels,
             )
             for wants in wants_model
+        ]
+        au = settings.audio
+        self._own_voice = [
+            OwnVoiceGate(au.own_voice_range_db, au.own_voice_window_s, self.hop_s) for _ in range(2)
         ]
         d = settings.detectors
         self.drifts = {n: Drift(n, d.get(n), below=(n == "flat")) for n in self.running}
@@ -214,6 +219,7 @@ class Pipeline:
         self.baseline = rec.baseline
         self._prosody.baseline = rec.baseline
         self._prosody.spread = PitchSpread()  # the last agent's pitch is not this one's
+        self._own_voice[0].reset()  # nor their speech level
         self._model_state(0, rec.input_norm)
         log.info("agent baseline: %s", change.detail())
         state = "agent" if change.resumed else "reset"
@@ -235,8 +241,8 @@ class Pipeline:
             change = self.agents.observe(agent_hops, self.hop_s, self._model_state(0))
             if change is not None and change.reason != "same_voice":
                 events.append(self._stamp(self._use_agent(change)))
-        a = Lane.of(agent_hops)
-        c = Lane.of(customer.take(usable))
+        a, c = Lane.of(agent_hops), Lane.of(customer.take(usable))
+        a, c = self._own_voice[0].gate(a, c.vad), self._own_voice[1].gate(c, a.vad)
         for start in range(0, usable, TICK_HOPS):
             stop = min(start + TICK_HOPS, usable)
             t = float(a.t[stop - 1])
@@ -257,10 +263,10 @@ class Pipeline:
         self.ticks += 1
         self._last_t = tick.t
         events: list[Event] = []
-        self.window.add_dynamics(self.dynamics.feed(tick.agent.vad, tick.customer.vad))
+        self.window.add_dynamics(self.dynamics.feed(tick.agent.talk, tick.customer.talk))
         self._add_talk()
         change = self.calls.update(
-            tick.t, bool(tick.agent.vad.any()), bool(tick.customer.vad.any())
+            tick.t, bool(tick.agent.talk.any()), bool(tick.customer.talk.any())
         )
         if change is not None:
             events.extend(self._call_change(change, tick.t - tick.duration_s))
@@ -346,7 +352,8 @@ class Pipeline:
         if freeze != self._frozen_reported:
             self._frozen_reported = freeze
             out.append(BaselineEvent(tick.t, "frozen" if freeze else "following"))
-        vad = tick.agent.vad
+        # a tick of the room alone (no hop of the agent's own voice) is not the agent's speech
+        vad = tick.agent.vad if tick.agent.talk.any() else np.zeros(len(tick.agent), np.bool_)
         speech_s = float(vad.sum()) * self.hop_s
         self.agent_speech_s += speech_s
         if speech_s > 0 and self.baseline.observe(

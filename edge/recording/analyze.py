@@ -4,7 +4,8 @@ The core is I/O-free: :func:`analyze_source` pulls blocks from any
 :class:`~edge.protocols.AudioSource` (a WAV file in ``poise analyze``), runs one streaming
 :class:`~edge.features.frontend.FrontEnd` per channel and, for two channels, the streaming
 :class:`~edge.conversation.dynamics.DynamicsTracker` (the first channel plays the agent
-role, the second the customer). :func:`channel_summary`, :func:`timeline` and
+role, the second the customer) fed each side's talk as the device decides it
+(:class:`~edge.device.own_voice.OwnVoiceGate`). :func:`channel_summary`, :func:`timeline` and
 :func:`report` turn the result into plain JSON-ready values (``None`` where a value is
 undefined, never NaN).
 
@@ -87,8 +88,14 @@ def analyze_source(
     feature_config: FeatureConfig | None = None,
     dynamics_config: DynamicsConfig | None = None,
     pitch: Any = None,
+    own_voice: tuple[float, float] | None = None,
 ) -> CallAnalysis:
-    """Run the front-end (and dynamics for two channels) over every block of ``source``."""
+    """Run the front-end (and dynamics for two channels) over every block of ``source``;
+    ``own_voice``: (range dB, window s) of the device's own-voice gate for turn-taking (range 0:
+    off), ``audio.own_voice_range_db`` and ``audio.own_voice_window_s`` on the device (None: their
+    defaults)."""
+    from edge.detectors.tick import Lane
+    from edge.device.own_voice import OwnVoiceGate
     from edge.features.frontend import FrontEnd
 
     cfg = feature_config or FeatureConfig()
@@ -100,13 +107,20 @@ def analyze_source(
     fronts = [FrontEnd(cfg, pitch, min_batch_hops=100) for _ in names]
     parts: list[list[FrameBatch]] = [[] for _ in names]
     tracker = DynamicsTracker(cfg.hop_s, dynamics_config) if len(names) == 2 else None
+    if own_voice is None:
+        from edge.settings import AudioSettings
+
+        au = AudioSettings()
+        own_voice = (au.own_voice_range_db, au.own_voice_window_s)
+    gates = [OwnVoiceGate(own_voice[0], own_voice[1], cfg.hop_s) for _ in names]
 
     def take(batches: list[FrameBatch]) -> None:
         for i, b in enumerate(batches):
             if len(b):
                 parts[i].append(_without_mel(b))
         if tracker is not None:
-            tracker.feed(batches[0].vad, batches[1].vad)
+            a, c = Lane.of(batches[0]), Lane.of(batches[1])
+            tracker.feed(gates[0].gate(a, c.vad).talk, gates[1].gate(c, a.vad).talk)
 
     try:
         for block in source.blocks():

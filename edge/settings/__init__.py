@@ -92,12 +92,30 @@ class AudioSettings:
     False counts intensity peaks (no 100 ms look-ahead). Why it is on: docs/voices.md,
     "Syllables and pace"; check it on real agents' speech."""
 
+    own_voice_range_db: float = 6.0
+    """For turn-taking (turns, overlap, dead air, calls) a side counts as talking only while the
+    loudest speech hop of its last 0.3 s is within this many dB of that side's own speech level
+    (the 75th percentile of the hop levels of its last ``own_voice_window_s`` of talk): a headset
+    microphone also hears the neighbouring desks, below the wearer's voice. A 0.1 s tick without
+    talk is not the side speaking for the prosody cues and the baseline either. 0 turns the gate
+    off (every VAD hop counts). The model, the syllable counter and the speech metrics always
+    use the front-end's own VAD."""
+
+    own_voice_window_s: float = 20.0
+    """Seconds of a side's most recent talk that set its own speech level (the gate starts after
+    its first 2 s of speech, and learns the level again after 5 s of speech it never kept
+    while the other side was silent)."""
+
     reopen_give_up_s: float = 20.0
     """Live capture only: after a capture error or an unplugged device the device is reopened
     with jittered backoff; when no audio has arrived for this long ``poise edge run`` exits 1
     (systemd restarts it). Keep it below the unit's ``WatchdogSec`` (30 s)."""
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.own_voice_range_db <= 60.0:
+            raise ValueError("own_voice_range_db must be within 0..60 (0: off)")
+        if not 1.0 <= self.own_voice_window_s <= 600.0:
+            raise ValueError("own_voice_window_s must be within 1..600")
         if not 1.0 <= self.reopen_give_up_s <= 600.0:
             raise ValueError("reopen_give_up_s must be within 1..600")
         if self.agent_channel < 0 or self.customer_channel < 0:

@@ -40,13 +40,17 @@ def test_quiet_sets_the_agents_calm_level_only() -> None:
     assert out is not call and np.abs(call[:, 0]).max() == pytest.approx(1.2, abs=1e-2)
 
 
-def test_gain_step_starts_at_its_share_of_the_calm_stretch() -> None:
+@pytest.mark.parametrize(
+    ("condition", "db"),
+    [("gain_step", mic_conditions.STEP_DB), ("gain_drop", mic_conditions.DROP_DB)],
+)
+def test_gain_step_starts_at_its_share_of_the_calm_stretch(condition: str, db: float) -> None:
     call = _call()
-    out = mic_conditions.apply(call, "gain_step", "03", 20.0, seed=1)
+    out = mic_conditions.apply(call, condition, "03", 20.0, seed=1)
     at = round(mic_conditions.STEP_AT * 20.0 * SR)
     np.testing.assert_array_equal(out[:at], call[:at])
     ratio = mic_conditions.active_rms(out[at:, 0]) / mic_conditions.active_rms(call[at:, 0])
-    assert _db(ratio, 1.0) == pytest.approx(mic_conditions.STEP_DB, abs=0.1)
+    assert _db(ratio, 1.0) == pytest.approx(db, abs=0.1)
     np.testing.assert_array_equal(out[:, 1], call[:, 1])
 
 

@@ -16,11 +16,13 @@ what turn-taking uses: turns, overlap, dead air, calls) when the loudest VAD hop
   seconds of *talk*, so a stretch where only the room is heard does not pull the level down to
   the room's. Until ``MIN_SPEECH_S`` of talk has been heard every VAD hop is talk (a room heard
   first is outgrown as soon as the louder wearer speaks: their hops raise the percentile).
-* **Relearn.** After ``relearn_s`` seconds of VAD speech with no hop kept *while the other side
-  was silent*, the level is learnt again from scratch: the gain fell, or the mic moved away,
-  and the side must not stay mute (its speech into the other side's silence would read as dead
-  air). Speech heard while the other side talks does not count towards it: that is what the
-  room sounds like through a customer's turn, however long.
+* **Relearn.** When this side's rejected speech has gone on for ``relearn_s`` seconds into the
+  other side's silence (no hop kept, no pause longer than ``RELEARN_GAP_S``, the other side
+  silent throughout), the level is learnt again from scratch: the gain fell, or the mic moved
+  away, and the side must not stay mute (its speech into the other side's silence would read as
+  dead air after 10 s). Speech heard while the other side talks does not count: that is what the
+  room sounds like through a customer's turn, however long. The span is in time, not in VAD
+  hops: a quiet talker's speech is only partly VAD speech.
 
 ``Lane.vad`` stays the front-end's: the model windows, syllables and the speech metrics still
 hear every hop of speech. A tick with no hop of talk is not the side speaking
@@ -49,6 +51,8 @@ BIN_DB = 0.5
 LOW_DB, HIGH_DB = -120.0, 6.0
 #: Talk hops between updates of the reference (the percentile moves slowly).
 UPDATE_EVERY = 10
+#: A pause longer than this (s) between rejected VAD hops starts the relearning span over.
+RELEARN_GAP_S = 2.0
 
 
 class OwnVoiceGate:
@@ -69,6 +73,11 @@ class OwnVoiceGate:
         self.min_hops = min(self.window_hops, max(1, round(MIN_SPEECH_S / hop_s)))
         self.peak_hops = max(1, round(peak_s / hop_s))
         self.relearn_hops = max(1, round(relearn_s / hop_s))
+        self.gap_hops = max(1, round(RELEARN_GAP_S / hop_s))
+        self._pos_stream = 0
+        """Stream index of the first hop of the next lane."""
+        self._other_last = -(1 << 40)
+        """Stream index of the other side's latest VAD hop (long ago: never)."""
         self._n_bins = round((HIGH_DB - LOW_DB) / BIN_DB) + 1
         self.reset()
 
@@ -83,8 +92,10 @@ class OwnVoiceGate:
         self._filled = 0
         self._pos = 0
         self._ref: float | None = None
-        self._missed = 0
-        """VAD hops not kept, while the other side was silent, since the last one kept."""
+        self._miss_start: int | None = None
+        """Stream index of the first rejected VAD hop of the current relearning span."""
+        self._miss_last = 0
+        """Stream index of the span's latest rejected VAD hop."""
         self._recent = np.full(self.peak_hops - 1, -np.inf)
         """Levels of the hops before this lane (VAD hops only, others -inf), for the peak."""
 
@@ -109,20 +120,40 @@ class OwnVoiceGate:
         self._recent = seq[len(seq) - (self.peak_hops - 1) :] if self.peak_hops > 1 else seq[:0]
         talk = lane.vad.copy()
         bins = self._bins(lane.level_dbfs)
+        idx = np.arange(len(lane))
+        other = np.zeros(len(lane), np.bool_) if other_vad is None else np.asarray(other_vad)
+        base = self._pos_stream
+        # stream index of the other side's latest VAD hop, at or before each hop
+        other_last = np.maximum.accumulate(np.where(other, base + idx, self._other_last))
         for i in np.flatnonzero(lane.vad):
             if self._ref is not None and peak[i] < self._ref - self.range_db:
                 talk[i] = False
-                if other_vad is None or not other_vad[i]:
-                    self._missed += 1
-                if self._missed >= self.relearn_hops:
-                    recent = self._recent
-                    self.reset()  # this side's level is no longer the one learnt: learn it anew
-                    self._recent = recent
+                self._rejected(base + int(i), int(other_last[i]))
                 continue
-            self._missed = 0
+            self._miss_start = None
             if np.isfinite(level[i]):
                 self._push(int(bins[i]))
+        self._other_last = int(other_last[-1])
+        self._pos_stream = base + len(lane)
         return dataclasses.replace(lane, talk=talk)
+
+    def _rejected(self, pos: int, other_last: int) -> None:
+        """A rejected VAD hop at stream index ``pos``; ``other_last``: the other side's latest
+        VAD hop so far. Extends, restarts or ends the relearning span; relearns at its end."""
+        if other_last == pos:  # the other side talks: the room through their turn
+            self._miss_start = None
+            return
+        if (
+            self._miss_start is None
+            or other_last > self._miss_last  # the other side spoke since
+            or pos - self._miss_last > self.gap_hops
+        ):
+            self._miss_start = pos
+        self._miss_last = pos
+        if pos - self._miss_start >= self.relearn_hops:
+            recent, at, other = self._recent, self._pos_stream, self._other_last
+            self.reset()  # this side's level is no longer the one learnt: learn it anew
+            self._recent, self._pos_stream, self._other_last = recent, at, other
 
     def _bins(self, level: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
         x = np.nan_to_num(level.astype(np.float64), nan=LOW_DB, neginf=LOW_DB, posinf=HIGH_DB)

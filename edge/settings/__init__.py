@@ -103,8 +103,8 @@ class AudioSettings:
 
     own_voice_window_s: float = 20.0
     """Seconds of a side's most recent talk that set its own speech level (the gate starts after
-    its first 2 s of speech, and learns the level again after 5 s of speech it never kept
-    while the other side was silent)."""
+    its first 2 s of speech, and learns the level again when its rejected speech has gone on
+    for 5 s into the other side's silence)."""
 
     reopen_give_up_s: float = 20.0
     """Live capture only: after a capture error or an unplugged device the device is reopened

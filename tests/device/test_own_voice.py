@@ -76,9 +76,24 @@ def test_only_speech_into_the_other_sides_silence_counts_towards_relearning() ->
     assert gate.gate(lane(np.full(100, -21.0)), customer_talks[:100]).talk.all()  # the wearer
     # the agent 15 dB quieter into the customer's silence: theirs again after 5 s
     quieter = gate.gate(lane(np.full(1000, -35.0)), np.zeros(1000, bool)).talk
-    assert not quieter[29:528].any() and quieter[529:].all()
+    assert not quieter[29:529].any() and quieter[530:].all()
     with pytest.raises(ValueError, match="other_vad"):
         gate.gate(lane(room[:10]), customer_talks[:5])
+
+
+def test_the_relearning_span_is_time_so_sparse_quiet_speech_is_learnt_before_dead_air() -> None:
+    gate = OwnVoiceGate(6.0, window_s=5.0, hop_s=HOP)
+    gate.gate(lane(np.full(600, -20.0)))
+    gate.gate(lane(np.full(300, -80.0), np.zeros(300, bool)))  # 3 s of mutual silence
+    # the gain fell 15 dB and only a third of the quieter speech is VAD speech (0.1 s in 0.3 s)
+    vad = np.arange(1000) % 30 < 10
+    out = gate.gate(lane(np.full(1000, -35.0), vad), np.zeros(1000, bool)).talk
+    assert not out[:500].any() and out[520:][vad[520:]].all()  # learnt after 5 s, not 15 s
+    # a pause over 2 s starts the span over: speech 4 s, pause 3 s, speech 4 s is never learnt
+    gate = OwnVoiceGate(6.0, window_s=5.0, hop_s=HOP)
+    gate.gate(lane(np.full(600, -20.0)))
+    vad = np.r_[np.ones(400, bool), np.zeros(300, bool), np.ones(400, bool)]
+    assert not gate.gate(lane(np.full(1100, -35.0), vad), np.zeros(1100, bool)).talk[29:].any()
 
 
 def test_the_result_does_not_depend_on_how_the_stream_is_cut() -> None:

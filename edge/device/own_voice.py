@@ -151,9 +151,9 @@ class OwnVoiceGate:
             self._miss_start = pos
         self._miss_last = pos
         if pos - self._miss_start >= self.relearn_hops:
-            recent, at, other = self._recent, self._pos_stream, self._other_last
+            recent = self._recent  # reset() leaves the stream positions alone
             self.reset()  # this side's level is no longer the one learnt: learn it anew
-            self._recent, self._pos_stream, self._other_last = recent, at, other
+            self._recent = recent
 
     def _bins(self, level: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
         x = np.nan_to_num(level.astype(np.float64), nan=LOW_DB, neginf=LOW_DB, posinf=HIGH_DB)

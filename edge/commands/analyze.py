@@ -57,27 +57,23 @@ def _split(text: str, what: str) -> list[str]:
     return items
 
 
-def _load_configs(path: str | None) -> tuple[Any, Any, tuple[float, float]]:
+def _load_configs(path: str | None) -> tuple[Any, Any, Any]:
+    """Front-end, dynamics and audio settings (of the audio table only the own-voice gate's
+    keys are read: the others are about live capture)."""
     from edge.conversation.dynamics import DynamicsConfig
     from edge.features.config import FeatureConfig
     from edge.settings import AudioSettings
     from edge.settings.loader import from_mapping, load_toml
 
-    audio = AudioSettings()
     if path is None:
-        return (
-            FeatureConfig(),
-            DynamicsConfig(),
-            (audio.own_voice_range_db, audio.own_voice_window_s),
-        )
+        return FeatureConfig(), DynamicsConfig(), AudioSettings()
     data = load_toml(path)
     feats = from_mapping(FeatureConfig, data.get("features", {}), "features")
     dyn = from_mapping(DynamicsConfig, data.get("dynamics", {}), "dynamics")
     keys = ("own_voice_range_db", "own_voice_window_s")
     table = data.get("audio", {})
     own = {k: table[k] for k in keys if isinstance(table, dict) and k in table}
-    audio = from_mapping(AudioSettings, own, "audio")
-    return feats, dyn, (audio.own_voice_range_db, audio.own_voice_window_s)
+    return feats, dyn, from_mapping(AudioSettings, own, "audio")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -95,7 +91,7 @@ def _run(args: argparse.Namespace) -> int:
         refuse_same_file(path, [args.file, args.config])
     if to_stdout:
         args.quiet = True  # stdout carries the output; the summary would corrupt it
-    feature_cfg, dynamics_cfg, own_voice = _load_configs(args.config)
+    feature_cfg, dynamics_cfg, audio = _load_configs(args.config)
 
     channel_map = None
     if args.channel_map:
@@ -128,7 +124,7 @@ def _run(args: argparse.Namespace) -> int:
         info.path, info.encoding, info.sample_rate, info.channels, info.duration_s,
     )  # fmt: skip
 
-    call = analyze_source(source, names, feature_cfg, dynamics_cfg, own_voice=own_voice)
+    call = analyze_source(source, names, feature_cfg, dynamics_cfg, audio=audio)
     doc = report(call)
     title = (
         f"{Path(args.file).name}: {call.duration_s:.1f} s, {info.encoding} "

@@ -63,6 +63,11 @@ class Lane:
     def __len__(self) -> int:
         return int(self.t.shape[0])
 
+    def own_speech(self) -> npt.NDArray[np.bool_]:
+        """The side's own speech in these hops: the front-end's VAD (every hop of it, weak
+        syllables too) when any hop is talk, none when only the room was heard."""
+        return self.vad if self.talk.any() else np.zeros(len(self), np.bool_)
+
 
 @dataclass(frozen=True)
 class Tick:
@@ -84,9 +89,9 @@ class Tick:
     @cached_property
     def agent_speaking(self) -> bool:
         a = self.agent
-        return bool(len(a) and a.vad.mean() >= SPEAKING_FRACTION and a.talk.any())
+        return bool(len(a) and a.own_speech().mean() >= SPEAKING_FRACTION)
 
     @cached_property
     def customer_speaking(self) -> bool:
         c = self.customer
-        return bool(len(c) and c.vad.mean() >= SPEAKING_FRACTION and c.talk.any())
+        return bool(len(c) and c.own_speech().mean() >= SPEAKING_FRACTION)

@@ -35,12 +35,16 @@ docs/voices.md.)
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from edge.detectors.tick import Lane
 from edge.features.strided import windows
+
+if TYPE_CHECKING:
+    from edge.settings import AudioSettings
 
 #: Percentile of the recent talk levels taken as the side's own speech level.
 REFERENCE_PERCENTILE = 75.0
@@ -80,6 +84,11 @@ class OwnVoiceGate:
         """Stream index of the other side's latest VAD hop (long ago: never)."""
         self._n_bins = round((HIGH_DB - LOW_DB) / BIN_DB) + 1
         self.reset()
+
+    @classmethod
+    def from_settings(cls, audio: AudioSettings, hop_s: float) -> OwnVoiceGate:
+        """The gate ``audio.own_voice_range_db`` and ``audio.own_voice_window_s`` describe."""
+        return cls(audio.own_voice_range_db, audio.own_voice_window_s, hop_s)
 
     @property
     def enabled(self) -> bool:

@@ -109,10 +109,7 @@ class Pipeline:
             )
             for wants in wants_model
         ]
-        au = settings.audio
-        self._own_voice = [
-            OwnVoiceGate(au.own_voice_range_db, au.own_voice_window_s, self.hop_s) for _ in range(2)
-        ]
+        self._own_voice = [OwnVoiceGate.from_settings(settings.audio, self.hop_s) for _ in range(2)]
         d = settings.detectors
         self.drifts = {n: Drift(n, d.get(n), below=(n == "flat")) for n in self.running}
         self.arbiter = Arbiter(d, settings.budget, policy)
@@ -352,8 +349,7 @@ class Pipeline:
         if freeze != self._frozen_reported:
             self._frozen_reported = freeze
             out.append(BaselineEvent(tick.t, "frozen" if freeze else "following"))
-        # a tick of the room alone (no hop of the agent's own voice) is not the agent's speech
-        vad = tick.agent.vad if tick.agent.talk.any() else np.zeros(len(tick.agent), np.bool_)
+        vad = tick.agent.own_speech()  # a tick of the room alone is not the agent's speech
         speech_s = float(vad.sum()) * self.hop_s
         self.agent_speech_s += speech_s
         if speech_s > 0 and self.baseline.observe(

@@ -39,6 +39,7 @@ from edge.conversation.dynamics import DynamicsConfig, DynamicsEvent, DynamicsTr
 from edge.features.config import FeatureConfig
 from edge.features.frames import FrameBatch
 from edge.protocols import AudioSource
+from edge.settings import AudioSettings
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +89,11 @@ def analyze_source(
     feature_config: FeatureConfig | None = None,
     dynamics_config: DynamicsConfig | None = None,
     pitch: Any = None,
-    own_voice: tuple[float, float] | None = None,
+    audio: AudioSettings | None = None,
 ) -> CallAnalysis:
     """Run the front-end (and dynamics for two channels) over every block of ``source``;
-    ``own_voice``: (range dB, window s) of the device's own-voice gate for turn-taking (range 0:
-    off), ``audio.own_voice_range_db`` and ``audio.own_voice_window_s`` on the device (None: their
-    defaults)."""
+    ``audio``: the device's audio settings, of which the own-voice gate of turn-taking is used
+    (``own_voice_range_db``, ``own_voice_window_s``; None: their defaults)."""
     from edge.detectors.tick import Lane
     from edge.device.own_voice import OwnVoiceGate
     from edge.features.frontend import FrontEnd
@@ -107,12 +107,9 @@ def analyze_source(
     fronts = [FrontEnd(cfg, pitch, min_batch_hops=100) for _ in names]
     parts: list[list[FrameBatch]] = [[] for _ in names]
     tracker = DynamicsTracker(cfg.hop_s, dynamics_config) if len(names) == 2 else None
-    if own_voice is None:
-        from edge.settings import AudioSettings
-
-        au = AudioSettings()
-        own_voice = (au.own_voice_range_db, au.own_voice_window_s)
-    gates = [OwnVoiceGate(own_voice[0], own_voice[1], cfg.hop_s) for _ in names]
+    # turn-taking's gates: only with two channels, where the tracker runs
+    au = audio or AudioSettings()
+    gates = [OwnVoiceGate.from_settings(au, cfg.hop_s) for _ in names] if tracker else []
 
     def take(batches: list[FrameBatch]) -> None:
         for i, b in enumerate(batches):

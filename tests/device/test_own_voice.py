@@ -15,7 +15,7 @@ from edge.device.events import CueEvent
 from edge.device.own_voice import OwnVoiceGate
 from edge.device.pipeline import Pipeline
 from edge.features.frames import FrameBatch
-from edge.settings import load_settings
+from edge.settings import AudioSettings, load_settings
 from tests.device.fakes import blocks, hops, scripted_factory
 
 HOP = 0.01
@@ -224,7 +224,7 @@ def test_poise_analyze_uses_the_same_gate_for_its_dynamics(tmp_path: Path) -> No
     write_wav(wav, to_int16(x), RATE)
     overlap = {
         r: analyze_source(
-            WavFileSource(wav), ["agent", "customer"], own_voice=(r, 20.0)
+            WavFileSource(wav), ["agent", "customer"], audio=AudioSettings(own_voice_range_db=r)
         ).dynamics.summary()["overlap_s"]  # type: ignore[union-attr]
         for r in (6.0, 0.0)
     }

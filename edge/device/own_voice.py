@@ -14,8 +14,13 @@ what turn-taking uses: turns, overlap, dead air, calls) when the loudest VAD hop
   are 15 dB lower.
 * **Own level.** The ``REFERENCE_PERCENTILE`` of the hop levels of the side's last ``window_s``
   seconds of *talk*, so a stretch where only the room is heard does not pull the level down to
-  the room's. Until ``MIN_SPEECH_S`` of talk has been heard every VAD hop is talk (a room heard
-  first is outgrown as soon as the louder wearer speaks: their hops raise the percentile).
+  the room's. Until ``MIN_SPEECH_S`` of talk has been heard every VAD hop is talk, except what
+  the side hears while the other side talks: in a room, before the wearer has spoken, that is
+  the neighbours through the customer's first turn, which would read as overtalk and set the
+  level to the room's. It is held back (neither talk nor learnt) for at most ``HOLD_MAX_S`` of
+  such speech, so a far end that never falls silent (a noisy line) cannot keep the side mute.
+  A room heard first into silence is outgrown as soon as the louder wearer speaks: their hops
+  raise the percentile.
 * **Relearn.** When this side's rejected speech has gone on for ``relearn_s`` seconds into the
   other side's silence (no hop kept, no pause longer than ``RELEARN_GAP_S``, the other side
   silent throughout), the level is learnt again from scratch: the gain fell, or the mic moved
@@ -55,8 +60,12 @@ BIN_DB = 0.5
 LOW_DB, HIGH_DB = -120.0, 6.0
 #: Talk hops between updates of the reference (the percentile moves slowly).
 UPDATE_EVERY = 10
-#: A pause longer than this (s) between rejected VAD hops starts the relearning span over.
-RELEARN_GAP_S = 2.0
+#: A pause longer than this (s) between rejected VAD hops starts the relearning span over (quiet
+#: speech after a gain drop is VAD speech in short bursts with pauses of 2-3 s between them).
+RELEARN_GAP_S = 3.0
+#: Before the level is known, at most this much (s) of a side's speech heard while the other
+#: side talks is held back.
+HOLD_MAX_S = 20.0
 
 
 class OwnVoiceGate:
@@ -78,6 +87,7 @@ class OwnVoiceGate:
         self.peak_hops = max(1, round(peak_s / hop_s))
         self.relearn_hops = max(1, round(relearn_s / hop_s))
         self.gap_hops = max(1, round(RELEARN_GAP_S / hop_s))
+        self.hold_hops = max(1, round(HOLD_MAX_S / hop_s))
         self._pos_stream = 0
         """Stream index of the first hop of the next lane."""
         self._other_last = -(1 << 40)
@@ -101,6 +111,8 @@ class OwnVoiceGate:
         self._filled = 0
         self._pos = 0
         self._ref: float | None = None
+        self._held = 0
+        """VAD hops held back while the level is unknown and the other side talked."""
         self._miss_start: int | None = None
         """Stream index of the first rejected VAD hop of the current relearning span."""
         self._miss_last = 0
@@ -117,7 +129,9 @@ class OwnVoiceGate:
 
     def gate(self, lane: Lane, other_vad: npt.NDArray[np.bool_] | None = None) -> Lane:
         """``lane`` with ``talk`` kept only on VAD hops whose recent peak is near the side's own
-        speech level; ``other_vad``: the other side's VAD on the same hops (None: silent)."""
+        speech level; ``other_vad``: whether the other side talks on the same hops (None:
+        silent). The pipeline gates the agent against the customer's VAD, then the customer
+        against the agent's talk (the room in the agent's mic is not the agent talking)."""
         if not self.enabled or not len(lane):
             return lane
         if other_vad is not None and len(other_vad) != len(lane):
@@ -135,6 +149,10 @@ class OwnVoiceGate:
         # stream index of the other side's latest VAD hop, at or before each hop
         other_last = np.maximum.accumulate(np.where(other, base + idx, self._other_last))
         for i in np.flatnonzero(lane.vad):
+            if self._ref is None and other[i] and self._held < self.hold_hops:
+                talk[i] = False  # level unknown, the other side talks: most likely the room
+                self._held += 1
+                continue
             if self._ref is not None and peak[i] < self._ref - self.range_db:
                 talk[i] = False
                 self._rejected(base + int(i), int(other_last[i]))

@@ -239,7 +239,8 @@ class Pipeline:
             if change is not None and change.reason != "same_voice":
                 events.append(self._stamp(self._use_agent(change)))
         a, c = Lane.of(agent_hops), Lane.of(customer.take(usable))
-        a, c = self._own_voice[0].gate(a, c.vad), self._own_voice[1].gate(c, a.vad)
+        a = self._own_voice[0].gate(a, c.vad)
+        c = self._own_voice[1].gate(c, a.talk)  # the room in the agent's mic is not the agent
         for start in range(0, usable, TICK_HOPS):
             stop = min(start + TICK_HOPS, usable)
             t = float(a.t[stop - 1])

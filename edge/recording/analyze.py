@@ -117,7 +117,8 @@ def analyze_source(
                 parts[i].append(_without_mel(b))
         if tracker is not None:
             a, c = Lane.of(batches[0]), Lane.of(batches[1])
-            tracker.feed(gates[0].gate(a, c.vad).talk, gates[1].gate(c, a.vad).talk)
+            a = gates[0].gate(a, c.vad)  # then the customer against the agent's talk
+            tracker.feed(a.talk, gates[1].gate(c, a.talk).talk)
 
     try:
         for block in source.blocks():

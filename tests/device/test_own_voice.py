@@ -89,11 +89,33 @@ def test_the_relearning_span_is_time_so_sparse_quiet_speech_is_learnt_before_dea
     vad = np.arange(1000) % 30 < 10
     out = gate.gate(lane(np.full(1000, -35.0), vad), np.zeros(1000, bool)).talk
     assert not out[:500].any() and out[520:][vad[520:]].all()  # learnt after 5 s, not 15 s
-    # a pause over 2 s starts the span over: speech 4 s, pause 3 s, speech 4 s is never learnt
+    # pauses of 2.5 s between bursts of quiet speech do not break the span
     gate = OwnVoiceGate(6.0, window_s=5.0, hop_s=HOP)
     gate.gate(lane(np.full(600, -20.0)))
-    vad = np.r_[np.ones(400, bool), np.zeros(300, bool), np.ones(400, bool)]
-    assert not gate.gate(lane(np.full(1100, -35.0), vad), np.zeros(1100, bool)).talk[29:].any()
+    vad = np.arange(1400) % 350 < 100
+    out = gate.gate(lane(np.full(1400, -35.0), vad), np.zeros(1400, bool)).talk
+    assert not out[29:700].any() and out[1050:][vad[1050:]].all()  # learnt in the third burst
+    # a pause over 3 s starts the span over: speech 4 s, pause 3.5 s, speech 4 s is never learnt
+    gate = OwnVoiceGate(6.0, window_s=5.0, hop_s=HOP)
+    gate.gate(lane(np.full(600, -20.0)))
+    vad = np.r_[np.ones(400, bool), np.zeros(350, bool), np.ones(400, bool)]
+    assert not gate.gate(lane(np.full(1150, -35.0), vad), np.zeros(1150, bool)).talk[29:].any()
+
+
+def test_before_its_level_is_known_a_side_is_not_heard_through_the_other_sides_turn() -> None:
+    gate = OwnVoiceGate(6.0, window_s=20.0, hop_s=HOP)
+    # the customer speaks first; the agent's mic hears the room through the whole turn
+    room = np.where(np.arange(1000) % 20 < 5, -33.0, -38.0)
+    assert not gate.gate(lane(room), np.ones(1000, bool)).talk.any()
+    assert gate.reference_db() is None  # and the room's level is not taken for the agent's
+    # the agent answers into the customer's silence: talk at once, and its level is learnt
+    assert gate.gate(lane(np.full(300, -20.0)), np.zeros(300, bool)).talk.all()
+    assert gate.reference_db() == pytest.approx(-20.0, abs=0.5)
+    assert not gate.gate(lane(room), np.ones(1000, bool)).talk[29:].any()  # the room, rejected
+    # held back for at most 20 s: a far end that never falls silent does not mute the side
+    gate = OwnVoiceGate(6.0, window_s=20.0, hop_s=HOP)
+    out = gate.gate(lane(np.full(2500, -20.0)), np.ones(2500, bool)).talk
+    assert not out[:2000].any() and out[2000:].all()
 
 
 def test_the_result_does_not_depend_on_how_the_stream_is_cut() -> None:
@@ -168,6 +190,29 @@ def test_a_neighbour_in_the_agents_mic_is_not_overtalk(range_db: float) -> None:
         assert len(overtalk) >= 1
 
 
+def test_a_neighbour_through_the_customers_first_turn_is_not_overtalk() -> None:
+    """A fresh unit, the customer speaks first (8 s turns each), the agent's mic hears a
+    neighbour 16 dB down through the customer's turns: not the agent talking over them, and the
+    customer's own talk counts in full (the customer is judged against the agent's talk, not
+    against the room in the agent's VAD)."""
+    n = round(120 / HOP)
+    i = np.arange(n)
+    cust_on = (i % 1600) < 780
+    agent_on = (i % 1600) >= 800
+    agent = hops(n, vad=agent_on | cust_on)
+    level = np.where(agent_on, -20.0, -36.0).astype(np.float32)
+    agent = dataclasses.replace(agent, level_dbfs=level)
+    cust = hops(n, vad=cust_on, seed=1)
+    cues = {r: _overtalk_cues(agent, cust, r) for r in (6.0, 0.0)}
+    assert cues[6.0] == [] and len(cues[0.0]) >= 1  # without the gate: overtalk
+    settings = load_settings(None, [])
+    pipe = Pipeline(settings, frontend_factory=scripted_factory(agent, cust))
+    for b in blocks(120):
+        pipe.step(b)
+    pipe.flush()
+    assert pipe.dynamics.talk_s("customer") == pytest.approx(cust_on.sum() * HOP, rel=0.02)
+
+
 def _overtalk_cues(agent: FrameBatch, cust: FrameBatch, range_db: float) -> list[float]:
     settings = load_settings(None, ["budget.min_gap_s=0", f"audio.own_voice_range_db={range_db}"])
     pipe = Pipeline(settings, frontend_factory=scripted_factory(agent, cust))
@@ -182,19 +227,21 @@ def _overtalk_cues(agent: FrameBatch, cust: FrameBatch, range_db: float) -> list
 
 def test_real_overtalk_with_weak_syllables_on_both_sides_still_cues() -> None:
     """Both talkers' speech has 15 dB valleys between loud nuclei (a hop-by-hop gate drops the
-    valleys on both sides, and the overlap share with them); the customer talks over the last
-    6 s of every 36 s agent turn."""
-    n = round(150 / HOP)
+    valleys on both sides, and the overlap share with them); the customer opens the call (3 s
+    into silence: a fresh side's level is learnt before it can talk over the other) and then
+    talks over the last 6 s of every 36 s agent turn."""
+    n = round(154 / HOP)
     i = np.arange(n)
     syllable = np.where(i % 20 < 6, 0.0, -15.0)
-    agent = hops(n, vad=(i % 4000) < 3600)
-    cust = hops(n, vad=(i % 4000) >= 3000, seed=1)
+    k = i - 400  # the agent's first turn starts at 4 s
+    agent = hops(n, vad=(k >= 0) & ((k % 4000) < 3600))
+    cust = hops(n, vad=(i < 300) | ((k >= 0) & ((k % 4000) >= 3000)), seed=1)
     agent = dataclasses.replace(agent, level_dbfs=(-20.0 + syllable).astype(np.float32))
     level = (-25.0 + np.roll(syllable, 7)).astype(np.float32)
     cust = dataclasses.replace(cust, level_dbfs=level)
     assert load_settings(None, []).audio.own_voice_range_db > 0  # the gate is on by default
     gated, ungated = _overtalk_cues(agent, cust, 6.0), _overtalk_cues(agent, cust, 0.0)
-    assert len(gated) >= 2 and all(30 < t % 40 < 36 for t in gated)
+    assert len(gated) >= 2 and all(30 < (t - 4) % 40 < 36 for t in gated)
     assert gated == pytest.approx(ungated, abs=0.2)  # as early as without the gate
 
 

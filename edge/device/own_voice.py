@@ -19,6 +19,8 @@ what turn-taking uses: turns, overlap, dead air, calls) when the loudest VAD hop
   the neighbours through the customer's first turn, which would read as overtalk and set the
   level to the room's. It is held back (neither talk nor learnt) for at most ``HOLD_MAX_S`` of
   such speech, so a far end that never falls silent (a noisy line) cannot keep the side mute.
+  Only the agent's headset mic hears a room: the far end's gate holds nothing back
+  (``hold_s=0``), so a customer's first words over the agent are overtalk at once.
   A room heard first into silence is outgrown as soon as the louder wearer speaks: their hops
   raise the percentile.
 * **Relearn.** When this side's rejected speech has gone on for ``relearn_s`` seconds into the
@@ -63,8 +65,8 @@ UPDATE_EVERY = 10
 #: A pause longer than this (s) between rejected VAD hops starts the relearning span over (quiet
 #: speech after a gain drop is VAD speech in short bursts with pauses of 2-3 s between them).
 RELEARN_GAP_S = 3.0
-#: Before the level is known, at most this much (s) of a side's speech heard while the other
-#: side talks is held back.
+#: Before the level is known, at most this much (s) of the agent's speech heard while the
+#: customer talks is held back.
 HOLD_MAX_S = 20.0
 
 
@@ -78,16 +80,19 @@ class OwnVoiceGate:
         hop_s: float,
         peak_s: float = 0.3,
         relearn_s: float = 5.0,
+        hold_s: float = HOLD_MAX_S,
     ) -> None:
-        if range_db < 0 or window_s <= 0 or hop_s <= 0 or peak_s < 0 or relearn_s <= 0:
-            raise ValueError("range_db and peak_s must be >= 0; window_s, hop_s and relearn_s > 0")
+        if min(range_db, peak_s, hold_s) < 0 or min(window_s, hop_s, relearn_s) <= 0:
+            raise ValueError(
+                "range_db, peak_s and hold_s must be >= 0; window_s, hop_s and relearn_s > 0"
+            )
         self.range_db = float(range_db)
         self.window_hops = max(1, round(window_s / hop_s))
         self.min_hops = min(self.window_hops, max(1, round(MIN_SPEECH_S / hop_s)))
         self.peak_hops = max(1, round(peak_s / hop_s))
         self.relearn_hops = max(1, round(relearn_s / hop_s))
         self.gap_hops = max(1, round(RELEARN_GAP_S / hop_s))
-        self.hold_hops = max(1, round(HOLD_MAX_S / hop_s))
+        self.hold_hops = round(hold_s / hop_s)
         self._pos_stream = 0
         """Stream index of the first hop of the next lane."""
         self._other_last = -(1 << 40)
@@ -96,9 +101,11 @@ class OwnVoiceGate:
         self.reset()
 
     @classmethod
-    def from_settings(cls, audio: AudioSettings, hop_s: float) -> OwnVoiceGate:
+    def from_settings(
+        cls, audio: AudioSettings, hop_s: float, hold_s: float = HOLD_MAX_S
+    ) -> OwnVoiceGate:
         """The gate ``audio.own_voice_range_db`` and ``audio.own_voice_window_s`` describe."""
-        return cls(audio.own_voice_range_db, audio.own_voice_window_s, hop_s)
+        return cls(audio.own_voice_range_db, audio.own_voice_window_s, hop_s, hold_s=hold_s)
 
     @property
     def enabled(self) -> bool:

@@ -37,7 +37,7 @@ from edge.device.arousal import ArousalModel, SpeakerAdaptive
 from edge.device.baseline import METRICS, AgentBaseline
 from edge.device.channel import Channel, FrontEndLike, default_frontend
 from edge.device.events import BaselineEvent, CallEvent, CueEvent, Event, MetricsWindow
-from edge.device.own_voice import OwnVoiceGate
+from edge.device.own_voice import HOLD_MAX_S, OwnVoiceGate
 from edge.device.window import WindowAggregator
 from edge.errors import InputError
 from edge.features.config import FeatureConfig
@@ -109,7 +109,10 @@ class Pipeline:
             )
             for wants in wants_model
         ]
-        self._own_voice = [OwnVoiceGate.from_settings(settings.audio, self.hop_s) for _ in range(2)]
+        self._own_voice = [  # agent, customer (only the headset mic hears a room)
+            OwnVoiceGate.from_settings(settings.audio, self.hop_s, hold_s=hold)
+            for hold in (HOLD_MAX_S, 0.0)
+        ]
         d = settings.detectors
         self.drifts = {n: Drift(n, d.get(n), below=(n == "flat")) for n in self.running}
         self.arbiter = Arbiter(d, settings.budget, policy)

@@ -95,7 +95,7 @@ def analyze_source(
     ``audio``: the device's audio settings, of which the own-voice gate of turn-taking is used
     (``own_voice_range_db``, ``own_voice_window_s``; None: their defaults)."""
     from edge.detectors.tick import Lane
-    from edge.device.own_voice import OwnVoiceGate
+    from edge.device.own_voice import HOLD_MAX_S, OwnVoiceGate
     from edge.features.frontend import FrontEnd
 
     cfg = feature_config or FeatureConfig()
@@ -109,7 +109,8 @@ def analyze_source(
     tracker = DynamicsTracker(cfg.hop_s, dynamics_config) if len(names) == 2 else None
     # turn-taking's gates: only with two channels, where the tracker runs
     au = audio or AudioSettings()
-    gates = [OwnVoiceGate.from_settings(au, cfg.hop_s) for _ in names] if tracker else []
+    holds = (HOLD_MAX_S, 0.0)  # agent, customer: only the headset mic hears a room
+    gates = [OwnVoiceGate.from_settings(au, cfg.hop_s, h) for h in holds] if tracker else []
 
     def take(batches: list[FrameBatch]) -> None:
         for i, b in enumerate(batches):

@@ -103,9 +103,9 @@ class AudioSettings:
 
     own_voice_window_s: float = 20.0
     """Seconds of a side's most recent talk that set its own speech level. The gate starts after
-    its first 2 s of speech into the other side's silence (before that, up to 20 s of what the
-    side hears while the other talks is held back: in a room, the neighbours), and learns the
-    level again when its rejected speech has gone on for 5 s into the other side's silence."""
+    its first 2 s of speech (for the agent: up to 20 s of what the mic hears while the customer
+    talks is held back first; in a room, that is the neighbours), and learns the level again
+    when its rejected speech has gone on for 5 s into the other side's silence."""
 
     reopen_give_up_s: float = 20.0
     """Live capture only: after a capture error or an unplugged device the device is reopened

@@ -116,6 +116,9 @@ def test_before_its_level_is_known_a_side_is_not_heard_through_the_other_sides_t
     gate = OwnVoiceGate(6.0, window_s=20.0, hop_s=HOP)
     out = gate.gate(lane(np.full(2500, -20.0)), np.ones(2500, bool)).talk
     assert not out[:2000].any() and out[2000:].all()
+    # the far end's gate holds nothing back: a customer's first words over the agent are talk
+    gate = OwnVoiceGate(6.0, window_s=20.0, hop_s=HOP, hold_s=0.0)
+    assert gate.gate(lane(np.full(300, -20.0)), np.ones(300, bool)).talk.all()
 
 
 def test_the_result_does_not_depend_on_how_the_stream_is_cut() -> None:

@@ -96,7 +96,7 @@ class OwnVoiceGate:
         self._pos_stream = 0
         """Stream index of the first hop of the next lane."""
         self._other_last = -(1 << 40)
-        """Stream index of the other side's latest VAD hop (long ago: never)."""
+        """Stream index of the other side's latest hop of speech (long ago: never)."""
         self._n_bins = round((HIGH_DB - LOW_DB) / BIN_DB) + 1
         self.reset()
 
@@ -137,8 +137,7 @@ class OwnVoiceGate:
     def gate(self, lane: Lane, other_vad: npt.NDArray[np.bool_] | None = None) -> Lane:
         """``lane`` with ``talk`` kept only on VAD hops whose recent peak is near the side's own
         speech level; ``other_vad``: whether the other side talks on the same hops (None:
-        silent). The pipeline gates the agent against the customer's VAD, then the customer
-        against the agent's talk (the room in the agent's mic is not the agent talking)."""
+        silent). :class:`CallGates` pairs the agent's and the customer's gates."""
         if not self.enabled or not len(lane):
             return lane
         if other_vad is not None and len(other_vad) != len(lane):
@@ -153,7 +152,7 @@ class OwnVoiceGate:
         idx = np.arange(len(lane))
         other = np.zeros(len(lane), np.bool_) if other_vad is None else np.asarray(other_vad)
         base = self._pos_stream
-        # stream index of the other side's latest VAD hop, at or before each hop
+        # stream index of the other side's latest hop of speech, at or before each hop
         other_last = np.maximum.accumulate(np.where(other, base + idx, self._other_last))
         for i in np.flatnonzero(lane.vad):
             if self._ref is None and other[i] and self._held < self.hold_hops:
@@ -173,7 +172,7 @@ class OwnVoiceGate:
 
     def _rejected(self, pos: int, other_last: int) -> None:
         """A rejected VAD hop at stream index ``pos``; ``other_last``: the other side's latest
-        VAD hop so far. Extends, restarts or ends the relearning span; relearns at its end."""
+        hop of speech so far. Extends, restarts or ends the relearning span; relearns at its end."""
         if other_last == pos:  # the other side talks: the room through their turn
             self._miss_start = None
             return
@@ -203,3 +202,20 @@ class OwnVoiceGate:
         self._pos = (self._pos + 1) % self.window_hops
         if self._filled >= self.min_hops and (self._ref is None or self._pos % UPDATE_EVERY == 0):
             self._ref = self.reference_db()
+
+
+class CallGates:
+    """The two gates of a call, agent and customer, in the one order both the device and
+    ``poise analyze`` use: the agent is gated against the customer's VAD, then the customer
+    against the agent's *talk* (the room in the agent's mic is not the agent talking). Only the
+    agent's headset mic hears a room, so only the agent's gate holds speech back
+    (``HOLD_MAX_S``); the customer's holds nothing."""
+
+    def __init__(self, audio: AudioSettings, hop_s: float) -> None:
+        self.agent = OwnVoiceGate.from_settings(audio, hop_s)
+        self.customer = OwnVoiceGate.from_settings(audio, hop_s, hold_s=0.0)
+
+    def gate(self, agent: Lane, customer: Lane) -> tuple[Lane, Lane]:
+        """Both lanes (the same hops) with ``talk`` decided."""
+        a = self.agent.gate(agent, customer.vad)
+        return a, self.customer.gate(customer, a.talk)

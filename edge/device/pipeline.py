@@ -37,7 +37,7 @@ from edge.device.arousal import ArousalModel, SpeakerAdaptive
 from edge.device.baseline import METRICS, AgentBaseline
 from edge.device.channel import Channel, FrontEndLike, default_frontend
 from edge.device.events import BaselineEvent, CallEvent, CueEvent, Event, MetricsWindow
-from edge.device.own_voice import HOLD_MAX_S, OwnVoiceGate
+from edge.device.own_voice import CallGates
 from edge.device.window import WindowAggregator
 from edge.errors import InputError
 from edge.features.config import FeatureConfig
@@ -109,10 +109,7 @@ class Pipeline:
             )
             for wants in wants_model
         ]
-        self._own_voice = [  # agent, customer (only the headset mic hears a room)
-            OwnVoiceGate.from_settings(settings.audio, self.hop_s, hold_s=hold)
-            for hold in (HOLD_MAX_S, 0.0)
-        ]
+        self._own_voice = CallGates(settings.audio, self.hop_s)
         d = settings.detectors
         self.drifts = {n: Drift(n, d.get(n), below=(n == "flat")) for n in self.running}
         self.arbiter = Arbiter(d, settings.budget, policy)
@@ -219,7 +216,7 @@ class Pipeline:
         self.baseline = rec.baseline
         self._prosody.baseline = rec.baseline
         self._prosody.spread = PitchSpread()  # the last agent's pitch is not this one's
-        self._own_voice[0].reset()  # nor their speech level
+        self._own_voice.agent.reset()  # nor their speech level
         self._model_state(0, rec.input_norm)
         log.info("agent baseline: %s", change.detail())
         state = "agent" if change.resumed else "reset"
@@ -242,8 +239,7 @@ class Pipeline:
             if change is not None and change.reason != "same_voice":
                 events.append(self._stamp(self._use_agent(change)))
         a, c = Lane.of(agent_hops), Lane.of(customer.take(usable))
-        a = self._own_voice[0].gate(a, c.vad)
-        c = self._own_voice[1].gate(c, a.talk)  # the room in the agent's mic is not the agent
+        a, c = self._own_voice.gate(a, c)
         for start in range(0, usable, TICK_HOPS):
             stop = min(start + TICK_HOPS, usable)
             t = float(a.t[stop - 1])

@@ -95,7 +95,7 @@ def analyze_source(
     ``audio``: the device's audio settings, of which the own-voice gate of turn-taking is used
     (``own_voice_range_db``, ``own_voice_window_s``; None: their defaults)."""
     from edge.detectors.tick import Lane
-    from edge.device.own_voice import HOLD_MAX_S, OwnVoiceGate
+    from edge.device.own_voice import CallGates
     from edge.features.frontend import FrontEnd
 
     cfg = feature_config or FeatureConfig()
@@ -108,18 +108,15 @@ def analyze_source(
     parts: list[list[FrameBatch]] = [[] for _ in names]
     tracker = DynamicsTracker(cfg.hop_s, dynamics_config) if len(names) == 2 else None
     # turn-taking's gates: only with two channels, where the tracker runs
-    au = audio or AudioSettings()
-    holds = (HOLD_MAX_S, 0.0)  # agent, customer: only the headset mic hears a room
-    gates = [OwnVoiceGate.from_settings(au, cfg.hop_s, h) for h in holds] if tracker else []
+    gates = CallGates(audio or AudioSettings(), cfg.hop_s) if tracker else None
 
     def take(batches: list[FrameBatch]) -> None:
         for i, b in enumerate(batches):
             if len(b):
                 parts[i].append(_without_mel(b))
-        if tracker is not None:
-            a, c = Lane.of(batches[0]), Lane.of(batches[1])
-            a = gates[0].gate(a, c.vad)  # then the customer against the agent's talk
-            tracker.feed(a.talk, gates[1].gate(c, a.talk).talk)
+        if tracker is not None and gates is not None:
+            a, c = gates.gate(Lane.of(batches[0]), Lane.of(batches[1]))
+            tracker.feed(a.talk, c.talk)
 
     try:
         for block in source.blocks():

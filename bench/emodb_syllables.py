@@ -140,7 +140,9 @@ def learned_loso(items: list[Item], epochs: int) -> tuple[np.ndarray, dict[str, 
     (``models.train_syllables.loso``; train extra)."""
     from dataclasses import replace
 
-    from models.train_syllables import TrainSettings, build_examples, loso
+    from models.syllable_data import build_examples
+    from models.syllable_fit import TrainSettings
+    from models.train_syllables import loso
 
     settings = replace(TrainSettings(), epochs=epochs)
     report = loso(build_examples([it.utt for it in items]), settings)

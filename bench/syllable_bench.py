@@ -123,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         from dataclasses import replace
 
         from models import emodb, ravdess
-        from models.train_syllables import TrainSettings, build_examples, loso
+        from models.syllable_data import build_examples
+        from models.syllable_fit import TrainSettings
+        from models.train_syllables import loso
 
         s = TrainSettings()
         s = replace(s, epochs=args.epochs) if args.epochs else s

@@ -2,8 +2,9 @@
 
 Run: ``.venv/bin/python -m models.train_syllables [--loso] [--epochs N] [--out PATH]`` (train
 extra; ``PATH`` defaults to ``models/syllables-v1``). ``--loso`` first scores the recipe
-leave-one-speaker-out (10 fits, ~8 min on two cores); then the shipped network is fitted on all
-ten speakers and written as ``PATH.npz`` with a card ``PATH.json`` (the LOSO scores go into both).
+leave-one-speaker-out (10 fits; ``--seeds`` fits each group once per seed and scores the mean of
+their counts as well as each seed's); then the shipped network is fitted on all speakers and
+written as ``PATH.npz`` with a card ``PATH.json`` (the LOSO scores go into both).
 ``make syllables`` does exactly that.
 
 Data: every EmoDB file with syllable marks, in six copies (clean; 0.88x and 1.12x speed; telephone
@@ -29,39 +30,30 @@ import io
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from edge.features.config import FeatureConfig
-from edge.features.syllables import (
-    MICRO,
-    NET_FORMAT,
-    ConvLayer,
-    SyllableCounter,
-    SyllableNet,
-)
+from edge.features.syllables import SyllableNet
 from edge.fileio import write_bytes_atomic, write_text_atomic
 from models.emodb import REPO_ROOT, Utterance, utterances
 from models.syllable_data import (
     ESPEAK_VARIANTS,
     RAVDESS_VARIANTS,
     SCORED_VARIANTS,
-    SIGMA_HOPS,
     VARIANTS,
     Example,
     build_examples,
 )
+from models.syllable_fit import TrainSettings, count, fit
 from models.syllable_labels import scores
 
 log = logging.getLogger(__name__)
-
-F32 = npt.NDArray[np.float32]
-F64 = npt.NDArray[np.float64]
 
 #: What the card says about use and limits (also written by :func:`main`).
 CARD_TEXT: dict[str, Any] = {
@@ -96,134 +88,6 @@ CARD_TEXT: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
-class TrainSettings:
-    """The recipe."""
-
-    filters: int = 32
-    """Channels of every convolution."""
-    kernel: int = 5
-    """Taps of every convolution."""
-    dilations: tuple[int, ...] = (1, 2, 4, 8)
-    """Dilation of each convolution (receptive field 1 + 4 * 15 = 61 hops)."""
-    lookahead: int = 10
-    """Hops of future the network sees before answering (100 ms of extra front-end latency)."""
-    dropout: float = 0.1
-    """Spatial dropout after each convolution (training only)."""
-    sigma_hops: float = SIGMA_HOPS
-    """Width of the target bump around each labelled nucleus."""
-    count_weight: float = 0.05
-    """Weight of the per-copy count error against the per-hop error."""
-    epochs: int = 20
-    batch_size: int = 16
-    learning_rate: float = 2e-3
-    """Peak of the cosine-decayed Adam learning rate."""
-    seed: int = 0
-
-
-def fit(train: list[Example], s: TrainSettings) -> SyllableNet:
-    """Fit the network on ``train``; return it as the device reads it."""
-    import keras
-    import tensorflow as tf
-
-    keras.utils.set_random_seed(s.seed)
-    allrows = np.concatenate([e.raw for e in train])
-    mean, std = allrows.mean(axis=0), allrows.std(axis=0) + 1e-3
-    x, y = _batch(train, mean, std, s.lookahead)
-    model = build_keras(x.shape[2], s, training=True)
-
-    def loss(true: Any, pred: Any) -> Any:
-        target, mask, gate, hop_w = true[..., 0], true[..., 1], true[..., 2], true[..., 3]
-        p = pred * gate
-        per_hop = tf.reduce_sum(hop_w * mask * tf.square(p - target), axis=1)
-        count = tf.reduce_sum(mask * p, axis=1) - tf.reduce_sum(mask * target, axis=1)
-        return per_hop + s.count_weight * tf.square(count)
-
-    steps = s.epochs * -(-len(train) // s.batch_size)
-    opt = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(s.learning_rate, steps))
-    model.compile(optimizer=opt, loss=loss)
-    model.fit(x, y, batch_size=s.batch_size, epochs=s.epochs, verbose=0, shuffle=True)
-    convs = [w for w in model.layers if isinstance(w, keras.layers.Conv1D)]
-    hidden = tuple(
-        ConvLayer(
-            np.asarray(c.kernel.numpy(), np.float64), np.asarray(c.bias.numpy(), np.float64), d
-        )
-        for c, d in zip(convs[:-1], s.dilations, strict=True)
-    )
-    meta = {"format": NET_FORMAT, "layers": len(hidden), "dilations": list(s.dilations)}
-    return SyllableNet(
-        layers=hidden,
-        out_weight=np.asarray(convs[-1].kernel.numpy(), np.float64).reshape(-1),
-        out_bias=float(np.asarray(convs[-1].bias.numpy()).reshape(())),
-        mean=mean,
-        std=std,
-        lookahead=s.lookahead,
-        n_mels=FeatureConfig().n_mels,
-        meta=meta,
-        sha256="",
-    )
-
-
-def build_keras(n_inputs: int, s: TrainSettings, training: bool = False) -> Any:
-    """The network as a ``keras.Model``: (batch, hops, inputs) standardised rows to (batch,
-    hops) densities, answering for hop ``i - lookahead`` at position ``i``; dropout only when
-    ``training``."""
-    import keras
-    from keras import layers
-
-    inp = keras.Input((None, n_inputs))
-    h = inp
-    for d in s.dilations:
-        h = layers.Conv1D(
-            s.filters, s.kernel, dilation_rate=d, padding="causal", activation="relu"
-        )(h)
-        if training and s.dropout:
-            h = layers.SpatialDropout1D(s.dropout)(h)
-    out = layers.Conv1D(
-        1, 1, activation="softplus", bias_initializer=keras.initializers.Constant(-3.0)
-    )(h)
-    return keras.Model(inp, layers.Reshape((-1,))(out))
-
-
-def keras_from_net(net: SyllableNet, s: TrainSettings) -> Any:
-    """A Keras model carrying ``net``'s weights (to check the numpy code against Keras)."""
-    import keras
-
-    model = build_keras(net.n_inputs, s)
-    convs = [w for w in model.layers if isinstance(w, keras.layers.Conv1D)]
-    for c, layer in zip(convs, net.layers, strict=False):
-        c.set_weights([layer.kernel, layer.bias])
-    convs[-1].set_weights([net.out_weight.reshape(1, -1, 1), np.asarray([net.out_bias])])
-    return model
-
-
-def _batch(examples: list[Example], mean: F64, std: F64, lookahead: int) -> tuple[F32, F32]:
-    """Inputs padded with ``lookahead`` zero rows (as :meth:`SyllableCounter.finish` does) and
-    (target, count mask, VAD gate, per-hop weight) shifted by the look-ahead."""
-    n_max = max(len(e.raw) for e in examples) + lookahead
-    x = np.zeros((len(examples), n_max, examples[0].raw.shape[1]), np.float32)
-    y = np.zeros((len(examples), n_max, 4), np.float32)
-    for j, e in enumerate(examples):
-        n = len(e.raw)
-        x[j, :n] = (e.raw - mean) / std
-        y[j, lookahead : lookahead + n, 0] = e.target
-        y[j, lookahead : lookahead + n, 1] = 1.0
-        y[j, lookahead : lookahead + n, 2] = e.vad
-        y[j, lookahead : lookahead + n, 3] = e.hop_weight
-    return x, y
-
-
-def count(net: SyllableNet, e: Example, block_hops: int = 25) -> float:
-    """Syllables the device would count in the copy (streamed in blocks of ``block_hops``)."""
-    counter = SyllableCounter(net)
-    got = [
-        counter.push_rows(e.raw[i : i + block_hops], e.vad[i : i + block_hops])
-        for i in range(0, len(e.raw), block_hops)
-    ]
-    got.append(counter.finish())
-    return float(np.concatenate(got).sum()) / MICRO
-
-
 def speaker_folds(speakers: list[str], n_groups: int = 10) -> list[tuple[str, ...]]:
     """Held-out speaker groups: with one corpus, one speaker per fold (LOSO); with both, the
     EmoDB speakers and the RAVDESS actors are dealt round-robin into ``n_groups`` groups (10:
@@ -241,61 +105,100 @@ def speaker_folds(speakers: list[str], n_groups: int = 10) -> list[tuple[str, ..
     return [tuple(g) for g in groups]
 
 
-def loso(examples: list[Example], s: TrainSettings, n_groups: int = 10) -> dict[str, Any]:
+def loso(
+    examples: list[Example],
+    s: TrainSettings,
+    n_groups: int = 10,
+    seeds: tuple[int, ...] | None = None,
+) -> dict[str, Any]:
     """Speaker-independent scores: for each group of :func:`speaker_folds`, fit on the other
     speakers and count the held-out ones' scored copies; scores per corpus and copy. The
     synthetic espeak-ng voices are never held out: every fit trains on them (none of them is a
-    voice the benches speak with)."""
+    voice the benches speak with).
+
+    With several ``seeds`` every group is fitted once per seed; the count of a copy is then the
+    mean of the seeds' counts, which is what an ensemble of those nets would count (a count is
+    the sum of the per-hop density, so averaging the nets' outputs averages their counts).
+    ``by_seed`` keeps each seed's own scores beside the ensemble's."""
+    seeds = seeds or (s.seed,)
     speakers = sorted({e.utt.speaker for e in examples if e.utt.corpus != "espeak"})
-    counts: dict[str, dict[str, float]] = {v: {} for v in SCORED_VARIANTS}
+    per_seed: dict[int, dict[str, dict[str, float]]] = {
+        k: {v: {} for v in SCORED_VARIANTS} for k in seeds
+    }
     folds = speaker_folds(speakers, n_groups)
     for group in folds:
-        t0 = time.perf_counter()
-        net = fit([e for e in examples if e.utt.speaker not in group], s)
         held = [
             e
             for e in examples
             if e.utt.speaker in group and e.utt.corpus != "espeak" and e.variant in SCORED_VARIANTS
         ]
-        for e in held:
-            counts[e.variant][e.utt.stem] = count(net, e)
-        parts = []
-        for corpus in ("emodb", "ravdess"):
-            clean = [e for e in held if e.variant == "clean" and e.utt.corpus == corpus]
-            if clean:
-                sc = scores(
-                    np.asarray([counts["clean"][e.utt.stem] for e in clean]),
-                    np.asarray([e.label for e in clean], np.float64),
-                )
-                parts.append(f"{corpus} r={sc['pearson_r']:.3f} MAE={sc['mae_pct']:.1f}%")
-        print(
-            f"  held-out {'+'.join(group)}: {'; '.join(parts)} ({time.perf_counter() - t0:.0f} s)",
-            flush=True,
-        )
+        train = [e for e in examples if e.utt.speaker not in group]
+        for k in seeds:
+            t0 = time.perf_counter()
+            net = fit(train, replace(s, seed=k))
+            for e in held:
+                per_seed[k][e.variant][e.utt.stem] = count(net, e)
+            parts = []
+            for corpus in ("emodb", "ravdess"):
+                clean = [e for e in held if e.variant == "clean" and e.utt.corpus == corpus]
+                if clean:
+                    sc = scores(
+                        np.asarray([per_seed[k]["clean"][e.utt.stem] for e in clean]),
+                        np.asarray([e.label for e in clean], np.float64),
+                    )
+                    parts.append(f"{corpus} r={sc['pearson_r']:.3f} MAE={sc['mae_pct']:.1f}%")
+            print(
+                f"  held-out {'+'.join(group)} seed {k}: {'; '.join(parts)} "
+                f"({time.perf_counter() - t0:.0f} s)",
+                flush=True,
+            )
     labels = {
         e.utt.stem: e.label for e in examples if e.variant == "clean" and e.utt.corpus != "espeak"
     }
     corpus_of = {e.utt.stem: e.utt.corpus for e in examples}
+    counts = {
+        v: {stem: float(np.mean([per_seed[k][v][stem] for k in seeds])) for stem in got}
+        for v, got in per_seed[seeds[0]].items()
+    }
+    by_variant, by_corpus = _score_counts(counts, labels, corpus_of)
     report: dict[str, Any] = {
         "speakers": speakers,
         "folds": [list(g) for g in folds],
-        "by_variant": {},
-        "by_corpus": {},
+        "seeds": list(seeds),
+        "by_variant": by_variant,
+        "by_corpus": by_corpus,
         "counts": counts,
     }
+    if len(seeds) > 1:
+        report["by_seed"] = {
+            str(k): _score_counts(per_seed[k], labels, corpus_of)[1] for k in seeds
+        }
+        report["counts_by_seed"] = {str(k): per_seed[k] for k in seeds}
+    return report
+
+
+def _score_counts(
+    counts: Mapping[str, Mapping[str, float]],
+    labels: Mapping[str, float],
+    corpus_of: Mapping[str, str],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Scores of held-out ``counts`` (variant -> stem -> count): per variant over all files,
+    and per corpus and variant."""
+    by_variant: dict[str, Any] = {}
+    by_corpus: dict[str, Any] = {}
     for v, got in counts.items():
         stems = sorted(got)
         if not stems:
             continue  # the variant was not built
-        report["by_variant"][v] = scores(
+        by_variant[v] = scores(
             np.asarray([got[k] for k in stems]), np.asarray([labels[k] for k in stems], np.float64)
         )
         for corpus in sorted({corpus_of[k] for k in stems}):
             ks = [k for k in stems if corpus_of[k] == corpus]
-            report["by_corpus"].setdefault(corpus, {})[v] = scores(
+            by_corpus.setdefault(corpus, {})[v] = scores(
                 np.asarray([got[k] for k in ks]), np.asarray([labels[k] for k in ks], np.float64)
             )
-    return report
+    return by_variant, by_corpus
 
 
 #: Card fields not repeated inside the ``.npz``.
@@ -343,11 +246,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dropout", type=float, default=TrainSettings.dropout)
     ap.add_argument("--seed", type=int, default=TrainSettings.seed, help="Keras seed of every fit")
     ap.add_argument(
+        "--seeds",
+        help="with --loso: comma-separated seeds, each fitted on every group; scores the mean "
+        "of their counts (an ensemble) and each seed alone",
+    )
+    ap.add_argument(
         "--counts-out", type=Path, help="with --loso: write the held-out per-file counts (JSON)"
     )
     args = ap.parse_args(argv)
     if args.counts_out and not args.loso:
         ap.error("--counts-out needs --loso (the counts are the held-out fits')")
+    if args.seeds and not args.loso:
+        ap.error("--seeds needs --loso (the final fit uses --seed)")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     s = TrainSettings(
         epochs=args.epochs,
@@ -387,7 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         **CARD_TEXT,
     }
     if args.loso:
-        report = loso(examples, s, args.groups)
+        seeds = tuple(int(k) for k in args.seeds.split(",")) if args.seeds else None
+        report = loso(examples, s, args.groups, seeds)
         # "loso" keeps meaning EmoDB's held-out scores (as in issue 2); both corpora beside it
         meta["loso"] = report["by_corpus"].get("emodb", report["by_variant"])
         meta["loso_all_files"] = report["by_variant"]
@@ -399,6 +310,13 @@ def main(argv: list[str] | None = None) -> int:
             for v, sc in rows.items():
                 print(
                     f"held out {corpus:<8} {v:<6} r={sc['pearson_r']:.3f} "
+                    f"MAE={sc['mae_pct']:.1f}% bias={sc['mean_signed_error']:+.2f}"
+                )
+        for k, by_corpus in report.get("by_seed", {}).items():
+            for corpus, rows in by_corpus.items():
+                sc = rows["clean"]
+                print(
+                    f"  seed {k} alone: {corpus:<8} clean r={sc['pearson_r']:.3f} "
                     f"MAE={sc['mae_pct']:.1f}% bias={sc['mean_signed_error']:+.2f}"
                 )
     if args.no_save:

@@ -12,16 +12,9 @@ import pytest
 
 from edge.features.syllables import MICRO, SyllableCounter, SyllableNet
 from models.emodb import utterances
-from models.train_syllables import (
-    TrainSettings,
-    build_examples,
-    count,
-    fit,
-    keras_from_net,
-    loso,
-    main,
-    save,
-)
+from models.syllable_data import build_examples
+from models.syllable_fit import TrainSettings, count, fit, keras_from_net
+from models.train_syllables import loso, main, save
 
 pytest.importorskip("keras")
 
@@ -75,6 +68,28 @@ def test_smoke_loso_scores_each_held_out_speaker(examples: list) -> None:
     clean = report["by_variant"]["clean"]
     assert clean["files"] == sum(e.variant == "clean" for e in examples)
     assert np.isfinite(clean["mae_pct"])
+
+
+def test_loso_with_two_seeds_scores_the_mean_of_their_counts(examples: list) -> None:
+    report = loso(examples, replace(SMOKE, epochs=1), seeds=(0, 1))
+    assert report["seeds"] == [0, 1] and set(report["by_seed"]) == {"0", "1"}
+    by_seed = report["counts_by_seed"]
+    clean = report["counts"]["clean"]
+    assert clean and set(clean) == set(by_seed["0"]["clean"]) == set(by_seed["1"]["clean"])
+    # two different nets (else the "ensemble" would be one seed twice) ...
+    assert any(by_seed["0"]["clean"][k] != by_seed["1"]["clean"][k] for k in clean)
+    for k, got in clean.items():  # ... and the ensemble counts their mean
+        assert got == pytest.approx((by_seed["0"]["clean"][k] + by_seed["1"]["clean"][k]) / 2)
+    one = report["by_seed"]["0"]["emodb"]["clean"]
+    alone = loso(examples, replace(SMOKE, epochs=1, seed=0))["by_corpus"]["emodb"]["clean"]
+    assert one["mae_pct"] == pytest.approx(alone["mae_pct"])  # seed 0's scores are its own
+
+
+def test_seeds_without_loso_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--seeds", "0,1", "--out", str(tmp_path / "net")])
+    assert exc.value.code == 2 and "--seeds needs --loso" in capsys.readouterr().err
+    assert not (tmp_path / "net.npz").exists()
 
 
 def test_counts_out_without_loso_is_refused_before_any_work(

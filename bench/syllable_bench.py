@@ -37,7 +37,7 @@ from bench.results import write_results
 from edge.features.config import FeatureConfig
 from edge.features.frames import FrameBatch
 from edge.features.frontend import FrontEnd
-from edge.features.syllables import SyllableNet
+from edge.features.syllables import SyllableEnsemble
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +53,16 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_NET = REPO / "models" / "syllables-v1.npz"
 
 
-def count_file(x: np.ndarray, cfg: FeatureConfig, net: SyllableNet | None) -> tuple[float, int]:
+def count_file(
+    x: np.ndarray, cfg: FeatureConfig, net: SyllableEnsemble | None
+) -> tuple[float, int]:
     """(learned count, intensity-peak count) of one 16 kHz signal through the front-end."""
     fe = FrontEnd(cfg, syllable_net=net, learned_syllables=net is not None)
     b = FrameBatch.concat([fe.process(x), fe.flush()])
     return float(b.syllables.sum()), int(b.nucleus.sum())
 
 
-def espeak_counts(cfg: FeatureConfig, net: SyllableNet) -> dict[str, dict[str, float]]:
+def espeak_counts(cfg: FeatureConfig, net: SyllableEnsemble) -> dict[str, dict[str, float]]:
     """Learned and peak counts of the text at each rate (needs espeak-ng)."""
     from edge.simulate.speech import read_wav_mono, resample
 
@@ -80,7 +82,7 @@ def espeak_counts(cfg: FeatureConfig, net: SyllableNet) -> dict[str, dict[str, f
     return out
 
 
-def peak_scores(cfg: FeatureConfig, net: SyllableNet) -> dict[str, dict[str, float]]:
+def peak_scores(cfg: FeatureConfig, net: SyllableEnsemble) -> dict[str, dict[str, float]]:
     """Intensity-peak counts against the labels of both corpora (EmoDB: vowel-nucleus rule over
     the 2.0 s copy; RAVDESS: 7 per file), and the given network's count of RAVDESS (held out
     only for a network that was not trained on RAVDESS, see its card)."""
@@ -116,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     cfg = FeatureConfig()
-    net = SyllableNet.load(args.net)
+    net = SyllableEnsemble.load(args.net)
     card_path = args.net.with_suffix(".json")
     card = json.loads(card_path.read_text()) if card_path.exists() else {}
     if args.refit:

@@ -12,7 +12,14 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.features.config import FeatureConfig
-from edge.features.syllables import MICRO, NET_FORMAT, ConvLayer, SyllableCounter, SyllableNet
+from edge.features.syllables import (
+    MICRO,
+    NET_FORMAT,
+    ConvLayer,
+    SyllableCounter,
+    SyllableEnsemble,
+    SyllableNet,
+)
 from models.syllable_data import SIGMA_HOPS, Example
 
 F32 = npt.NDArray[np.float32]
@@ -136,7 +143,7 @@ def _batch(examples: list[Example], mean: F64, std: F64, lookahead: int) -> tupl
     return x, y
 
 
-def count(net: SyllableNet, e: Example, block_hops: int = 25) -> float:
+def count(net: SyllableNet | SyllableEnsemble, e: Example, block_hops: int = 25) -> float:
     """Syllables the device would count in the copy (streamed in blocks of ``block_hops``)."""
     counter = SyllableCounter(net)
     got = [

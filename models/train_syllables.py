@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python -m models.train_syllables [--loso] [--epochs N] [--out PATH]`` (train
 extra; ``PATH`` defaults to ``models/syllables-v1``). ``--loso`` first scores the recipe
 leave-one-speaker-out (10 fits; ``--seeds`` fits each group once per seed and scores the mean of
-their counts as well as each seed's); then the shipped network is fitted on all speakers and
+their counts as well as each seed's); then the shipped network is fitted on all speakers (one
+per seed of ``--seeds``: an ensemble, :class:`~edge.features.syllables.SyllableEnsemble`) and
 written as ``PATH.npz`` with a card ``PATH.json`` (the LOSO scores go into both).
 ``make syllables`` does exactly that.
 
@@ -39,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from edge.features.config import FeatureConfig
-from edge.features.syllables import SyllableNet
+from edge.features.syllables import ENSEMBLE_FORMAT, NET_FORMAT, SyllableEnsemble, SyllableNet
 from edge.fileio import write_bytes_atomic, write_text_atomic
 from models.emodb import REPO_ROOT, Utterance, utterances
 from models.syllable_data import (
@@ -205,26 +206,43 @@ def _score_counts(
 CARD_ONLY = frozenset({"loso_all_files", "loso_by_corpus", "loso_folds"})
 
 
-def save(net: SyllableNet, out: Path, meta: dict[str, Any]) -> SyllableNet:
-    """Write ``out.npz`` and its card ``out.json``; return the network as loaded back."""
-    full = {**net.meta, **meta, "lookahead": net.lookahead, "n_mels": net.n_mels}
+def save(
+    nets: SyllableNet | list[SyllableNet], out: Path, meta: dict[str, Any]
+) -> SyllableEnsemble:
+    """Write ``out.npz`` and its card ``out.json``: one network (:data:`NET_FORMAT`) or several
+    fitted with different seeds (:data:`ENSEMBLE_FORMAT`, arrays prefixed ``m<j>.``); return
+    the file as loaded back."""
+    members = [nets] if isinstance(nets, SyllableNet) else list(nets)
+    first = members[0]
+    full = {**first.meta, **meta, "lookahead": first.lookahead, "n_mels": first.n_mels}
+    arrays: dict[str, Any] = {}
+    if len(members) > 1:
+        full["format"] = ENSEMBLE_FORMAT
+        full["members"] = [
+            {"layers": len(m.layers), "dilations": [la.dilation for la in m.layers]}
+            for m in members
+        ]
+        for k in ("layers", "dilations"):
+            full.pop(k, None)
+    else:
+        full["format"] = NET_FORMAT
+    for j, net in enumerate(members):
+        prefix = f"m{j}." if len(members) > 1 else ""
+        arrays[prefix + "out_weight"] = net.out_weight.astype(np.float32)
+        arrays[prefix + "out_bias"] = np.asarray(net.out_bias, np.float32)
+        arrays[prefix + "mean"] = net.mean.astype(np.float32)
+        arrays[prefix + "std"] = net.std.astype(np.float32)
+        for i, layer in enumerate(net.layers):
+            arrays[f"{prefix}kernel{i}"] = layer.kernel.astype(np.float32)
+            arrays[f"{prefix}bias{i}"] = layer.bias.astype(np.float32)
     # the per-corpus held-out tables live in the card only (they would add ~12 KB to the file)
     inner = {k: v for k, v in full.items() if k not in CARD_ONLY}
-    arrays: dict[str, Any] = {
-        "meta": np.asarray(json.dumps(inner, sort_keys=True)),
-        "out_weight": net.out_weight.astype(np.float32),
-        "out_bias": np.asarray(net.out_bias, np.float32),
-        "mean": net.mean.astype(np.float32),
-        "std": net.std.astype(np.float32),
-    }
-    for i, layer in enumerate(net.layers):
-        arrays[f"kernel{i}"] = layer.kernel.astype(np.float32)
-        arrays[f"bias{i}"] = layer.bias.astype(np.float32)
+    arrays["meta"] = np.asarray(json.dumps(inner, sort_keys=True))
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     npz = out.with_suffix(".npz")
     write_bytes_atomic(npz, buf.getvalue())
-    loaded = SyllableNet.load(npz)
+    loaded = SyllableEnsemble.load(npz)
     card = {**full, "file": npz.name, "sha256": loaded.sha256, "bytes": len(buf.getvalue())}
     write_text_atomic(out.with_suffix(".json"), json.dumps(card, indent=2, sort_keys=True) + "\n")
     return loaded
@@ -247,8 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=TrainSettings.seed, help="Keras seed of every fit")
     ap.add_argument(
         "--seeds",
-        help="with --loso: comma-separated seeds, each fitted on every group; scores the mean "
-        "of their counts (an ensemble) and each seed alone",
+        help="comma-separated seeds: the shipped file holds one network per seed (an ensemble "
+        "that counts the mean of their counts); with --loso each is fitted on every group and "
+        "scored as the ensemble and alone",
     )
     ap.add_argument(
         "--counts-out", type=Path, help="with --loso: write the held-out per-file counts (JSON)"
@@ -256,8 +275,6 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.counts_out and not args.loso:
         ap.error("--counts-out needs --loso (the counts are the held-out fits')")
-    if args.seeds and not args.loso:
-        ap.error("--seeds needs --loso (the final fit uses --seed)")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     s = TrainSettings(
         epochs=args.epochs,
@@ -296,8 +313,9 @@ def main(argv: list[str] | None = None) -> int:
         "label_rule": "syllables whose vowel midpoint (lablaut) lies in the copy",
         **CARD_TEXT,
     }
+    seeds = tuple(int(k) for k in args.seeds.split(",")) if args.seeds else (s.seed,)
+    meta["seeds"] = list(seeds)
     if args.loso:
-        seeds = tuple(int(k) for k in args.seeds.split(",")) if args.seeds else None
         report = loso(examples, s, args.groups, seeds)
         # "loso" keeps meaning EmoDB's held-out scores (as in issue 2); both corpora beside it
         meta["loso"] = report["by_corpus"].get("emodb", report["by_variant"])
@@ -321,8 +339,12 @@ def main(argv: list[str] | None = None) -> int:
                 )
     if args.no_save:
         return 0
-    net = save(fit(examples, s), args.out, meta)
-    print(f"wrote {args.out}.npz ({net.sha256[:12]}) in {time.perf_counter() - t0:.0f} s")
+    nets = [fit(examples, replace(s, seed=k)) for k in seeds]
+    saved = save(nets, args.out, meta)
+    print(
+        f"wrote {args.out}.npz ({len(saved.members)} network(s), {saved.sha256[:12]}) "
+        f"in {time.perf_counter() - t0:.0f} s"
+    )
     return 0
 
 

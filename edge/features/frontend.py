@@ -28,7 +28,13 @@ from edge.features.rates import TempoTracker
 from edge.features.spectral import SpectralAnalyzer
 from edge.features.speech_gate import SpeechGate
 from edge.features.strided import windows
-from edge.features.syllables import MICRO, SyllableCounter, SyllableNet, default_net
+from edge.features.syllables import (
+    MICRO,
+    SyllableCounter,
+    SyllableEnsemble,
+    SyllableNet,
+    default_net,
+)
 from edge.features.vad import VoiceActivityDetector
 
 log = logging.getLogger(__name__)
@@ -100,7 +106,7 @@ class FrontEnd:
         config: FeatureConfig | None = None,
         pitch: PitchAnalyzer | None = None,
         min_batch_hops: int = 1,
-        syllable_net: SyllableNet | None = None,
+        syllable_net: SyllableNet | SyllableEnsemble | None = None,
         learned_syllables: bool | None = None,
     ) -> None:
         """``min_batch_hops``: analyse only once at least this many hops are complete (flush
@@ -108,7 +114,8 @@ class FrontEnd:
         a caller that reads 10-20 ms blocks saves most of the CPU with e.g. 10 (100 ms) at the
         price of that much extra latency. The output is the same for any value.
 
-        ``syllable_net``: the learned syllable counter's network (default: the shipped one).
+        ``syllable_net``: the learned syllable counter's network or ensemble (default: the
+        shipped file).
         ``learned_syllables``: True requires the network (:class:`~edge.errors.ModelError` if it
         was trained on other settings); False counts the intensity-peak nuclei instead (used to
         make the network's own training data); None (default) uses the network when it fits

@@ -14,6 +14,12 @@ as in training), and the network answers for hop ``i`` once it has seen hop ``i 
 training) to decide the last hops. The density is zero outside speech (VAD) and is returned in
 integer micro-syllables, so sums are exact and the output does not depend on how the stream is
 cut into blocks.
+
+Ensembles: a file may hold several networks fitted with different seeds
+(:data:`ENSEMBLE_FORMAT`, :class:`SyllableEnsemble`); the counter runs each on the same rows and
+averages their densities before the VAD gate and the rounding, so it counts the mean of their
+counts. A one-network file (:data:`NET_FORMAT`) is an ensemble of one and counts exactly as that
+network does.
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
 
 NET_FORMAT = "poise-syllable-net/1"
+#: Several networks in one file: arrays prefixed ``m<j>.``, their shapes in the meta's ``members``.
+ENSEMBLE_FORMAT = "poise-syllable-net/2"
 DEFAULT_NET = default_syllable_weights()
 MODELS_DIR = DEFAULT_NET.parent
 #: Density units per syllable in the integer output.
@@ -98,17 +106,20 @@ class SyllableNet:
 
     @classmethod
     def load(cls, path: Path = DEFAULT_NET) -> SyllableNet:
-        """Read and check a network file written by ``models.train_syllables``."""
+        """Read and check a one-network file written by ``models.train_syllables``."""
+        ensemble = SyllableEnsemble.load(path)
+        if len(ensemble.members) != 1:
+            raise ModelError(
+                f"{path} holds {len(ensemble.members)} networks: read it with SyllableEnsemble.load"
+            )
+        return ensemble.members[0]
+
+    @classmethod
+    def _from_arrays(
+        cls, arrays: Mapping[str, npt.NDArray[Any]], meta: dict[str, Any], sha256: str, path: Path
+    ) -> SyllableNet:
+        """One network from its arrays (names without a member prefix) and its meta."""
         try:
-            blob = Path(path).read_bytes()
-            with np.load(path, allow_pickle=False) as z:
-                arrays = {k: np.asarray(z[k]) for k in z.files}
-        except (OSError, ValueError) as exc:
-            raise ModelError(f"cannot read syllable network {path}: {exc}") from exc
-        try:
-            meta = json.loads(str(arrays["meta"]))
-            if meta.get("format") != NET_FORMAT:
-                raise ModelError(f"{path}: format {meta.get('format')!r}, expected {NET_FORMAT}")
             n_layers = int(meta["layers"])
             layers = tuple(
                 ConvLayer(
@@ -127,7 +138,7 @@ class SyllableNet:
                 lookahead=int(meta["lookahead"]),
                 n_mels=int(meta["n_mels"]),
                 meta=meta,
-                sha256=hashlib.sha256(blob).hexdigest(),
+                sha256=sha256,
             )
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ModelError(f"{path}: not a syllable network file ({exc})") from exc
@@ -137,13 +148,7 @@ class SyllableNet:
     def check_features(self, config: FeatureConfig) -> None:
         """Raise :class:`ModelError` unless the network was trained on these front-end
         settings (its card's ``feature_digest``) and mel bands."""
-        want = self.meta.get("feature_digest")
-        if config.n_mels != self.n_mels or (want is not None and want != config.digest()):
-            raise ModelError(
-                "the syllable network was trained on other front-end settings "
-                f"(digest {str(want)[:12]}, {self.n_mels} mel bands); retrain it with "
-                "models.train_syllables or use the front-end's default settings"
-            )
+        _check_features(self.meta, self.n_mels, config)
 
     def _check(self, path: Path) -> None:
         width = self.n_inputs
@@ -166,10 +171,91 @@ class SyllableNet:
             raise ModelError(f"{path}: non-finite weights")
 
 
+def _check_features(meta: Mapping[str, Any], n_mels: int, config: FeatureConfig) -> None:
+    want = meta.get("feature_digest")
+    if config.n_mels != n_mels or (want is not None and want != config.digest()):
+        raise ModelError(
+            "the syllable network was trained on other front-end settings "
+            f"(digest {str(want)[:12]}, {n_mels} mel bands); retrain it with "
+            "models.train_syllables or use the front-end's default settings"
+        )
+
+
+@dataclass(frozen=True)
+class SyllableEnsemble:
+    """Networks whose densities the counter averages (read with :meth:`load`)."""
+
+    members: tuple[SyllableNet, ...]
+    meta: dict[str, Any]
+    """Training facts of the file (data, seeds, held-out scores)."""
+    sha256: str
+    """Hash of the file's bytes."""
+
+    def __post_init__(self) -> None:
+        if not self.members:
+            raise ModelError("a syllable ensemble needs at least one network")
+        first = self.members[0]
+        for net in self.members[1:]:
+            if (net.lookahead, net.n_mels) != (first.lookahead, first.n_mels):
+                raise ModelError(
+                    "the networks of a syllable ensemble must share look-ahead and mel bands "
+                    f"({net.lookahead}/{net.n_mels} against {first.lookahead}/{first.n_mels})"
+                )
+
+    @classmethod
+    def of(cls, net: SyllableNet) -> SyllableEnsemble:
+        """One network as an ensemble of one (it counts exactly as the network does)."""
+        return cls((net,), net.meta, net.sha256)
+
+    @property
+    def lookahead(self) -> int:
+        return self.members[0].lookahead
+
+    @property
+    def n_mels(self) -> int:
+        return self.members[0].n_mels
+
+    @property
+    def n_inputs(self) -> int:
+        return self.members[0].n_inputs
+
+    def check_features(self, config: FeatureConfig) -> None:
+        """As :meth:`SyllableNet.check_features`, for the file's front-end settings."""
+        _check_features(self.meta, self.n_mels, config)
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_NET) -> SyllableEnsemble:
+        """Read and check a network file (one network or several) of ``models.train_syllables``."""
+        try:
+            blob = Path(path).read_bytes()
+            with np.load(path, allow_pickle=False) as z:
+                arrays = {k: np.asarray(z[k]) for k in z.files}
+            meta = json.loads(str(arrays["meta"]))
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"cannot read syllable network {path}: {exc}") from exc
+        sha = hashlib.sha256(blob).hexdigest()
+        fmt = meta.get("format") if isinstance(meta, dict) else None
+        if fmt == NET_FORMAT:
+            return cls.of(SyllableNet._from_arrays(arrays, meta, sha, path))
+        if fmt != ENSEMBLE_FORMAT:
+            raise ModelError(f"{path}: format {fmt!r}, expected {NET_FORMAT} or {ENSEMBLE_FORMAT}")
+        specs = meta.get("members")
+        if not isinstance(specs, list) or not specs or not all(isinstance(m, dict) for m in specs):
+            raise ModelError(f"{path}: an ensemble file needs a list of members")
+        members = []
+        for j, spec in enumerate(specs):
+            prefix = f"m{j}."
+            own = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+            member_meta = {k: v for k, v in meta.items() if k != "members"}
+            member_meta.update(spec, format=NET_FORMAT)
+            members.append(SyllableNet._from_arrays(own, member_meta, sha, path))
+        return cls(tuple(members), meta, sha)
+
+
 @cache
-def default_net() -> SyllableNet:
-    """The shipped network (read once per process)."""
-    return SyllableNet.load(DEFAULT_NET)
+def default_net() -> SyllableEnsemble:
+    """The shipped network or networks (read once per process)."""
+    return SyllableEnsemble.load(DEFAULT_NET)
 
 
 class SyllableInputs:
@@ -216,10 +302,13 @@ class SyllableInputs:
 
 class SyllableCounter:
     """One per channel: hop features in, micro-syllables per hop out, ``net.lookahead`` hops
-    behind (all of them after :meth:`finish`)."""
+    behind (all of them after :meth:`finish`). With an ensemble, the mean of its networks'
+    densities."""
 
-    def __init__(self, net: SyllableNet | None = None) -> None:
-        self.net = net if net is not None else default_net()
+    def __init__(self, net: SyllableNet | SyllableEnsemble | None = None) -> None:
+        if net is None:
+            net = default_net()
+        self.net = SyllableEnsemble.of(net) if isinstance(net, SyllableNet) else net
         self.lookahead = self.net.lookahead
         self._inputs = SyllableInputs(self.net.n_mels)
         # float64 on purpose: BLAS sums a row differently for different block lengths (gemv for
@@ -227,15 +316,18 @@ class SyllableCounter:
         # the micro-syllable count by one between block sizes; in float64 such a flip needs a
         # value within ~1e-16 of a rounding boundary. It costs ~0.07 ms per second of audio.
         self._weights = [
-            (layer.kernel.reshape(-1, layer.kernel.shape[2]), layer.bias)
-            for layer in self.net.layers
+            [(layer.kernel.reshape(-1, layer.kernel.shape[2]), layer.bias) for layer in m.layers]
+            for m in self.net.members
         ]
-        self._out_weight = self.net.out_weight
         self.reset()
 
     def reset(self) -> None:
         self._inputs.reset()
-        self._hist = [np.zeros((layer.context, layer.kernel.shape[1])) for layer in self.net.layers]
+        self._hist = [
+            [np.zeros((layer.context, layer.kernel.shape[1])) for layer in m.layers]
+            for m in self.net.members
+        ]
+        """Per network, per layer: the input rows of the layer's past it still needs."""
         self._to_skip = self.lookahead
         """Outputs still to drop: the first ``lookahead`` answer for hops before the stream."""
         self._vad: B = np.zeros(0, np.bool_)
@@ -252,33 +344,48 @@ class SyllableCounter:
         if self._ended:
             raise RuntimeError("push after finish without reset")
         self._vad = np.concatenate([self._vad, np.asarray(vad, np.bool_)])
-        return self._run((np.asarray(raw, np.float64) - self.net.mean) / self.net.std)
+        return self._run(np.asarray(raw, np.float64), standardised=False)
 
     def finish(self) -> I64:
         """End of stream: decide the remaining hops and stop."""
-        out = self._run(np.zeros((self.lookahead, self.net.n_inputs)))
+        out = self._run(np.zeros((self.lookahead, self.net.n_inputs)), standardised=True)
         self._ended = True
         return out
 
-    def _run(self, x: F64) -> I64:
-        n = x.shape[0]
-        h = x
-        for i, layer in enumerate(self.net.layers):
-            seq = np.concatenate([self._hist[i], h])
-            d = layer.dilation
-            taps = layer.kernel.shape[0]
-            cols = np.concatenate([seq[q * d : q * d + n] for q in range(taps)], axis=1)
-            weight, bias = self._weights[i]
-            h = cols @ weight
-            h += bias
-            np.maximum(h, 0.0, out=h)
-            if layer.context:
-                self._hist[i] = seq[len(seq) - layer.context :]
-        z = h @ self._out_weight + self.net.out_bias
-        density = np.logaddexp(0.0, z)  # softplus
-        skip = min(self._to_skip, n)
+    def _run(self, raw: F64, standardised: bool) -> I64:
+        """Densities of the networks for these rows (raw, or already standardised: the zero
+        rows of :meth:`finish`), averaged, gated by VAD and rounded to micro-syllables."""
+        members = self.net.members
+        total = None
+        for j, m in enumerate(members):
+            x = raw if standardised else (raw - m.mean) / m.std
+            d = self._member_density(j, x)
+            total = d if total is None else total + d
+        assert total is not None  # an ensemble has at least one network
+        density = total / len(members)  # exact for one network: x / 1 == x
+        skip = min(self._to_skip, len(density))
         self._to_skip -= skip
         density = density[skip:]
         k = len(density)
         gate, self._vad = self._vad[:k], self._vad[k:]
         return np.asarray(np.rint(density * gate * MICRO), np.int64)
+
+    def _member_density(self, j: int, x: F64) -> F64:
+        """Network ``j``'s density for standardised rows ``x``, advancing its layers' history."""
+        net = self.net.members[j]
+        hist = self._hist[j]
+        n = x.shape[0]
+        h = x
+        for i, layer in enumerate(net.layers):
+            seq = np.concatenate([hist[i], h])
+            d = layer.dilation
+            taps = layer.kernel.shape[0]
+            cols = np.concatenate([seq[q * d : q * d + n] for q in range(taps)], axis=1)
+            weight, bias = self._weights[j][i]
+            h = cols @ weight
+            h += bias
+            np.maximum(h, 0.0, out=h)
+            if layer.context:
+                hist[i] = seq[len(seq) - layer.context :]
+        z = h @ net.out_weight + net.out_bias
+        return np.asarray(np.logaddexp(0.0, z), np.float64)  # softplus

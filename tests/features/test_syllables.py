@@ -15,11 +15,13 @@ from edge.features.frames import FrameBatch
 from edge.features.frontend import FrontEnd
 from edge.features.syllables import (
     DEFAULT_NET,
+    ENSEMBLE_FORMAT,
     EXTRA_CHANNELS,
     MICRO,
     NET_FORMAT,
     ConvLayer,
     SyllableCounter,
+    SyllableEnsemble,
     SyllableNet,
     default_net,
 )
@@ -89,7 +91,8 @@ def test_density_is_zero_outside_speech_and_blocks_do_not_matter() -> None:
 def test_shipped_network_is_the_card_and_fits_the_front_end() -> None:
     net = default_net()
     card = json.loads(DEFAULT_NET.with_suffix(".json").read_text())
-    assert card["sha256"] == net.sha256 and card["format"] == NET_FORMAT
+    assert card["sha256"] == net.sha256 and card["format"] in (NET_FORMAT, ENSEMBLE_FORMAT)
+    assert len(net.members) == len(card.get("members", [None]))
     assert net.n_inputs == N_IN and net.lookahead == card["lookahead"]
     net.check_features(FeatureConfig())
     with pytest.raises(ModelError, match="other front-end settings"):
@@ -162,3 +165,90 @@ def test_front_end_counts_through_the_network(emodb_dir: Path) -> None:
     plain = FrameBatch.concat([dejong.process(speech), dejong.flush()])
     np.testing.assert_array_equal(plain.syllables, plain.nucleus.astype(np.float32))
     np.testing.assert_array_equal(plain.nucleus, whole.nucleus)
+
+
+def _peaks(n: int, at: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    raw = np.zeros((n, N_IN))
+    raw[list(at), PEAK] = 1.0
+    return raw, np.ones(n, bool)
+
+
+def _stream(counter: SyllableCounter, raw: np.ndarray, vad: np.ndarray, block: int) -> np.ndarray:
+    got = [
+        counter.push_rows(raw[i : i + block], vad[i : i + block]) for i in range(0, len(raw), block)
+    ]
+    return np.concatenate([*got, counter.finish()])
+
+
+def test_an_ensemble_counts_the_mean_density_of_its_networks() -> None:
+    a, b = tap_net((3.0, 5.0, 7.0), 2, 2), tap_net((1.0, -2.0, 4.0), 1, 2)
+    raw, vad = _peaks(40, (5, 17, 18, 30))
+    vad[25:28] = False
+    one_a = _stream(SyllableCounter(a), raw, vad, 40)
+    # an ensemble of one is the network itself, to the micro-syllable
+    np.testing.assert_array_equal(
+        _stream(SyllableCounter(SyllableEnsemble.of(a)), raw, vad, 40), one_a
+    )
+    pair = SyllableEnsemble((a, b), meta={}, sha256="")
+    got = _stream(SyllableCounter(pair), raw, vad, 40)
+    want = (one_a + _stream(SyllableCounter(b), raw, vad, 40)) / 2
+    assert got.shape == want.shape == (40,)
+    np.testing.assert_allclose(got, want, atol=1.0)  # each side rounded on its own
+    assert (got[25:28] == 0).all()  # the VAD gate applies to the mean
+    for block in (1, 3, 7):  # the same numbers however the rows are cut
+        np.testing.assert_array_equal(_stream(SyllableCounter(pair), raw, vad, block), got)
+
+
+def test_an_ensemble_needs_networks_that_line_up() -> None:
+    with pytest.raises(ModelError, match="look-ahead"):
+        SyllableEnsemble((tap_net((1.0,), 1, 2), tap_net((1.0,), 1, 3)), meta={}, sha256="")
+    with pytest.raises(ModelError, match="at least one"):
+        SyllableEnsemble((), meta={}, sha256="")
+
+
+def _ensemble_npz(nets: list[SyllableNet], **meta: object) -> bytes:
+    arrays: dict[str, object] = {}
+    for j, net in enumerate(nets):
+        arrays[f"m{j}.out_weight"] = net.out_weight
+        arrays[f"m{j}.out_bias"] = np.asarray(net.out_bias)
+        arrays[f"m{j}.mean"], arrays[f"m{j}.std"] = net.mean, net.std
+        for i, layer in enumerate(net.layers):
+            arrays[f"m{j}.kernel{i}"], arrays[f"m{j}.bias{i}"] = layer.kernel, layer.bias
+    members = [
+        {"layers": len(n.layers), "dilations": [la.dilation for la in n.layers]} for n in nets
+    ]
+    head = {"format": ENSEMBLE_FORMAT, "members": members, "lookahead": 2, "n_mels": 40, **meta}
+    arrays["meta"] = np.asarray(json.dumps(head))
+    return _npz(**arrays)
+
+
+def test_an_ensemble_file_reads_back_and_bad_ones_are_model_errors(tmp_path: Path) -> None:
+    a, b = tap_net((3.0, 5.0, 7.0), 2, 2), tap_net((1.0, -2.0, 4.0), 1, 2)
+    path = tmp_path / "pair.npz"
+    path.write_bytes(_ensemble_npz([a, b], seeds=[0, 1]))
+    pair = SyllableEnsemble.load(path)
+    assert len(pair.members) == 2 and pair.meta["seeds"] == [0, 1] and pair.lookahead == 2
+    raw, vad = _peaks(30, (4, 12, 20))
+    want = _stream(SyllableCounter(SyllableEnsemble((a, b), {}, "")), raw, vad, 30)
+    np.testing.assert_array_equal(_stream(SyllableCounter(pair), raw, vad, 30), want)
+    with pytest.raises(ModelError, match="holds 2 networks"):
+        SyllableNet.load(path)
+    one = tmp_path / "one.npz"
+    one.write_bytes(_ensemble_npz([a]))
+    assert SyllableNet.load(one).layers[0].dilation == 2  # an ensemble of one reads as its net
+    bad = {
+        "no members": _ensemble_npz([a, b], members=[]),
+        "member missing": _ensemble_npz([a], members=[{"layers": 1, "dilations": [2]}] * 2),
+        "look-ahead": _ensemble_npz(
+            [a, b],
+            members=[
+                {"layers": 1, "dilations": [2], "lookahead": 3},
+                {"layers": 1, "dilations": [1]},
+            ],
+        ),
+    }
+    for name, blob in bad.items():
+        p = tmp_path / f"{name.replace(' ', '_')}.npz"
+        p.write_bytes(blob)
+        with pytest.raises(ModelError):
+            SyllableEnsemble.load(p)

@@ -10,7 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.features.syllables import MICRO, SyllableCounter, SyllableNet
+from edge.errors import ModelError
+from edge.features.syllables import (
+    ENSEMBLE_FORMAT,
+    MICRO,
+    NET_FORMAT,
+    SyllableCounter,
+    SyllableEnsemble,
+    SyllableNet,
+)
 from models.emodb import utterances
 from models.syllable_data import build_examples
 from models.syllable_fit import TrainSettings, count, fit, keras_from_net
@@ -42,10 +50,12 @@ def test_examples_carry_labels_and_unit_mass_targets(examples: list) -> None:
 def test_numpy_streaming_matches_keras_and_survives_the_file(
     examples: list, tmp_path: Path
 ) -> None:
-    net = save(fit(examples, SMOKE), tmp_path / "net", {"note": "smoke"})
+    saved = save(fit(examples, SMOKE), tmp_path / "net", {"note": "smoke"})
     card = json.loads((tmp_path / "net.json").read_text())
-    assert card["sha256"] == net.sha256 and card["note"] == "smoke"
-    assert SyllableNet.load(tmp_path / "net.npz").sha256 == net.sha256
+    assert card["sha256"] == saved.sha256 and card["note"] == "smoke"
+    assert card["format"] == NET_FORMAT and len(saved.members) == 1
+    net = SyllableNet.load(tmp_path / "net.npz")
+    assert net.sha256 == saved.sha256
 
     model = keras_from_net(net, SMOKE)
     e = examples[0]
@@ -85,11 +95,23 @@ def test_loso_with_two_seeds_scores_the_mean_of_their_counts(examples: list) -> 
     assert one["mae_pct"] == pytest.approx(alone["mae_pct"])  # seed 0's scores are its own
 
 
-def test_seeds_without_loso_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exc:
-        main(["--seeds", "0,1", "--out", str(tmp_path / "net")])
-    assert exc.value.code == 2 and "--seeds needs --loso" in capsys.readouterr().err
-    assert not (tmp_path / "net.npz").exists()
+def test_an_ensemble_file_counts_the_mean_of_its_members(examples: list, tmp_path: Path) -> None:
+    a, b = (fit(examples, replace(SMOKE, epochs=1, seed=k)) for k in (0, 1))
+    saved = save([a, b], tmp_path / "pair", {"seeds": [0, 1]})
+    card = json.loads((tmp_path / "pair.json").read_text())
+    assert card["format"] == ENSEMBLE_FORMAT and len(card["members"]) == 2
+    assert card["seeds"] == [0, 1] and card["sha256"] == saved.sha256
+    again = SyllableEnsemble.load(tmp_path / "pair.npz")
+    assert len(again.members) == 2 and again.sha256 == saved.sha256
+    with pytest.raises(ModelError, match="holds 2 networks"):
+        SyllableNet.load(tmp_path / "pair.npz")
+    differ = 0
+    for e in examples[:6]:
+        ca, cb = count(saved.members[0], e), count(saved.members[1], e)
+        differ += ca != cb
+        # the mean of the densities, rounded per hop: within half a micro-syllable per hop
+        assert count(again, e) == pytest.approx((ca + cb) / 2, abs=len(e.raw) / MICRO)
+    assert differ  # two different networks, not one twice
 
 
 def test_counts_out_without_loso_is_refused_before_any_work(

@@ -9,6 +9,10 @@ EmoDB files (22,050 Hz) are resampled to 16 kHz and concatenated into one long s
 * ``frontend``: :class:`edge.features.frontend.FrontEnd` fed 100 ms blocks (as on the device),
   pitch included;
 * ``frontend_no_pitch``: the same with a do-nothing pitch analyser (the pitch tracker's share);
+* ``frontend_one_net``: as ``frontend``, with only the first network of the shipped syllable
+  ensemble (present only when the file holds several: the ensemble's share of the cost);
+* ``frontend_peaks``: as ``frontend``, counting intensity-peak nuclei instead of the learned
+  counter (``audio.learned_syllables = false``);
 * ``frontend_1s_blocks``: the full front-end fed 1 s blocks (throughput without per-call overhead);
 * ``frontend_device``: as the device runs it: 100 ms blocks, ``min_batch_hops=25``
   (``audio.analysis_batch_s = 0.25``: analyses every 250 ms, up to 240 ms more latency, much less
@@ -47,6 +51,7 @@ from bench.results import write_results  # noqa: E402
 from edge.features.config import FeatureConfig  # noqa: E402
 from edge.features.frames import FrameBatch  # noqa: E402
 from edge.features.frontend import FrontEnd  # noqa: E402
+from edge.features.syllables import default_net  # noqa: E402
 from models.emodb import utterances  # noqa: E402
 
 SR = 16_000
@@ -136,6 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     contenders["frontend"] = lambda: run_frontend(fe, x)
     fe_np = FrontEnd(cfg, _NoPitch(int(fe.pitch.frame_length)))
     contenders["frontend_no_pitch"] = lambda: run_frontend(fe_np, x)
+    shipped = default_net()
+    if len(shipped.members) > 1:
+        fe_one = FrontEnd(cfg, syllable_net=shipped.members[0], learned_syllables=True)
+        contenders["frontend_one_net"] = lambda: run_frontend(fe_one, x)
+    fe_peaks = FrontEnd(cfg, learned_syllables=False)
+    contenders["frontend_peaks"] = lambda: run_frontend(fe_peaks, x)
     contenders["frontend_1s_blocks"] = lambda: run_frontend(fe, x, 10 * BLOCK)
     fe_d = FrontEnd(cfg, min_batch_hops=25, learned_syllables=False)
     contenders["frontend_device"] = lambda: run_frontend(fe_d, x)

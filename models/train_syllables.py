@@ -202,8 +202,30 @@ def _score_counts(
     return by_variant, by_corpus
 
 
+def _read_report(
+    path: Path, examples: list[Example], n_groups: int, seeds: tuple[int, ...]
+) -> dict[str, Any]:
+    """A held-out report written by ``--loso --counts-out``, checked against this run's
+    speakers, groups and seeds (:class:`SystemExit` with the reason if it does not match)."""
+    try:
+        report = json.loads(Path(path).read_text())
+        folds, got_seeds = report["folds"], report["seeds"]
+        if not isinstance(report["by_corpus"], dict) or not isinstance(report["by_variant"], dict):
+            raise TypeError("by_corpus and by_variant must be tables")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SystemExit(f"--loso-from {path}: not a held-out report ({exc})") from exc
+    speakers = sorted({e.utt.speaker for e in examples if e.utt.corpus != "espeak"})
+    want = [list(g) for g in speaker_folds(speakers, n_groups)]
+    if folds != want or got_seeds != list(seeds):
+        raise SystemExit(
+            f"--loso-from {path}: its folds/seeds ({len(folds)} groups, seeds {got_seeds}) are "
+            f"not this run's ({len(want)} groups, seeds {list(seeds)})"
+        )
+    return dict(report)
+
+
 #: Card fields not repeated inside the ``.npz``.
-CARD_ONLY = frozenset({"loso_all_files", "loso_by_corpus", "loso_folds"})
+CARD_ONLY = frozenset({"loso_all_files", "loso_by_corpus", "loso_by_seed", "loso_folds"})
 
 
 def save(
@@ -272,7 +294,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--counts-out", type=Path, help="with --loso: write the held-out per-file counts (JSON)"
     )
+    ap.add_argument(
+        "--loso-from",
+        type=Path,
+        help="instead of --loso: take the held-out scores from a report that --loso "
+        "--counts-out wrote for the same seeds and groups (then only the final fit runs)",
+    )
     args = ap.parse_args(argv)
+    if args.loso_from and args.loso:
+        ap.error("--loso-from replaces --loso: give one of them")
     if args.counts_out and not args.loso:
         ap.error("--counts-out needs --loso (the counts are the held-out fits')")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -315,26 +345,32 @@ def main(argv: list[str] | None = None) -> int:
     }
     seeds = tuple(int(k) for k in args.seeds.split(",")) if args.seeds else (s.seed,)
     meta["seeds"] = list(seeds)
-    if args.loso:
-        report = loso(examples, s, args.groups, seeds)
+    if args.loso or args.loso_from:
+        report = (
+            loso(examples, s, args.groups, seeds)
+            if args.loso
+            else _read_report(args.loso_from, examples, args.groups, seeds)
+        )
         # "loso" keeps meaning EmoDB's held-out scores (as in issue 2); both corpora beside it
         meta["loso"] = report["by_corpus"].get("emodb", report["by_variant"])
         meta["loso_all_files"] = report["by_variant"]
         meta["loso_by_corpus"] = report["by_corpus"]
         meta["loso_folds"] = report["folds"]
+        if "by_seed" in report:
+            meta["loso_by_seed"] = report["by_seed"]
         if args.counts_out:
             write_text_atomic(args.counts_out, json.dumps(report, indent=1, sort_keys=True) + "\n")
         for corpus, rows in report["by_corpus"].items():
             for v, sc in rows.items():
                 print(
-                    f"held out {corpus:<8} {v:<6} r={sc['pearson_r']:.3f} "
+                    f"held out {corpus:<8} {v:<6} r={sc['pearson_r']:.4f} "
                     f"MAE={sc['mae_pct']:.1f}% bias={sc['mean_signed_error']:+.2f}"
                 )
         for k, by_corpus in report.get("by_seed", {}).items():
             for corpus, rows in by_corpus.items():
                 sc = rows["clean"]
                 print(
-                    f"  seed {k} alone: {corpus:<8} clean r={sc['pearson_r']:.3f} "
+                    f"  seed {k} alone: {corpus:<8} clean r={sc['pearson_r']:.4f} "
                     f"MAE={sc['mae_pct']:.1f}% bias={sc['mean_signed_error']:+.2f}"
                 )
     if args.no_save:

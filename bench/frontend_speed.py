@@ -14,9 +14,10 @@ EmoDB files (22,050 Hz) are resampled to 16 kHz and concatenated into one long s
 * ``frontend_peaks``: as ``frontend``, counting intensity-peak nuclei instead of the learned
   counter (``audio.learned_syllables = false``);
 * ``frontend_1s_blocks``: the full front-end fed 1 s blocks (throughput without per-call overhead);
-* ``frontend_device``: as the device runs it: 100 ms blocks, ``min_batch_hops=25``
+* ``frontend_device``: the device's batching: 100 ms blocks, ``min_batch_hops=25``
   (``audio.analysis_batch_s = 0.25``: analyses every 250 ms, up to 240 ms more latency, much less
-  per-call overhead) and intensity-peak syllable counting (``audio.learned_syllables = false``);
+  per-call overhead), with intensity-peak syllable counting (``audio.learned_syllables = false``;
+  the device's default is the learned counter, whose share is ``frontend`` - ``frontend_peaks``);
 * ``opensmile``: ``opensmile.Smile(eGeMAPSv02, LowLevelDescriptors).process_signal(x, 16000)``;
 * ``praat_pitch``: ``parselmouth.Sound(x, 16000).to_pitch()``.
 

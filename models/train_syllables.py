@@ -106,6 +106,17 @@ def speaker_folds(speakers: list[str], n_groups: int = 10) -> list[tuple[str, ..
     return [tuple(g) for g in groups]
 
 
+def held_out_speakers(examples: list[Example]) -> list[str]:
+    """The speakers :func:`loso` holds out: every EmoDB speaker and RAVDESS actor (the
+    synthetic espeak-ng voices are always trained on)."""
+    return sorted({e.utt.speaker for e in examples if e.utt.corpus != "espeak"})
+
+
+def recipe(s: TrainSettings) -> dict[str, Any]:
+    """The settings a held-out report depends on besides its seeds (as JSON gives them back)."""
+    return dict(json.loads(json.dumps({k: v for k, v in asdict(s).items() if k != "seed"})))
+
+
 def loso(
     examples: list[Example],
     s: TrainSettings,
@@ -122,7 +133,7 @@ def loso(
     the sum of the per-hop density, so averaging the nets' outputs averages their counts).
     ``by_seed`` keeps each seed's own scores beside the ensemble's."""
     seeds = seeds or (s.seed,)
-    speakers = sorted({e.utt.speaker for e in examples if e.utt.corpus != "espeak"})
+    speakers = held_out_speakers(examples)
     per_seed: dict[int, dict[str, dict[str, float]]] = {
         k: {v: {} for v in SCORED_VARIANTS} for k in seeds
     }
@@ -166,6 +177,7 @@ def loso(
         "speakers": speakers,
         "folds": [list(g) for g in folds],
         "seeds": list(seeds),
+        "recipe": recipe(s),
         "by_variant": by_variant,
         "by_corpus": by_corpus,
         "counts": counts,
@@ -203,24 +215,27 @@ def _score_counts(
 
 
 def _read_report(
-    path: Path, examples: list[Example], n_groups: int, seeds: tuple[int, ...]
+    path: Path, examples: list[Example], s: TrainSettings, n_groups: int, seeds: tuple[int, ...]
 ) -> dict[str, Any]:
     """A held-out report written by ``--loso --counts-out``, checked against this run's
-    speakers, groups and seeds (:class:`SystemExit` with the reason if it does not match)."""
+    speakers, groups, seeds and recipe (:class:`SystemExit` with the reason if it does not
+    match)."""
     try:
         report = json.loads(Path(path).read_text())
-        folds, got_seeds = report["folds"], report["seeds"]
+        folds, got_seeds, got_recipe = report["folds"], report["seeds"], report["recipe"]
         if not isinstance(report["by_corpus"], dict) or not isinstance(report["by_variant"], dict):
             raise TypeError("by_corpus and by_variant must be tables")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SystemExit(f"--loso-from {path}: not a held-out report ({exc})") from exc
-    speakers = sorted({e.utt.speaker for e in examples if e.utt.corpus != "espeak"})
-    want = [list(g) for g in speaker_folds(speakers, n_groups)]
+    want = [list(g) for g in speaker_folds(held_out_speakers(examples), n_groups)]
     if folds != want or got_seeds != list(seeds):
         raise SystemExit(
             f"--loso-from {path}: its folds/seeds ({len(folds)} groups, seeds {got_seeds}) are "
             f"not this run's ({len(want)} groups, seeds {list(seeds)})"
         )
+    if got_recipe != recipe(s):
+        differ = sorted(k for k in recipe(s) if got_recipe.get(k) != recipe(s)[k])
+        raise SystemExit(f"--loso-from {path}: made with another recipe ({', '.join(differ)})")
     return dict(report)
 
 
@@ -349,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         report = (
             loso(examples, s, args.groups, seeds)
             if args.loso
-            else _read_report(args.loso_from, examples, args.groups, seeds)
+            else _read_report(args.loso_from, examples, s, args.groups, seeds)
         )
         # "loso" keeps meaning EmoDB's held-out scores (as in issue 2); both corpora beside it
         meta["loso"] = report["by_corpus"].get("emodb", report["by_variant"])

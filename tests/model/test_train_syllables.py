@@ -22,7 +22,7 @@ from edge.features.syllables import (
 from models.emodb import utterances
 from models.syllable_data import build_examples
 from models.syllable_fit import TrainSettings, count, fit, keras_from_net
-from models.train_syllables import _read_report, loso, main, save, speaker_folds
+from models.train_syllables import _read_report, loso, main, save
 
 pytest.importorskip("keras")
 
@@ -114,26 +114,27 @@ def test_an_ensemble_file_counts_the_mean_of_its_members(examples: list, tmp_pat
     assert differ  # two different networks, not one twice
 
 
-def test_a_saved_held_out_report_is_reused_only_for_the_same_folds_and_seeds(
+def test_a_saved_held_out_report_is_reused_only_for_the_same_folds_seeds_and_recipe(
     examples: list, tmp_path: Path
 ) -> None:
-    folds = [list(g) for g in speaker_folds(["03", "08"])]
-    table = {"emodb": {"clean": {"files": 1}}}
+    one_epoch = replace(SMOKE, epochs=1)
+    report = loso(examples, one_epoch, seeds=(0, 1))
     path = tmp_path / "report.json"
-    path.write_text(
-        json.dumps({"folds": folds, "seeds": [0, 1], "by_corpus": table, "by_variant": {}})
-    )
-    assert _read_report(path, examples, 10, (0, 1))["by_corpus"] == table
+    path.write_text(json.dumps(report))
+    assert _read_report(path, examples, one_epoch, 10, (0, 1))["by_corpus"] == report["by_corpus"]
     with pytest.raises(SystemExit, match="not this run's"):
-        _read_report(path, examples, 10, (0,))
-    path.write_text(
-        json.dumps({"folds": [["03", "08"]], "seeds": [0, 1], "by_corpus": {}, "by_variant": {}})
-    )
+        _read_report(path, examples, one_epoch, 10, (0,))
+    with pytest.raises(SystemExit, match=r"another recipe \(epochs"):
+        _read_report(path, examples, SMOKE, 10, (0, 1))
+    path.write_text(json.dumps({**report, "folds": [["03", "08"]]}))
     with pytest.raises(SystemExit, match="not this run's"):
-        _read_report(path, examples, 10, (0, 1))
+        _read_report(path, examples, one_epoch, 10, (0, 1))
+    path.write_text(json.dumps({k: v for k, v in report.items() if k != "recipe"}))
+    with pytest.raises(SystemExit, match="not a held-out report"):
+        _read_report(path, examples, one_epoch, 10, (0, 1))
     path.write_text("{}")
     with pytest.raises(SystemExit, match="not a held-out report"):
-        _read_report(path, examples, 10, (0, 1))
+        _read_report(path, examples, one_epoch, 10, (0, 1))
     with pytest.raises(SystemExit) as exc:
         main(["--loso", "--loso-from", str(path), "--out", str(tmp_path / "net")])
     assert exc.value.code == 2 and not (tmp_path / "net.npz").exists()

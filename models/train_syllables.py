@@ -225,6 +225,8 @@ def _read_report(
         folds, got_seeds, got_recipe = report["folds"], report["seeds"], report["recipe"]
         if not isinstance(report["by_corpus"], dict) or not isinstance(report["by_variant"], dict):
             raise TypeError("by_corpus and by_variant must be tables")
+        if not isinstance(folds, list) or not isinstance(got_recipe, dict):
+            raise TypeError("folds must be a list and recipe a table")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SystemExit(f"--loso-from {path}: not a held-out report ({exc})") from exc
     want = [list(g) for g in speaker_folds(held_out_speakers(examples), n_groups)]
@@ -233,8 +235,9 @@ def _read_report(
             f"--loso-from {path}: its folds/seeds ({len(folds)} groups, seeds {got_seeds}) are "
             f"not this run's ({len(want)} groups, seeds {list(seeds)})"
         )
-    if got_recipe != recipe(s):
-        differ = sorted(k for k in recipe(s) if got_recipe.get(k) != recipe(s)[k])
+    this_recipe = recipe(s)
+    if got_recipe != this_recipe:
+        differ = sorted(k for k in this_recipe if got_recipe.get(k) != this_recipe[k])
         raise SystemExit(f"--loso-from {path}: made with another recipe ({', '.join(differ)})")
     return dict(report)
 

@@ -132,6 +132,9 @@ def test_a_saved_held_out_report_is_reused_only_for_the_same_folds_seeds_and_rec
     path.write_text(json.dumps({k: v for k, v in report.items() if k != "recipe"}))
     with pytest.raises(SystemExit, match="not a held-out report"):
         _read_report(path, examples, one_epoch, 10, (0, 1))
+    path.write_text(json.dumps({**report, "folds": 3}))
+    with pytest.raises(SystemExit, match="not a held-out report"):
+        _read_report(path, examples, one_epoch, 10, (0, 1))
     path.write_text("{}")
     with pytest.raises(SystemExit, match="not a held-out report"):
         _read_report(path, examples, one_epoch, 10, (0, 1))
